@@ -1,0 +1,92 @@
+// The uniform-integer quantizer: granularity plan -> params (given, calibrated, dynamic) -> codes ->
+// dequantized values -> metrics and histograms.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "qplay/options.hpp"
+#include "qplay/tensor.hpp"
+
+namespace qplay {
+
+// Which elements share a param set. The tensor is viewed as [outer, D, inner] around the axis.
+// Param index of element (o, d, i):
+//   tensor  -> 0                         param shape ()
+//   channel -> d                         param shape (D)
+//   group   -> d / G                     param shape (ceil(D / G))
+//   block   -> (o * nb + d / B) * inner + i   param shape = input shape with dim[axis] = nb = ceil(D / B)
+struct GranularityPlan {
+  Granularity granularity = Granularity::tensor;
+  int axis = 0;             // normalized, 0..rank-1 (0 for tensor)
+  int64_t outer = 1, dim = 1, inner = 1;
+  int64_t group = 1;        // channels per group (channel: 1; group: G)
+  int64_t block = 0;        // block: B
+  int64_t param_count = 1;
+  Shape param_shape;
+  int64_t param_index(int64_t o, int64_t d, int64_t i) const;
+};
+// Throws qplay::Error for a bad axis, group or block size (names the value and the shape).
+GranularityPlan plan_granularity(const Shape& shape, const QuantOptions& o);
+
+struct QuantParams {
+  Shape shape;                       // the plan's param shape
+  std::vector<float> scale;          // float32
+  std::vector<float> zero_point;     // integer-valued unless the float zero-point domain is used
+  bool float_zero_point = false;
+};
+
+// Per param group: the finite range seen (for the report and the heatmaps).
+struct GroupStats {
+  std::vector<float> min, max;       // +inf / -inf when a group has no finite value
+};
+
+// Dynamic params: computed from the tensor itself with the options' range method and profile.
+QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o);
+// Params from given ranges (one [lo, hi] per group): the profile's scale / zero-point formula.
+QuantParams params_from_ranges(std::span<const float> lo, std::span<const float> hi,
+                               const Shape& param_shape, const QuantOptions& o);
+// Static, given: validates the shape against the plan (scalar broadcasts), range of zero points.
+QuantParams given_params(const GivenParams& g, const GranularityPlan& plan, const QuantOptions& o);
+// Static, calibrated: observers over several tensors (each must fit the plan of the first).
+QuantParams calibrate_params(std::span<const TensorViewF32> calibration, const QuantOptions& o,
+                             const CalibrationOptions& c);
+
+struct Histogram {
+  float lo = 0, hi = 0;              // bin edges: lo + k * (hi - lo) / bins
+  std::vector<uint64_t> counts;
+};
+
+struct Metrics {
+  double mse = 0, rmse = 0, sqnr_db = 0, max_abs_error = 0, mean_abs_error = 0, cosine = 0;
+  double clip_rate = 0;              // saturated finite elements / finite elements
+  double bits_per_element = 0;       // code bits + parameter overhead
+  uint64_t elements = 0, finite = 0, nan = 0, pos_inf = 0, neg_inf = 0, saturated = 0;
+  uint64_t bytes_before = 0, bytes_after = 0;
+};
+
+struct Quantized {
+  Tensor codes;                      // int8/uint8 (<= 8 bits) or int16/uint16, input shape
+  QuantParams params;
+  GroupStats group_stats;            // empty for given params
+  CodeRange range;
+  GranularityPlan plan;
+  QuantOptions options;              // after the profile was applied
+  uint64_t saturated = 0;            // finite elements the clamp moved (clip rate numerator)
+};
+
+// Quantizes with the params (codes only). Throws when the params do not fit the plan.
+Quantized quantize(const TensorViewF32& x, const QuantParams& params, const QuantOptions& o);
+// Dynamic convenience: compute_params + quantize.
+Quantized quantize_dynamic(const TensorViewF32& x, const QuantOptions& o);
+std::vector<float> dequantize(const Quantized& q);
+
+struct Evaluation {
+  Metrics metrics;
+  Histogram original, dequantized, error;
+  std::vector<double> group_mse;     // one per param group (heatmaps)
+};
+Evaluation evaluate(const TensorViewF32& x, const Quantized& q, std::span<const float> dequantized);
+
+}  // namespace qplay

@@ -1,0 +1,51 @@
+// Tensors as the core sees them: a dtype, an int64 shape and contiguous little-endian C-order bytes.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace qplay {
+
+enum class DType : uint8_t {
+  f16, bf16, f32, f64,
+  i8, i16, i32, i64,
+  u8, u16, u32, u64,
+  boolean,
+};
+
+size_t dtype_size(DType t);
+std::string_view dtype_name(DType t);  // "float32", "int8", ... (numpy names)
+
+using Shape = std::vector<int64_t>;
+
+// Element count of a shape; throws qplay::Error when a dim is negative or the product overflows.
+int64_t shape_elements(const Shape& shape);
+std::string shape_to_string(const Shape& shape);  // "(2, 3)" like numpy
+
+struct Tensor {
+  DType dtype = DType::f32;
+  Shape shape;
+  std::vector<uint8_t> bytes;  // shape_elements(shape) * dtype_size(dtype) bytes
+
+  int64_t elements() const { return shape_elements(shape); }
+  template <class T> T* data() { return reinterpret_cast<T*>(bytes.data()); }
+  template <class T> const T* data() const { return reinterpret_cast<const T*>(bytes.data()); }
+};
+
+// A float32 tensor the quantizer reads; the span does not own its values.
+struct TensorViewF32 {
+  Shape shape;
+  std::span<const float> values;
+};
+
+Tensor make_tensor(DType dtype, Shape shape);  // zero-filled
+Tensor tensor_from_f32(Shape shape, std::span<const float> values);
+
+// Converts any numeric dtype to float32 (the single place where inputs are widened or narrowed).
+std::vector<float> to_f32(const Tensor& t);
+
+}  // namespace qplay

@@ -1,0 +1,113 @@
+// How far the reconstruction is from the input: error metrics, histograms, per-group error.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "driver.hpp"
+#include "qplay/error.hpp"
+
+namespace qplay {
+namespace {
+
+Histogram histogram(std::span<const float> v, float lo, float hi, int bins) {
+  Histogram h;
+  h.counts.assign(size_t(bins), 0);
+  if (!(lo <= hi)) {  // nothing finite: an empty histogram over [0, 1]
+    h.lo = 0;
+    h.hi = 1;
+    return h;
+  }
+  if (hi == lo) hi = lo + 1.0f;  // one value: put it in the first bin of a unit-wide range
+  h.lo = lo;
+  h.hi = hi;
+  const float inv_width = float(bins) / (hi - lo);
+  kernels::table().histogram_f32(v.data(), v.size(), lo, inv_width, uint32_t(bins), h.counts.data());
+  return h;
+}
+
+}  // namespace
+
+Evaluation evaluate(const TensorViewF32& x, const Quantized& q, std::span<const float> y) {
+  if (y.size() != x.values.size() || int64_t(y.size()) != q.codes.elements())
+    throw Error("evaluate: the reconstruction holds " + std::to_string(y.size()) +
+                " values for an input of " + std::to_string(x.values.size()));
+  const kernels::Table& k = kernels::table();
+  Evaluation ev;
+  Metrics& m = ev.metrics;
+  m.elements = x.values.size();
+  for (float v : x.values) {
+    if (std::isnan(v)) ++m.nan;
+    else if (v == std::numeric_limits<float>::infinity()) ++m.pos_inf;
+    else if (v == -std::numeric_limits<float>::infinity()) ++m.neg_inf;
+  }
+  m.finite = m.elements - m.nan - m.pos_inf - m.neg_inf;
+
+  kernels::ErrorSums s;
+  k.error_sums_f32(x.values.data(), y.data(), y.size(), &s);
+  if (s.count == 0) {
+    // No finite pair to compare: every error metric is undefined (written as null in JSON).
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    m.mse = m.rmse = m.mean_abs_error = m.max_abs_error = m.sqnr_db = m.cosine = nan;
+  } else {
+    m.mse = s.sq_err / double(s.count);
+    m.rmse = std::sqrt(m.mse);
+    m.mean_abs_error = s.abs_err / double(s.count);
+    m.max_abs_error = s.max_abs;
+    m.sqnr_db = s.sq_err == 0 ? std::numeric_limits<double>::infinity()
+                              : 10.0 * std::log10(s.sq_x / s.sq_err);
+    m.cosine = (s.sq_x == 0 || s.sq_y == 0) ? (s.sq_x == s.sq_y ? 1.0 : 0.0)
+                                            : s.xy / std::sqrt(s.sq_x * s.sq_y);
+  }
+  m.saturated = q.saturated;
+  m.clip_rate = m.finite ? double(q.saturated) / double(m.finite) : 0.0;
+
+  // Storage: codes at their bit width; per param a float32 scale, plus the zero point (code width
+  // when integer and asymmetric, 32 bits when float, none when symmetric: it is a constant).
+  const int bits = q.options.dtype.bits;
+  const int zero_bits = q.params.float_zero_point ? 32 : (q.options.mode == Mode::symmetric ? 0 : bits);
+  const uint64_t param_bits = uint64_t(q.plan.param_count) * uint64_t(32 + zero_bits);
+  const uint64_t code_bits = m.elements * uint64_t(bits);
+  m.bits_per_element = m.elements ? double(code_bits + param_bits) / double(m.elements) : 0.0;
+  m.bytes_before = m.elements * 4;
+  m.bytes_after = (code_bits + 7) / 8 + (param_bits + 7) / 8;
+
+  // Per-group MSE for the heatmaps, walking elements in order.
+  const GranularityPlan& p = q.plan;
+  std::vector<double> sq(size_t(p.param_count), 0.0);
+  std::vector<uint64_t> count(size_t(p.param_count), 0);
+  const int64_t nb = p.granularity == Granularity::block ? (p.dim + p.block - 1) / p.block : 0;
+  size_t e = 0;
+  for (int64_t o = 0; o < p.outer; ++o)
+    for (int64_t d = 0; d < p.dim; ++d) {
+      const int64_t base = p.granularity == Granularity::block ? (o * nb + d / p.block) * p.inner
+                           : p.granularity == Granularity::tensor ? 0 : d / p.group;
+      const bool per_element = p.granularity == Granularity::block;
+      for (int64_t i = 0; i < p.inner; ++i, ++e) {
+        const float xv = x.values[e], yv = y[e];
+        if (!std::isfinite(xv) || !std::isfinite(yv)) continue;
+        const size_t g = size_t(per_element ? base + i : base);
+        const double diff = double(xv) - double(yv);
+        sq[g] += diff * diff;
+        ++count[g];
+      }
+    }
+  ev.group_mse.resize(sq.size());
+  for (size_t g = 0; g < sq.size(); ++g) ev.group_mse[g] = count[g] ? sq[g] / double(count[g]) : 0.0;
+
+  // Histograms: original and dequantized over one shared range so they overlay; error on its own.
+  kernels::MinMax xr, yr;
+  k.minmax_f32(x.values.data(), x.values.size(), &xr);
+  k.minmax_f32(y.data(), y.size(), &yr);
+  const float lo = std::min(xr.min, yr.min), hi = std::max(xr.max, yr.max);
+  const int bins = q.options.histogram_bins;
+  ev.original = histogram(x.values, lo, hi, bins);
+  ev.dequantized = histogram(y, lo, hi, bins);
+  std::vector<float> err(y.size());
+  for (size_t i = 0; i < err.size(); ++i) err[i] = y[i] - x.values[i];
+  kernels::MinMax er;
+  k.minmax_f32(err.data(), err.size(), &er);
+  ev.error = histogram(err, er.min, er.max, bins);
+  return ev;
+}
+
+}  // namespace qplay

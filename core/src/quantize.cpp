@@ -1,0 +1,152 @@
+// Quantize and dequantize drivers: walk the granularity plan and hand contiguous runs (one param
+// set) or rows (a param per element) to the kernels.
+#include <algorithm>
+#include <string>
+
+#include "driver.hpp"
+#include "qplay/error.hpp"
+
+namespace qplay {
+namespace {
+
+using detail::CodeKernels;
+using detail::kRunThreshold;
+
+// Visits the tensor as kernel calls: run(first_element, count, param) for one shared param set,
+// row(first_element, count, first_param_of_a_contiguous_param_vector) otherwise. `expanded` holds
+// per-channel params spread over one [D, inner] slice when channels are thin.
+struct Walk {
+  const GranularityPlan& plan;
+
+  template <class Run, class Row, class Expand>
+  void operator()(Run&& run, Row&& row, Expand&& expand) const {
+    const GranularityPlan& p = plan;
+    switch (p.granularity) {
+      case Granularity::tensor:
+        run(0, p.dim, 0);
+        return;
+      case Granularity::channel:
+      case Granularity::group:
+        if (p.inner >= kRunThreshold) {
+          for (int64_t o = 0; o < p.outer; ++o)
+            for (int64_t d = 0; d < p.dim; ++d) run((o * p.dim + d) * p.inner, p.inner, d / p.group);
+        } else {
+          // Thin channels (e.g. the last axis): spread params over one slice, reuse per outer index.
+          expand();
+          for (int64_t o = 0; o < p.outer; ++o) row(o * p.dim * p.inner, p.dim * p.inner, int64_t(-1));
+        }
+        return;
+      case Granularity::block: {
+        const int64_t nb = (p.dim + p.block - 1) / p.block;
+        for (int64_t o = 0; o < p.outer; ++o) {
+          if (p.inner == 1) {
+            for (int64_t b = 0; b < nb; ++b) {
+              const int64_t start = b * p.block;
+              run(o * p.dim + start, std::min(p.block, p.dim - start), o * nb + b);
+            }
+          } else {
+            for (int64_t d = 0; d < p.dim; ++d)
+              row((o * p.dim + d) * p.inner, p.inner, (o * nb + d / p.block) * p.inner);
+          }
+        }
+        return;
+      }
+    }
+  }
+};
+
+void check_params(const QuantParams& params, const GranularityPlan& plan) {
+  if (params.shape != plan.param_shape || params.scale.size() != size_t(plan.param_count) ||
+      params.zero_point.size() != params.scale.size())
+    throw Error("params of shape " + shape_to_string(params.shape) + " do not fit --granularity " +
+                std::string(granularity_name(plan.granularity)) + " (needs " +
+                shape_to_string(plan.param_shape) + ")");
+}
+
+// Spreads per-group values over a [D, inner] slice (thin channel/group case).
+std::vector<float> spread(const std::vector<float>& per_group, const GranularityPlan& p) {
+  std::vector<float> out(size_t(p.dim * p.inner));
+  for (int64_t d = 0; d < p.dim; ++d)
+    std::fill_n(out.begin() + d * p.inner, p.inner, per_group[size_t(d / p.group)]);
+  return out;
+}
+
+}  // namespace
+
+Quantized quantize(const TensorViewF32& x, const QuantParams& params, const QuantOptions& o) {
+  if (shape_elements(x.shape) != int64_t(x.values.size()))
+    throw Error("the input has shape " + shape_to_string(x.shape) + " but " +
+                std::to_string(x.values.size()) + " values");
+  Quantized q;
+  q.options = o;
+  q.plan = plan_granularity(x.shape, o);
+  q.range = code_range(o);
+  check_params(params, q.plan);
+  q.params = params;
+  q.codes = make_tensor(detail::code_dtype(o.dtype), x.shape);
+
+  const kernels::Table& k = kernels::table();
+  const kernels::QuantizeSpec spec = detail::quantize_spec(o, q.range);
+  detail::KernelParams kp = detail::kernel_params(params, o);
+  const float* xs = x.values.data();
+  detail::with_code_type(q.codes.dtype, [&](auto t) {
+    using T = decltype(t);
+    T* out = q.codes.data<T>();
+    const auto run_kernel = CodeKernels<T>::quantize_run(k);
+    const auto vec_kernel = CodeKernels<T>::quantize_vec(k);
+    detail::KernelParams expanded;
+    Walk{q.plan}(
+        [&](int64_t e, int64_t n, int64_t g) {
+          q.saturated += run_kernel(xs + e, size_t(n), kp.scale_op[size_t(g)], kp.zf[size_t(g)],
+                                    kp.zi[size_t(g)], spec, uint32_t(e), out + e);
+        },
+        [&](int64_t e, int64_t n, int64_t g0) {
+          const detail::KernelParams& src = g0 < 0 ? expanded : kp;
+          const size_t at = g0 < 0 ? 0 : size_t(g0);
+          q.saturated += vec_kernel(xs + e, size_t(n), src.scale_op.data() + at, src.zf.data() + at,
+                                    src.zi.data() + at, spec, uint32_t(e), out + e);
+        },
+        [&] {
+          expanded.scale_op = spread(kp.scale_op, q.plan);
+          expanded.zf = spread(kp.zf, q.plan);
+          expanded.zi = spread(kp.zi, q.plan);
+        });
+  });
+  return q;
+}
+
+Quantized quantize_dynamic(const TensorViewF32& x, const QuantOptions& o) {
+  Quantized q = quantize(x, compute_params(x, o), o);
+  q.group_stats = detail::group_minmax(x.values, q.plan);
+  return q;
+}
+
+std::vector<float> dequantize(const Quantized& q) {
+  const size_t n = size_t(q.codes.elements());
+  std::vector<float> y(n);
+  const kernels::Table& k = kernels::table();
+  const QuantParams& p = q.params;
+  detail::with_code_type(q.codes.dtype, [&](auto t) {
+    using T = decltype(t);
+    const T* codes = q.codes.data<T>();
+    const auto run_kernel = CodeKernels<T>::dequantize_run(k);
+    const auto vec_kernel = CodeKernels<T>::dequantize_vec(k);
+    std::vector<float> scale_row, zero_row;
+    Walk{q.plan}(
+        [&](int64_t e, int64_t count, int64_t g) {
+          run_kernel(codes + e, size_t(count), p.scale[size_t(g)], p.zero_point[size_t(g)], y.data() + e);
+        },
+        [&](int64_t e, int64_t count, int64_t g0) {
+          const float* s = g0 < 0 ? scale_row.data() : p.scale.data() + g0;
+          const float* z = g0 < 0 ? zero_row.data() : p.zero_point.data() + g0;
+          vec_kernel(codes + e, size_t(count), s, z, y.data() + e);
+        },
+        [&] {
+          scale_row = spread(p.scale, q.plan);
+          zero_row = spread(p.zero_point, q.plan);
+        });
+  });
+  return y;
+}
+
+}  // namespace qplay

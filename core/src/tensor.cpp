@@ -1,0 +1,150 @@
+#include "qplay/tensor.hpp"
+
+#include "qplay/bits.hpp"
+#include <cstring>
+#include <limits>
+
+#include "qplay/error.hpp"
+
+namespace qplay {
+
+size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::i8: case DType::u8: case DType::boolean: return 1;
+    case DType::f16: case DType::bf16: case DType::i16: case DType::u16: return 2;
+    case DType::f32: case DType::i32: case DType::u32: return 4;
+    case DType::f64: case DType::i64: case DType::u64: return 8;
+  }
+  return 0;
+}
+
+std::string_view dtype_name(DType t) {
+  switch (t) {
+    case DType::f16: return "float16";
+    case DType::bf16: return "bfloat16";
+    case DType::f32: return "float32";
+    case DType::f64: return "float64";
+    case DType::i8: return "int8";
+    case DType::i16: return "int16";
+    case DType::i32: return "int32";
+    case DType::i64: return "int64";
+    case DType::u8: return "uint8";
+    case DType::u16: return "uint16";
+    case DType::u32: return "uint32";
+    case DType::u64: return "uint64";
+    case DType::boolean: return "bool";
+  }
+  return "?";
+}
+
+int64_t shape_elements(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw Error("shape " + shape_to_string(shape) + " has a negative dimension");
+    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d)
+      throw Error("shape " + shape_to_string(shape) + " has more elements than fit in 64 bits");
+    n *= d;
+  }
+  return n;
+}
+
+std::string shape_to_string(const Shape& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  if (shape.size() == 1) s += ",";
+  return s + ")";
+}
+
+Tensor make_tensor(DType dtype, Shape shape) {
+  Tensor t;
+  t.dtype = dtype;
+  t.shape = std::move(shape);
+  t.bytes.assign(static_cast<size_t>(shape_elements(t.shape)) * dtype_size(dtype), 0);
+  return t;
+}
+
+Tensor tensor_from_f32(Shape shape, std::span<const float> values) {
+  if (shape_elements(shape) != static_cast<int64_t>(values.size()))
+    throw Error("shape " + shape_to_string(shape) + " does not match " +
+                std::to_string(values.size()) + " values");
+  Tensor t = make_tensor(DType::f32, std::move(shape));
+  if (!values.empty()) std::memcpy(t.bytes.data(), values.data(), values.size_bytes());
+  return t;
+}
+
+namespace {
+
+// IEEE half -> float, exact (every half is a float).
+float half_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16;
+  const uint32_t exp = (h >> 10) & 0x1f;
+  uint32_t mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  } else if (mant == 0) {
+    bits = sign;
+  } else {  // subnormal half: normalize
+    int shift = 0;
+    while (!(mant & 0x400)) { mant <<= 1; ++shift; }
+    bits = sign | uint32_t(113 - shift) << 23 | ((mant & 0x3ff) << 13);
+  }
+  return qplay::bit_cast<float>(bits);
+}
+
+template <class T> void widen(const Tensor& t, std::vector<float>& out) {
+  const size_t n = out.size();
+  for (size_t i = 0; i < n; ++i) {
+    T v;
+    std::memcpy(&v, t.bytes.data() + i * sizeof(T), sizeof(T));
+    out[i] = static_cast<float>(v);
+  }
+}
+
+}  // namespace
+
+std::vector<float> to_f32(const Tensor& t) {
+  const int64_t n = t.elements();
+  if (t.bytes.size() != static_cast<size_t>(n) * dtype_size(t.dtype))
+    throw Error("tensor of shape " + shape_to_string(t.shape) + " and dtype " +
+                std::string(dtype_name(t.dtype)) + " holds " + std::to_string(t.bytes.size()) +
+                " bytes, expected " + std::to_string(n * int64_t(dtype_size(t.dtype))));
+  std::vector<float> out(static_cast<size_t>(n));
+  switch (t.dtype) {
+    case DType::f32: if (n) std::memcpy(out.data(), t.bytes.data(), out.size() * 4); break;
+    case DType::f64: widen<double>(t, out); break;  // rounds to nearest even, as numpy astype
+    case DType::f16:
+      for (size_t i = 0; i < out.size(); ++i) {
+        uint16_t h;
+        std::memcpy(&h, t.bytes.data() + 2 * i, 2);
+        out[i] = half_to_float(h);
+      }
+      break;
+    case DType::bf16:
+      for (size_t i = 0; i < out.size(); ++i) {
+        uint16_t h;
+        std::memcpy(&h, t.bytes.data() + 2 * i, 2);
+        out[i] = qplay::bit_cast<float>(uint32_t(h) << 16);
+      }
+      break;
+    case DType::i8: widen<int8_t>(t, out); break;
+    case DType::i16: widen<int16_t>(t, out); break;
+    case DType::i32: widen<int32_t>(t, out); break;
+    case DType::i64: widen<int64_t>(t, out); break;
+    case DType::u8: widen<uint8_t>(t, out); break;
+    case DType::u16: widen<uint16_t>(t, out); break;
+    case DType::u32: widen<uint32_t>(t, out); break;
+    case DType::u64: widen<uint64_t>(t, out); break;
+    case DType::boolean:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = t.bytes[i] ? 1.0f : 0.0f;
+      break;
+  }
+  return out;
+}
+
+}  // namespace qplay
