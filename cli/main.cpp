@@ -1,0 +1,606 @@
+// qplay: the native command-line tool over the core. Errors print one line "qplay: error: ..." on
+// stderr; exit code 2 for a bad command line, 1 for a file or data problem, 0 on success.
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qplay/error.hpp"
+#include "qplay/export.hpp"
+#include "qplay/formats.hpp"
+#include "qplay/options.hpp"
+#include "qplay/quantize.hpp"
+#include "qplay/tensor.hpp"
+
+namespace {
+
+using namespace qplay;
+
+// A problem with the command line itself (exit code 2); qplay::Error after parsing means a file or
+// data problem (exit code 1).
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+constexpr const char* kHelp = R"(qplay - quantization playground, command-line tool
+
+usage:
+  qplay quantize INPUT -o OUT.npz [options]
+  qplay info FILE
+  qplay help | --help
+  qplay --version
+
+INPUT and FILE are .npy or .npz files (a .npy holds one tensor, named "array").
+
+quantize options (both --flag value and --flag=value work):
+  -o, --output OUT.npz      the bundle to write: codes.npy, scale.npy, zero_point.npy,
+                            dequantized.npy, params.json (required)
+  --tensor NAME             the tensor to quantize in a multi-tensor .npz (default: the first)
+  --dtype T                 int8 (default), uint8, int4, uint4, int2, uint2, intN, uintN
+                            (N = 1..8), int16, uint16
+  --mode M                  asymmetric (default) | symmetric
+  --narrow                  drop the most negative code (int8 -> [-127, 127])
+  --reduce-range            halve the code range (PyTorch reduce_range)
+  --granularity G           tensor (default) | channel | group | block
+  --axis A                  channel axis (negative counts from the end; default 0)
+  --group-size G            channels per group (--granularity group)
+  --block-size B            elements per block along the axis (--granularity block)
+  --range R                 dynamic range method: minmax (default), percentile:P, mse, kl, aciq
+  --rounding R              half-even (default), half-away, half-up, stochastic:SEED
+  --zero-point-domain D     int (default) | float
+  --profile P               custom (default), seed, pytorch, onnx, ort-tool
+  --bins N                  histogram bins (default 64)
+  --json                    print params and metrics as JSON instead of the summary
+
+params source (default: dynamic, computed from INPUT itself):
+  --scale S [--zero-point Z]        static, given scalar params
+  --params P.npz                    static, given arrays: P holds scale.npy (and zero_point.npy)
+                                    shaped for the granularity (a qplay output bundle works)
+  --calibrate A [B ...] [--observer minmax|moving-average:C]
+                                    static, calibrated on tensors shaped like INPUT; takes every
+                                    following argument up to the next option (put INPUT first)
+
+exit codes: 0 ok, 1 file or data error, 2 bad command line
+)";
+
+// ---- files ------------------------------------------------------------------------------------
+
+std::vector<uint8_t> read_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw Error("cannot read '" + path + "': " + std::strerror(errno));
+  std::vector<uint8_t> bytes;
+  // Chunked so pipes and files whose size changes are read correctly too.
+  constexpr size_t kChunk = size_t(1) << 20;
+  for (;;) {
+    const size_t old = bytes.size();
+    bytes.resize(old + kChunk);
+    const size_t got = std::fread(bytes.data() + old, 1, kChunk, f);
+    bytes.resize(old + got);
+    if (got < kChunk) break;
+  }
+  const bool failed = std::ferror(f);
+  const int err = errno;
+  std::fclose(f);
+  if (failed) throw Error("cannot read '" + path + "': " + std::strerror(err));
+  return bytes;
+}
+
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  const int err = errno;
+  if (std::fclose(f) != 0 || !ok) {
+    const std::string why = std::strerror(ok ? errno : err);
+    // No half-written bundle left behind (disk full); never unlink a device such as /dev/full.
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) std::filesystem::remove(path, ec);
+    throw Error("cannot write '" + path + "': " + why);
+  }
+}
+
+// Errors about one file name it.
+template <class F> auto about_file(const std::string& path, F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    if (m.find("'" + path + "'") != std::string::npos) throw;
+    throw Error(path + ": " + m);
+  }
+}
+
+// ---- command-line parsing -----------------------------------------------------------------------
+
+struct Arg {
+  std::string name;                  // "--dtype" (short -o is reported as -o)
+  std::optional<std::string> value;  // from --flag=value
+};
+
+int64_t parse_integer(std::string_view option, std::string_view text) {
+  int64_t v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || text.empty())
+    throw UsageError("invalid value '" + std::string(text) + "' for " + std::string(option) + " (expected an integer)");
+  return v;
+}
+
+float parse_float(std::string_view option, std::string_view text) {
+  float v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || text.empty() || !std::isfinite(v))
+    throw UsageError("invalid value '" + std::string(text) + "' for " + std::string(option) +
+                     " (expected a finite number)");
+  return v;
+}
+
+struct QuantizeCommand {
+  std::string input, output, tensor;
+  QuantOptions options;
+  ExplicitOptions explicit_set;
+  bool json = false;
+  std::optional<float> scale, zero_point;
+  std::string params_file;
+  std::vector<std::string> calibration_files;
+  std::optional<CalibrationOptions> observer;
+  std::string observer_text;
+};
+
+// Walks argv: options with values (separate or after '='), flags, and positionals.
+class ArgReader {
+ public:
+  ArgReader(int argc, char** argv, int first) : args_(argv + first, argv + argc) {}
+
+  bool done() const { return i_ >= args_.size(); }
+  // The next argument as an option (if it is one) or a positional.
+  bool next_option(Arg& out, std::string& positional) {
+    const std::string a = args_[i_++];
+    if (a.size() > 1 && a[0] == '-' && !only_positionals_) {
+      if (a == "--") {
+        only_positionals_ = true;
+        return next_after_separator(out, positional);
+      }
+      const size_t eq = a.find('=');
+      out.name = a.substr(0, eq);
+      out.value.reset();
+      if (eq != std::string::npos) out.value = a.substr(eq + 1);
+      return true;
+    }
+    positional = a;
+    return false;
+  }
+  // The value of option `arg`: after '=' or the next argument (which may start with '-' as in
+  // "--axis -1", but not with "--": that is a forgotten value).
+  std::string value(const Arg& arg) {
+    if (arg.value) return *arg.value;
+    if (done() || args_[i_].starts_with("--"))
+      throw UsageError("missing value for " + arg.name);
+    return args_[i_++];
+  }
+  // Following arguments up to the next option (for --calibrate A B ...).
+  std::vector<std::string> more_values() {
+    std::vector<std::string> out;
+    while (!done() && !(args_[i_].size() > 1 && args_[i_][0] == '-')) out.push_back(args_[i_++]);
+    return out;
+  }
+
+ private:
+  bool next_after_separator(Arg& out, std::string& positional) {
+    if (done()) {
+      positional.clear();
+      return false;
+    }
+    return next_option(out, positional);
+  }
+
+  std::vector<std::string> args_;
+  size_t i_ = 0;
+  bool only_positionals_ = false;
+};
+
+void no_value(const Arg& arg) {
+  if (arg.value) throw UsageError(arg.name + " takes no value (got '" + *arg.value + "')");
+}
+
+QuantizeCommand parse_quantize(int argc, char** argv) {
+  QuantizeCommand c;
+  QuantOptions& o = c.options;
+  ExplicitOptions& x = c.explicit_set;
+  std::vector<std::string> positionals;
+  std::vector<std::string> seen;
+  // A repeated single-valued option is almost always a mistake in a script; say so.
+  const auto once = [&](const std::string& name) {
+    for (const auto& s : seen)
+      if (s == name) throw UsageError(name + " given more than once");
+    seen.push_back(name);
+  };
+
+  ArgReader r(argc, argv, 2);
+  while (!r.done()) {
+    Arg arg;
+    std::string positional;
+    if (!r.next_option(arg, positional)) {
+      if (!positional.empty()) positionals.push_back(positional);
+      continue;
+    }
+    const std::string& n = arg.name;
+    try {
+      if (n == "-o" || n == "--output") {
+        once("--output");
+        c.output = r.value(arg);
+        if (c.output.empty()) throw UsageError("empty file name for " + n);
+      } else if (n == "--tensor") {
+        once(n);
+        c.tensor = r.value(arg);
+      } else if (n == "--dtype") {
+        once(n);
+        o.dtype = parse_int_type(r.value(arg));
+      } else if (n == "--mode") {
+        once(n);
+        o.mode = parse_mode(r.value(arg));
+        x.mode = true;
+      } else if (n == "--narrow") {
+        once(n);
+        no_value(arg);
+        o.narrow = x.narrow = true;
+      } else if (n == "--reduce-range") {
+        once(n);
+        no_value(arg);
+        o.reduce_range = x.reduce_range = true;
+      } else if (n == "--granularity") {
+        once(n);
+        o.granularity = parse_granularity(r.value(arg));
+      } else if (n == "--axis") {
+        once(n);
+        const int64_t a = parse_integer(n, r.value(arg));
+        if (a < -64 || a > 64) throw UsageError("--axis " + std::to_string(a) + " is out of range");
+        o.axis = static_cast<int>(a);
+      } else if (n == "--group-size") {
+        once(n);
+        o.group_size = parse_integer(n, r.value(arg));
+        if (o.group_size < 1) throw UsageError("--group-size must be at least 1");
+      } else if (n == "--block-size") {
+        once(n);
+        o.block_size = parse_integer(n, r.value(arg));
+        if (o.block_size < 1) throw UsageError("--block-size must be at least 1");
+      } else if (n == "--range") {
+        once(n);
+        parse_range(r.value(arg), o);
+        x.range = true;
+      } else if (n == "--rounding") {
+        once(n);
+        parse_rounding(r.value(arg), o);
+        x.rounding = true;
+      } else if (n == "--zero-point-domain") {
+        once(n);
+        o.zero_point_domain = parse_zero_point_domain(r.value(arg));
+        x.zero_point_domain = true;
+      } else if (n == "--profile") {
+        once(n);
+        o.profile = parse_profile(r.value(arg));
+      } else if (n == "--bins") {
+        once(n);
+        const int64_t b = parse_integer(n, r.value(arg));
+        if (b < 1 || b > (1 << 20)) throw UsageError("--bins must be between 1 and 1048576 (got " + std::to_string(b) + ")");
+        o.histogram_bins = static_cast<int>(b);
+      } else if (n == "--json") {
+        once(n);
+        no_value(arg);
+        c.json = true;
+      } else if (n == "--scale") {
+        once(n);
+        c.scale = parse_float(n, r.value(arg));
+      } else if (n == "--zero-point") {
+        once(n);
+        c.zero_point = parse_float(n, r.value(arg));
+      } else if (n == "--params") {
+        once(n);
+        c.params_file = r.value(arg);
+      } else if (n == "--calibrate") {
+        c.calibration_files.push_back(r.value(arg));
+        if (!arg.value)
+          for (auto& f : r.more_values()) c.calibration_files.push_back(std::move(f));
+      } else if (n == "--observer") {
+        once(n);
+        c.observer_text = r.value(arg);
+        c.observer = parse_observer(c.observer_text);
+      } else if (n == "--help" || n == "-h") {
+        std::fputs(kHelp, stdout);
+        std::exit(0);
+      } else {
+        throw UsageError("unknown option '" + n + "' for quantize (see qplay --help)");
+      }
+    } catch (const Error& e) {
+      throw UsageError(e.what());  // the spelling table's "invalid value ... (allowed: ...)"
+    }
+  }
+
+  if (positionals.empty())
+    throw UsageError(c.calibration_files.empty()
+                         ? "quantize needs an INPUT file"
+                         : "quantize needs an INPUT file (--calibrate takes every following file name; put INPUT first)");
+  if (positionals.size() > 1)
+    throw UsageError("quantize takes one INPUT file, got " + std::to_string(positionals.size()) + ": '" +
+                     positionals[0] + "', '" + positionals[1] + "'" +
+                     (c.calibration_files.empty() ? "" : " (use --calibrate A B ... for calibration files)"));
+  c.input = positionals[0];
+  if (c.output.empty()) throw UsageError("quantize needs -o OUT.npz");
+
+  // At most one params source.
+  std::vector<std::string> sources;
+  if (c.scale) sources.push_back("--scale");
+  if (!c.params_file.empty()) sources.push_back("--params");
+  if (!c.calibration_files.empty()) sources.push_back("--calibrate");
+  if (sources.size() > 1)
+    throw UsageError("conflicting params sources: " + sources[0] + " and " + sources[1] + " (pick one)");
+  if (c.zero_point && !c.scale)
+    throw UsageError(c.params_file.empty() ? "--zero-point needs --scale"
+                                           : "--zero-point needs --scale (with --params the zero points come from P)");
+  if (c.observer && c.calibration_files.empty()) throw UsageError("--observer needs --calibrate");
+  if (x.range && o.range != RangeMethod::minmax && !sources.empty())
+    throw UsageError("--range " + range_name(o) + " picks dynamic ranges; it has no effect with " + sources[0] +
+                     (sources[0] == "--calibrate" ? " (use --observer)" : ""));
+  if (o.granularity == Granularity::group && !o.group_size) throw UsageError("--granularity group needs --group-size");
+  if (o.granularity == Granularity::block && !o.block_size) throw UsageError("--granularity block needs --block-size");
+  if (o.group_size && o.granularity != Granularity::group)
+    throw UsageError("--group-size needs --granularity group");
+  if (o.block_size && o.granularity != Granularity::block)
+    throw UsageError("--block-size needs --granularity block");
+
+  try {
+    apply_profile(o, x);
+    (void)code_range(o);  // a type too narrow for the options is a command-line problem
+  } catch (const Error& e) {
+    throw UsageError(e.what());
+  }
+  return c;
+}
+
+// ---- quantize -------------------------------------------------------------------------------------
+
+struct Loaded {
+  Tensor tensor;
+  std::string name;
+  std::vector<float> values;
+};
+
+// `any_single`: a single-tensor file gives its tensor whatever `wanted` says (calibration files are
+// often .npy while the input is one tensor of an .npz).
+Loaded load(const std::string& path, const std::string& wanted, bool any_single) {
+  const std::vector<uint8_t> bytes = read_file(path);
+  return about_file(path, [&] {
+    Loaded l;
+    const std::vector<TensorInfo> infos = list_tensors(bytes);
+    if (infos.empty()) throw Error("holds no tensors");
+    const bool pick_only = any_single && infos.size() == 1;
+    l.name = wanted.empty() || pick_only ? infos[0].name : wanted;
+    l.tensor = load_tensor(bytes, pick_only ? std::string_view{} : std::string_view(wanted));
+    l.values = to_f32(l.tensor);
+    return l;
+  });
+}
+
+GivenParams params_from_file(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_file(path);
+  return about_file(path, [&] {
+    if (bytes.size() < 4 || bytes[0] != 'P' || bytes[1] != 'K')
+      throw Error("--params needs an .npz holding scale.npy and zero_point.npy (this file is not a zip)");
+    std::optional<Tensor> scale, zero;
+    for (const auto& [name, member] : read_npz(bytes)) {
+      if (name == "scale.npy") scale = read_npy(member);
+      if (name == "zero_point.npy") zero = read_npy(member);
+    }
+    if (!scale) throw Error("--params file has no scale.npy member (it needs scale.npy and zero_point.npy)");
+    GivenParams g;
+    g.shape = scale->shape;
+    g.scale = to_f32(*scale);
+    if (zero) {
+      if (zero->shape != scale->shape)
+        throw Error("zero_point.npy has shape " + shape_to_string(zero->shape) + ", scale.npy " +
+                    shape_to_string(scale->shape) + "; they must match");
+      g.zero_point = to_f32(*zero);
+    }
+    return g;
+  });
+}
+
+std::string fmt(double v, const char* spec = "%.6g") {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, spec, v);
+  return buf;
+}
+
+// The shortest spelling that reads back to the same float32 (as params.json writes it).
+std::string shortest(float v) {
+  if (!std::isfinite(v)) return fmt(v);
+  char buf[40];
+  for (int p = 1; p <= 9; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*g", p, double(v));
+    if (std::strtof(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+std::string range_of(const std::vector<float>& v) {
+  if (v.empty()) return "-";
+  float lo = v[0], hi = v[0];
+  for (float f : v) lo = std::min(lo, f), hi = std::max(hi, f);
+  return lo == hi ? shortest(lo) : shortest(lo) + " .. " + shortest(hi);
+}
+
+void print_summary(const QuantizeCommand& c, const RunInfo& info, const Quantized& q, const Evaluation& e,
+                   size_t out_bytes) {
+  const QuantOptions& o = q.options;
+  const Metrics& m = e.metrics;
+  std::string granularity = std::string(granularity_name(o.granularity));
+  if (o.granularity != Granularity::tensor) granularity += " (axis " + std::to_string(q.plan.axis) + ")";
+  std::printf("input      %s [%s] %s %s\n", c.input.c_str(), info.input_tensor.c_str(),
+              std::string(dtype_name(info.input_dtype)).c_str(), shape_to_string(info.input_shape).c_str());
+  std::printf("scheme     %s %s%s%s, per %s, range %s, rounding %s, profile %s\n", int_type_name(o.dtype).c_str(),
+              std::string(mode_name(o.mode)).c_str(), o.narrow ? ", narrow" : "", o.reduce_range ? ", reduce-range" : "",
+              granularity.c_str(), range_name(o).c_str(), rounding_name(o).c_str(),
+              std::string(profile_name(o.profile)).c_str());
+  std::string source = info.params_source;
+  if (!info.observer.empty()) source += " (" + info.observer + ")";
+  std::printf("params     %s, %zu group%s, shape %s\n", source.c_str(), q.params.scale.size(),
+              q.params.scale.size() == 1 ? "" : "s", shape_to_string(q.params.shape).c_str());
+  std::printf("scale      %s\n", range_of(q.params.scale).c_str());
+  std::printf("zero point %s%s\n", range_of(q.params.zero_point).c_str(), q.params.float_zero_point ? " (float)" : "");
+  std::printf("codes      %s in [%d, %d]\n", std::string(dtype_name(q.codes.dtype)).c_str(), q.range.qmin, q.range.qmax);
+  std::printf("MSE        %s (RMSE %s)\n", fmt(m.mse).c_str(), fmt(m.rmse).c_str());
+  std::printf("SQNR       %s dB\n", fmt(m.sqnr_db, "%.2f").c_str());
+  std::printf("max error  %s\n", fmt(m.max_abs_error).c_str());
+  std::printf("clip rate  %s %% (%llu of %llu finite)\n", fmt(100.0 * m.clip_rate, "%.2f").c_str(),
+              static_cast<unsigned long long>(m.saturated), static_cast<unsigned long long>(m.finite));
+  std::printf("bits/elem  %s\n", fmt(m.bits_per_element, "%.4f").c_str());
+  if (m.nan || m.pos_inf || m.neg_inf)
+    std::printf("non-finite %llu NaN, %llu +inf, %llu -inf\n", static_cast<unsigned long long>(m.nan),
+                static_cast<unsigned long long>(m.pos_inf), static_cast<unsigned long long>(m.neg_inf));
+  std::printf("wrote      %s (%zu bytes)\n", c.output.c_str(), out_bytes);
+}
+
+int run_quantize(int argc, char** argv) {
+  QuantizeCommand c = parse_quantize(argc, argv);
+  const QuantOptions& o = c.options;
+
+  const Loaded input = load(c.input, c.tensor, false);
+  const TensorViewF32 x{input.tensor.shape, input.values};
+
+  RunInfo info;
+  info.input_file = c.input;
+  info.input_tensor = input.name;
+  info.input_shape = input.tensor.shape;
+  info.input_dtype = input.tensor.dtype;
+
+  QuantParams params;
+  if (c.scale || !c.params_file.empty()) {
+    info.params_source = "given";
+    GivenParams g;
+    if (c.scale) {
+      g.scale = {*c.scale};
+      if (c.zero_point) g.zero_point = {*c.zero_point};
+    } else {
+      g = params_from_file(c.params_file);
+      info.params_files = {c.params_file};
+    }
+    params = given_params(g, plan_granularity(x.shape, o), o);
+  } else if (!c.calibration_files.empty()) {
+    info.params_source = "calibrated";
+    const CalibrationOptions calib = c.observer.value_or(CalibrationOptions{});
+    info.observer = observer_name(calib);
+    info.params_files = c.calibration_files;
+    std::vector<Loaded> loaded;
+    loaded.reserve(c.calibration_files.size());
+    for (const auto& f : c.calibration_files) loaded.push_back(load(f, c.tensor, true));
+    std::vector<TensorViewF32> views;
+    for (const auto& l : loaded) views.push_back({l.tensor.shape, l.values});
+    params = calibrate_params(views, o, calib);
+    const GranularityPlan plan = plan_granularity(x.shape, o);
+    if (params.shape != plan.param_shape)
+      throw Error("calibration gives params of shape " + shape_to_string(params.shape) + ", but " + c.input +
+                  " of shape " + shape_to_string(x.shape) + " needs " + shape_to_string(plan.param_shape) +
+                  " (calibrate with tensors shaped like the input)");
+  } else {
+    params = compute_params(x, o);
+  }
+
+  const Quantized q = quantize(x, params, o);
+  const std::vector<float> deq = dequantize(q);
+  const Evaluation e = evaluate(x, q, deq);
+  const std::vector<uint8_t> bundle = export_npz(q, deq, e, info);
+  write_file(c.output, bundle);
+
+  if (c.json) std::fputs(params_json(q, e, info).c_str(), stdout);
+  else print_summary(c, info, q, e, bundle.size());
+  return 0;
+}
+
+// ---- info -----------------------------------------------------------------------------------------
+
+int run_info(int argc, char** argv) {
+  std::vector<std::string> files;
+  ArgReader r(argc, argv, 2);
+  while (!r.done()) {
+    Arg arg;
+    std::string positional;
+    if (!r.next_option(arg, positional)) {
+      if (!positional.empty()) files.push_back(positional);
+      continue;
+    }
+    if (arg.name == "--help" || arg.name == "-h") {
+      std::fputs(kHelp, stdout);
+      return 0;
+    }
+    throw UsageError("unknown option '" + arg.name + "' for info (see qplay --help)");
+  }
+  if (files.size() != 1)
+    throw UsageError(files.empty() ? "info needs a FILE" : "info takes one FILE, got " + std::to_string(files.size()));
+  const std::vector<uint8_t> bytes = read_file(files[0]);
+  const std::vector<TensorInfo> infos = about_file(files[0], [&] { return list_tensors(bytes); });
+  size_t name_width = 4, dtype_width = 5;
+  for (const auto& t : infos) {
+    name_width = std::max(name_width, t.name.size());
+    dtype_width = std::max(dtype_width, dtype_name(t.dtype).size());
+  }
+  std::printf("%-*s  %-*s  %s\n", int(name_width), "name", int(dtype_width), "dtype", "shape");
+  for (const auto& t : infos)
+    std::printf("%-*s  %-*s  %s\n", int(name_width), t.name.c_str(), int(dtype_width),
+                std::string(dtype_name(t.dtype)).c_str(), shape_to_string(t.shape).c_str());
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  if (argc < 2) throw UsageError("missing command (try qplay --help)");
+  const std::string_view cmd = argv[1];
+  if (cmd == "quantize") return run_quantize(argc, argv);
+  if (cmd == "info") return run_info(argc, argv);
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    std::fputs(kHelp, stdout);
+    return 0;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    std::printf("qplay %s\n", QPLAY_VERSION);
+    return 0;
+  }
+  if (cmd.starts_with("-")) throw UsageError("unknown option '" + std::string(cmd) + "' (commands: quantize, info, help)");
+  throw UsageError("unknown command '" + std::string(cmd) + "' (commands: quantize, info, help)");
+}
+
+int fail(const std::string& message, int code) {
+  std::string line = message;
+  for (char& ch : line)
+    if (ch == '\n' || ch == '\r') ch = ' ';  // the contract: exactly one line
+  std::fprintf(stderr, "qplay: error: %s\n", line.c_str());
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const int rc = run(argc, argv);
+    if (std::fflush(stdout) != 0) return fail(std::string("cannot write to stdout: ") + std::strerror(errno), 1);
+    return rc;
+  } catch (const UsageError& e) {
+    return fail(e.what(), 2);
+  } catch (const Error& e) {
+    return fail(e.what(), 1);
+  } catch (const std::bad_alloc&) {
+    return fail("out of memory (the tensor is too large for this machine)", 1);
+  } catch (const std::exception& e) {
+    return fail(std::string("internal error: ") + e.what(), 1);
+  }
+}

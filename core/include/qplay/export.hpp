@@ -1,0 +1,47 @@
+// The result of a run as files: params.json (every setting needed to reproduce the run, and the
+// metrics) and an .npz bundle that numpy opens with np.load. Output bytes depend only on the inputs:
+// the same run gives the same bytes natively and in WebAssembly.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qplay/quantize.hpp"
+#include "qplay/tensor.hpp"
+
+namespace qplay {
+
+// What the quantizer itself does not know about a run.
+struct RunInfo {
+  std::string input_file;                 // the file name as the user gave it
+  std::string input_tensor;               // the tensor's name inside the file ("array" for .npy)
+  Shape input_shape;
+  DType input_dtype = DType::f32;         // before to_f32
+  std::string params_source = "dynamic";  // "dynamic" | "given" | "calibrated"
+  std::string observer;                   // observer_name(...) when calibrated, else empty
+  std::vector<std::string> params_files;  // the --params file or the calibration files, if any
+  std::string version = QPLAY_VERSION;
+  std::string kernels;                    // kernel table name; empty = kernel_table_name()
+};
+
+// The name of the kernel table in use ("simd128" or "scalar").
+std::string_view kernel_table_name();
+
+// Params with at most this many groups are also written inline in params.json (scale,
+// zero_point); larger ones only live in the .npz members.
+constexpr int64_t kInlineParamLimit = 64;
+
+// A small JSON document with a fixed key order. Numbers are the shortest decimal that reads back to
+// the same float32 (params) or double (metrics); NaN and infinities are written as null.
+std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& info);
+
+// Members, in this order: codes.npy (the codes as they are), scale.npy (float32, param shape),
+// zero_point.npy (int32, or float32 for float zero points), dequantized.npy (float32, input shape),
+// params.json (UTF-8).
+std::vector<uint8_t> export_npz(const Quantized& q, std::span<const float> dequantized, const Evaluation& e,
+                                const RunInfo& info);
+
+}  // namespace qplay

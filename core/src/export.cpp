@@ -1,0 +1,271 @@
+// params.json and the .npz bundle. The JSON writer is ours so that key order and number spelling
+// are fixed: the native CLI and the wasm page must produce the same bytes for the same run.
+#include "qplay/export.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "kernels/kernels.hpp"
+#include "qplay/error.hpp"
+#include "qplay/formats.hpp"
+
+namespace qplay {
+namespace {
+
+// Shortest "%.{p}g" spelling that reads back to the same value. std::to_chars for floating point
+// is missing from Emscripten 3.1.6's libc++; printf/strtod are correctly rounded in both glibc and
+// musl, so this gives the same text natively and in wasm.
+std::string number(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[40];
+  for (int p = 1; p <= 17; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*g", p, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+std::string number(float v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[40];
+  for (int p = 1; p <= 9; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*g", p, double(v));
+    if (std::strtof(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+// A streaming writer: objects one key per line (indented), arrays on one line.
+class Json {
+ public:
+  Json& begin_object(std::string_view key = {}) { return open(key, '{'); }
+  Json& end_object() { return close('}'); }
+  Json& begin_array(std::string_view key) { return open(key, '['); }
+  Json& end_array() { return close(']'); }
+
+  Json& field(std::string_view key, std::string_view v) { return raw(key, quote(v)); }
+  Json& field(std::string_view key, const char* v) { return raw(key, quote(v)); }
+  Json& field(std::string_view key, const std::string& v) { return raw(key, quote(v)); }
+  Json& field(std::string_view key, bool v) { return raw(key, v ? "true" : "false"); }
+  Json& field(std::string_view key, double v) { return raw(key, number(v)); }
+  Json& field(std::string_view key, float v) { return raw(key, number(v)); }
+  Json& field(std::string_view key, int64_t v) { return raw(key, std::to_string(v)); }
+  Json& field(std::string_view key, int v) { return raw(key, std::to_string(v)); }
+  Json& field(std::string_view key, uint64_t v) { return raw(key, std::to_string(v)); }
+  Json& null_field(std::string_view key) { return raw(key, "null"); }
+  // Array elements.
+  Json& item(const std::string& literal) { return raw({}, literal); }
+  Json& item_string(std::string_view v) { return raw({}, quote(v)); }
+
+  std::string finish() { return std::move(out_) + "\n"; }
+
+ private:
+  struct Level {
+    char close;
+    bool empty = true;
+  };
+
+  static std::string quote(std::string_view s) {
+    std::string q = "\"";
+    for (unsigned char c : s) {
+      switch (c) {
+        case '"': q += "\\\""; break;
+        case '\\': q += "\\\\"; break;
+        case '\n': q += "\\n"; break;
+        case '\r': q += "\\r"; break;
+        case '\t': q += "\\t"; break;
+        case '\b': q += "\\b"; break;
+        case '\f': q += "\\f"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            char u[8];
+            std::snprintf(u, sizeof u, "\\u%04x", c);
+            q += u;
+          } else {
+            q += static_cast<char>(c);  // UTF-8 passes through unchanged
+          }
+      }
+    }
+    return q + "\"";
+  }
+
+  bool in_array() const { return !stack_.empty() && stack_.back().close == ']'; }
+
+  void prefix(std::string_view key) {
+    if (!stack_.empty()) {
+      Level& top = stack_.back();
+      if (!top.empty) out_ += in_array() ? ", " : ",";
+      top.empty = false;
+      if (!in_array()) out_ += "\n" + std::string(2 * stack_.size(), ' ');
+    }
+    if (!key.empty() || (!stack_.empty() && !in_array())) out_ += quote(key) + ": ";
+  }
+  Json& raw(std::string_view key, const std::string& literal) {
+    prefix(key);
+    out_ += literal;
+    return *this;
+  }
+  Json& open(std::string_view key, char c) {
+    prefix(key);
+    out_ += c;
+    stack_.push_back({c == '{' ? '}' : ']'});
+    return *this;
+  }
+  Json& close(char c) {
+    const bool was_empty = stack_.back().empty;
+    stack_.pop_back();
+    if (c == '}' && !was_empty) out_ += "\n" + std::string(2 * stack_.size(), ' ');
+    out_ += c;
+    return *this;
+  }
+
+  std::string out_;
+  std::vector<Level> stack_;
+};
+
+void shape_array(Json& j, std::string_view key, const Shape& shape) {
+  j.begin_array(key);
+  for (int64_t d : shape) j.item(std::to_string(d));
+  j.end_array();
+}
+
+Tensor f32_tensor(const Shape& shape, std::span<const float> values, const char* what) {
+  if (shape_elements(shape) != static_cast<int64_t>(values.size()))
+    throw Error(std::string("export: ") + what + " holds " + std::to_string(values.size()) +
+                " values for shape " + shape_to_string(shape));
+  return tensor_from_f32(shape, values);
+}
+
+}  // namespace
+
+std::string_view kernel_table_name() { return kernels::table().name; }
+
+std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& info) {
+  const QuantOptions& o = q.options;
+  const QuantParams& p = q.params;
+  Json j;
+  j.begin_object();
+
+  j.begin_object("qplay");
+  j.field("version", info.version);
+  j.field("kernels", info.kernels.empty() ? kernel_table_name() : std::string_view(info.kernels));
+  j.end_object();
+
+  j.begin_object("input");
+  j.field("file", info.input_file);
+  j.field("tensor", info.input_tensor);
+  j.field("dtype", dtype_name(info.input_dtype));
+  shape_array(j, "shape", info.input_shape);
+  j.end_object();
+
+  j.begin_object("options");
+  j.field("dtype", int_type_name(o.dtype));
+  j.field("bits", o.dtype.bits);
+  j.field("signed", o.dtype.is_signed);
+  j.field("mode", mode_name(o.mode));
+  j.field("narrow", o.narrow);
+  j.field("reduce_range", o.reduce_range);
+  j.field("granularity", granularity_name(o.granularity));
+  j.field("axis", o.axis);
+  j.field("group_size", o.group_size);
+  j.field("block_size", o.block_size);
+  j.field("range", range_name(o));
+  j.field("rounding", rounding_name(o));
+  j.field("zero_point_domain", zero_point_domain_name(o.zero_point_domain));
+  j.field("profile", profile_name(o.profile));
+  j.field("division", division_name(o.division));
+  j.field("histogram_bins", o.histogram_bins);
+  j.end_object();
+
+  j.begin_object("params");
+  j.field("source", info.params_source);
+  if (info.observer.empty()) j.null_field("observer");
+  else j.field("observer", info.observer);
+  j.begin_array("files");
+  for (const auto& f : info.params_files) j.item_string(f);
+  j.end_array();
+  j.field("qmin", int64_t{q.range.qmin});
+  j.field("qmax", int64_t{q.range.qmax});
+  j.field("axis", q.plan.axis);
+  shape_array(j, "shape", p.shape);
+  j.field("count", static_cast<int64_t>(p.scale.size()));
+  j.field("float_zero_point", p.float_zero_point);
+  if (static_cast<int64_t>(p.scale.size()) <= kInlineParamLimit) {
+    j.begin_array("scale");
+    for (float s : p.scale) j.item(number(s));
+    j.end_array();
+    j.begin_array("zero_point");
+    for (float z : p.zero_point) j.item(number(z));
+    j.end_array();
+  }
+  j.end_object();
+
+  j.begin_object("codes");
+  j.field("dtype", dtype_name(q.codes.dtype));
+  shape_array(j, "shape", q.codes.shape);
+  j.end_object();
+
+  const Metrics& m = e.metrics;
+  j.begin_object("metrics");
+  j.field("mse", m.mse);
+  j.field("rmse", m.rmse);
+  j.field("sqnr_db", m.sqnr_db);
+  j.field("max_abs_error", m.max_abs_error);
+  j.field("mean_abs_error", m.mean_abs_error);
+  j.field("cosine", m.cosine);
+  j.field("clip_rate", m.clip_rate);
+  j.field("bits_per_element", m.bits_per_element);
+  j.field("elements", m.elements);
+  j.field("finite", m.finite);
+  j.field("nan", m.nan);
+  j.field("pos_inf", m.pos_inf);
+  j.field("neg_inf", m.neg_inf);
+  j.field("saturated", m.saturated);
+  j.field("bytes_before", m.bytes_before);
+  j.field("bytes_after", m.bytes_after);
+  j.end_object();
+
+  j.end_object();
+  return j.finish();
+}
+
+std::vector<uint8_t> export_npz(const Quantized& q, std::span<const float> dequantized, const Evaluation& e,
+                                const RunInfo& info) {
+  const QuantParams& p = q.params;
+  const size_t n = p.scale.size();
+  if (!p.zero_point.empty() && p.zero_point.size() != n)
+    throw Error("export: " + std::to_string(p.zero_point.size()) + " zero points for " + std::to_string(n) +
+                " scales");
+  std::vector<float> zero = p.zero_point;
+  zero.resize(n, 0.0f);
+
+  Tensor zp;
+  if (p.float_zero_point) {
+    zp = f32_tensor(p.shape, zero, "zero_point");
+  } else {
+    zp = make_tensor(DType::i32, p.shape);
+    if (static_cast<size_t>(zp.elements()) != n)
+      throw Error("export: zero_point holds " + std::to_string(n) + " values for shape " + shape_to_string(p.shape));
+    for (size_t i = 0; i < n; ++i) {
+      const float z = zero[i];
+      if (!(z == std::nearbyint(z) && std::fabs(z) <= 2147483520.0f))
+        throw Error("export: integer zero point " + number(z) + " is not an int32");
+      const int32_t v = static_cast<int32_t>(z);
+      std::memcpy(zp.bytes.data() + 4 * i, &v, 4);
+    }
+  }
+
+  const std::string json = params_json(q, e, info);
+  std::vector<ZipMember> members;
+  members.emplace_back("codes.npy", write_npy(q.codes));
+  members.emplace_back("scale.npy", write_npy(f32_tensor(p.shape, p.scale, "scale")));
+  members.emplace_back("zero_point.npy", write_npy(zp));
+  members.emplace_back("dequantized.npy", write_npy(f32_tensor(q.codes.shape, dequantized, "dequantized")));
+  members.emplace_back("params.json", std::vector<uint8_t>(json.begin(), json.end()));
+  return write_npz(members);
+}
+
+}  // namespace qplay

@@ -1,0 +1,395 @@
+// .npz: a zip archive of .npy members (PKWARE APPNOTE 6.3 is the reference for the records). Also the
+// format sniffing behind list_tensors / load_tensor, since .npz is the container the others sit in.
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
+#include <set>
+#include <string>
+
+#ifndef __EMSCRIPTEN__
+#include <zlib.h>
+#endif
+
+#include "qplay/error.hpp"
+#include "qplay/formats.hpp"
+
+namespace qplay {
+namespace {
+
+constexpr uint32_t kLocalSig = 0x04034b50, kCentralSig = 0x02014b50, kEndSig = 0x06054b50;
+constexpr uint32_t kZip64EndSig = 0x06064b50, kZip64LocatorSig = 0x07064b50;
+constexpr uint16_t kZip64ExtraId = 0x0001;
+constexpr uint64_t kMax32 = 0xffffffffu;
+constexpr uint16_t kDosDate1980 = (0 << 9) | (1 << 5) | 1;  // 1980-01-01; time 00:00 is 0
+// Sum of uncompressed member sizes; bounds what one file can make us allocate (wasm has 4 GiB).
+constexpr uint64_t kMaxTotalUncompressed = uint64_t(4) << 30;
+// Deflate cannot exceed about 1032:1 (258-byte matches coded in ~2 bits); a larger declared ratio is
+// a lie, rejected before the output buffer is allocated.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+[[noreturn]] void fail(const std::string& message) { throw Error("npz: " + message); }
+
+// ---- CRC-32: reflected polynomial 0xEDB88320, table built once at compile time ----------------
+constexpr std::array<uint32_t, 256> make_crc_table() {
+  std::array<uint32_t, 256> t{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    t[i] = c;
+  }
+  return t;
+}
+constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
+
+// ---- little-endian helpers --------------------------------------------------------------------
+uint16_t le16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
+uint32_t le32(const uint8_t* p) { return uint32_t(le16(p)) | uint32_t(le16(p + 2)) << 16; }
+uint64_t le64(const uint8_t* p) { return uint64_t(le32(p)) | uint64_t(le32(p + 4)) << 32; }
+
+void put16(std::vector<uint8_t>& o, uint64_t v) { o.push_back(uint8_t(v)), o.push_back(uint8_t(v >> 8)); }
+void put32(std::vector<uint8_t>& o, uint64_t v) { put16(o, v & 0xffff), put16(o, (v >> 16) & 0xffff); }
+void put64(std::vector<uint8_t>& o, uint64_t v) { put32(o, v & kMax32), put32(o, v >> 32); }
+
+bool has_non_ascii(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
+// Member names for messages: printable and short.
+std::string shown(std::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, 80)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+  return out;
+}
+
+struct Entry {
+  std::string name;
+  uint16_t flags = 0, method = 0;
+  uint32_t crc = 0;
+  uint64_t csize = 0, usize = 0, local_offset = 0;
+};
+
+// The central directory: where it is and how many entries, from the end record (zip64 if present).
+struct Directory {
+  uint64_t offset = 0, size = 0, entries = 0;
+};
+
+Directory find_directory(std::span<const uint8_t> b) {
+  if (b.size() < 22) fail("file too short for a zip archive (truncated)");
+  // The end record sits in the last 22 + 65535 (max comment) bytes; scan backwards for it.
+  const size_t lowest = b.size() > 22 + 0xffff ? b.size() - 22 - 0xffff : 0;
+  size_t at = b.size() - 22;
+  for (;; --at) {
+    if (le32(b.data() + at) == kEndSig && at + 22 + le16(b.data() + at + 20) <= b.size()) break;
+    if (at == lowest) fail("no zip end-of-central-directory record (truncated or not a zip file)");
+  }
+  const uint8_t* e = b.data() + at;
+  if (le16(e + 4) != 0 || le16(e + 6) != 0) fail("multi-part (split) zip archives are not supported");
+  Directory d{le32(e + 16), le32(e + 12), le16(e + 10)};
+  if (at >= 20 && le32(b.data() + at - 20) == kZip64LocatorSig) {
+    const uint64_t z = le64(b.data() + at - 20 + 8);
+    if (z > b.size() || b.size() - z < 56 || le32(b.data() + z) != kZip64EndSig)
+      fail("zip64 end record is missing or out of bounds (truncated file?)");
+    d.entries = le64(b.data() + z + 32);
+    d.size = le64(b.data() + z + 40);
+    d.offset = le64(b.data() + z + 48);
+  }
+  if (d.offset > b.size() || d.size > b.size() - d.offset)
+    fail("central directory lies outside the file (truncated?)");
+  // Each entry takes at least 46 bytes: a huge count with a small directory is corrupt.
+  if (d.entries > d.size / 46) fail("central directory is too small for its " + std::to_string(d.entries) + " entries");
+  return d;
+}
+
+std::vector<Entry> read_directory(std::span<const uint8_t> b, const Directory& d) {
+  std::vector<Entry> entries;
+  entries.reserve(static_cast<size_t>(d.entries));
+  size_t p = static_cast<size_t>(d.offset);
+  const size_t end = static_cast<size_t>(d.offset + d.size);
+  for (uint64_t i = 0; i < d.entries; ++i) {
+    if (end - p < 46 || le32(b.data() + p) != kCentralSig) fail("corrupt central directory entry " + std::to_string(i));
+    const uint8_t* c = b.data() + p;
+    Entry e;
+    e.flags = le16(c + 8);
+    e.method = le16(c + 10);
+    e.crc = le32(c + 16);
+    e.csize = le32(c + 20);
+    e.usize = le32(c + 24);
+    const size_t name_len = le16(c + 28), extra_len = le16(c + 30), comment_len = le16(c + 32);
+    e.local_offset = le32(c + 42);
+    if (end - p - 46 < name_len + extra_len + comment_len) fail("corrupt central directory entry " + std::to_string(i));
+    e.name.assign(reinterpret_cast<const char*>(c + 46), name_len);
+    // Zip64 extra field: 64-bit values for exactly the 32-bit fields that hold 0xffffffff, in order.
+    const uint8_t* x = c + 46 + name_len;
+    for (size_t q = 0; q + 4 <= extra_len;) {
+      const uint16_t id = le16(x + q), len = le16(x + q + 2);
+      if (q + 4 + len > extra_len) fail("member '" + shown(e.name) + "' has a corrupt extra field");
+      if (id == kZip64ExtraId) {
+        size_t r = q + 4;
+        for (uint64_t* field : {&e.usize, &e.csize, &e.local_offset}) {
+          if (*field != kMax32) continue;
+          if (r + 8 > q + 4 + len) fail("member '" + shown(e.name) + "' has a short zip64 extra field");
+          *field = le64(x + r);
+          r += 8;
+        }
+      }
+      q += 4 + len;
+    }
+    entries.push_back(std::move(e));
+    p += 46 + name_len + extra_len + comment_len;
+  }
+  return entries;
+}
+
+#ifndef __EMSCRIPTEN__
+// Raw deflate (no zlib header) into exactly e.usize bytes; more or less output is an error.
+std::vector<uint8_t> inflate_member(const Entry& e, const uint8_t* src) {
+  std::vector<uint8_t> out(static_cast<size_t>(e.usize));
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK) fail("cannot initialize zlib");
+  // zlib counts in 32-bit uInt: feed and drain in chunks so members over 4 GiB of input still work.
+  constexpr uint64_t kChunk = uint64_t(1) << 30;
+  uint64_t in_left = e.csize, out_done = 0;
+  const uint8_t* in = src;
+  int rc = Z_OK;
+  uint8_t overflow_probe = 0;
+  while (rc != Z_STREAM_END) {
+    if (z.avail_in == 0 && in_left > 0) {
+      z.next_in = const_cast<Bytef*>(in);
+      z.avail_in = static_cast<uInt>(std::min(in_left, kChunk));
+      in += z.avail_in;
+      in_left -= z.avail_in;
+    }
+    const bool full = out_done == e.usize;
+    z.next_out = full ? &overflow_probe : out.data() + out_done;
+    z.avail_out = full ? 1 : static_cast<uInt>(std::min(e.usize - out_done, kChunk));
+    const uInt before = z.avail_out;
+    rc = inflate(&z, Z_NO_FLUSH);
+    const uInt produced = before - z.avail_out;
+    if (full && produced > 0) {
+      inflateEnd(&z);
+      fail("member '" + shown(e.name) + "' inflates to more than its declared " + std::to_string(e.usize) + " bytes");
+    }
+    out_done += produced;
+    if (rc == Z_STREAM_END) break;
+    if (rc == Z_BUF_ERROR && z.avail_in == 0 && in_left == 0) {
+      inflateEnd(&z);
+      fail("member '" + shown(e.name) + "' has truncated deflate data");
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      const std::string why = z.msg ? z.msg : "zlib error " + std::to_string(rc);
+      inflateEnd(&z);
+      fail("member '" + shown(e.name) + "' has corrupt deflate data (" + why + ")");
+    }
+  }
+  inflateEnd(&z);
+  if (out_done != e.usize)
+    fail("member '" + shown(e.name) + "' inflates to " + std::to_string(out_done) + " bytes, declared " +
+         std::to_string(e.usize));
+  return out;
+}
+#endif
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+enum class Format { npy, npz };
+
+Format sniff(std::span<const uint8_t> file) {
+  static constexpr uint8_t npy[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  if (file.empty()) throw Error("empty file (expected .npy or .npz)");
+  if (file.size() >= 6 && std::equal(std::begin(npy), std::end(npy), file.begin())) return Format::npy;
+  // "PK\5\6" is an archive with no members at all (np.savez with nothing to save).
+  if (file.size() >= 4 && file[0] == 'P' && file[1] == 'K' &&
+      ((file[2] == 3 && file[3] == 4) || (file[2] == 5 && file[3] == 6)))
+    return Format::npz;
+  throw Error("unknown file format (supported: .npy, which starts with \\x93NUMPY, and .npz, a zip of .npy files)");
+}
+
+// Runs f, prefixing any error with the member it concerns.
+template <class F> auto for_member(const std::string& name, F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw Error("npz member '" + shown(name) + "': " + e.what());
+  }
+}
+
+std::string tensor_name_of(const std::string& member) { return member.substr(0, member.size() - 4); }
+
+}  // namespace
+
+uint32_t crc32(std::span<const uint8_t> bytes, uint32_t crc) {
+  crc = ~crc;
+  for (uint8_t b : bytes) crc = kCrcTable[(crc ^ b) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+std::vector<uint8_t> write_npz(const std::vector<ZipMember>& members) {
+  std::vector<uint8_t> out, central;
+  std::set<std::string_view> names;
+  uint64_t entries = 0;
+  for (const auto& [name, data] : members) {
+    if (name.empty() || name.size() > 0xffff) throw Error("npz: member name must have 1 to 65535 bytes");
+    if (!names.insert(name).second) throw Error("npz: duplicate member name '" + shown(name) + "'");
+    const uint64_t size = data.size(), offset = out.size();
+    const uint32_t crc = crc32(data);
+    const bool big = size >= kMax32, far = offset >= kMax32;
+    const uint16_t flags = has_non_ascii(name) ? 0x0800 : 0;  // bit 11: the name is UTF-8
+    const uint16_t version = (big || far) ? 45 : 20;          // 4.5 = zip64, 2.0 = baseline
+
+    put32(out, kLocalSig);
+    put16(out, version);
+    put16(out, flags);
+    put16(out, 0);  // stored
+    put16(out, 0);  // 00:00
+    put16(out, kDosDate1980);
+    put32(out, crc);
+    put32(out, big ? kMax32 : size);
+    put32(out, big ? kMax32 : size);
+    put16(out, name.size());
+    put16(out, big ? 20 : 0);
+    out.insert(out.end(), name.begin(), name.end());
+    if (big) put16(out, kZip64ExtraId), put16(out, 16), put64(out, size), put64(out, size);
+    out.insert(out.end(), data.begin(), data.end());
+
+    const uint16_t extra = static_cast<uint16_t>((big ? 16 : 0) + (far ? 8 : 0));
+    put32(central, kCentralSig);
+    put16(central, version);  // made by: MS-DOS host, so the external attributes need no meaning
+    put16(central, version);
+    put16(central, flags);
+    put16(central, 0);
+    put16(central, 0);
+    put16(central, kDosDate1980);
+    put32(central, crc);
+    put32(central, big ? kMax32 : size);
+    put32(central, big ? kMax32 : size);
+    put16(central, name.size());
+    put16(central, extra ? extra + 4 : 0);
+    put16(central, 0);  // comment
+    put16(central, 0);  // disk
+    put16(central, 0);  // internal attributes
+    put32(central, 0);  // external attributes
+    put32(central, far ? kMax32 : offset);
+    central.insert(central.end(), name.begin(), name.end());
+    if (extra) {
+      put16(central, kZip64ExtraId), put16(central, extra);
+      if (big) put64(central, size), put64(central, size);
+      if (far) put64(central, offset);
+    }
+    ++entries;
+  }
+
+  const uint64_t cd_offset = out.size(), cd_size = central.size();
+  out.insert(out.end(), central.begin(), central.end());
+  const bool zip64 = entries >= 0xffff || cd_offset >= kMax32 || cd_size >= kMax32;
+  if (zip64) {
+    const uint64_t z = out.size();
+    put32(out, kZip64EndSig);
+    put64(out, 44);  // size of the rest of this record
+    put16(out, 45), put16(out, 45);
+    put32(out, 0), put32(out, 0);
+    put64(out, entries), put64(out, entries), put64(out, cd_size), put64(out, cd_offset);
+    put32(out, kZip64LocatorSig);
+    put32(out, 0), put64(out, z), put32(out, 1);
+  }
+  put32(out, kEndSig);
+  put16(out, 0), put16(out, 0);
+  put16(out, zip64 ? 0xffff : entries), put16(out, zip64 ? 0xffff : entries);
+  put32(out, zip64 ? kMax32 : cd_size), put32(out, zip64 ? kMax32 : cd_offset);
+  put16(out, 0);  // comment
+  return out;
+}
+
+std::vector<ZipMember> read_npz(std::span<const uint8_t> b) {
+  const std::vector<Entry> entries = read_directory(b, find_directory(b));
+
+  // Every check that needs no decompression comes first, so a bad archive allocates nothing.
+  uint64_t total = 0;
+  std::set<std::string_view> names;
+  std::vector<const uint8_t*> data(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    const std::string who = "member '" + shown(e.name) + "'";
+    if (!names.insert(e.name).second) fail("duplicate " + who);
+    if (e.flags & 0x0001) fail(who + " is encrypted");
+    if (e.method != 0 && e.method != 8)
+      fail(who + " uses compression method " + std::to_string(e.method) + " (supported: stored, deflated)");
+    if (e.local_offset > b.size() || b.size() - e.local_offset < 30 || le32(b.data() + e.local_offset) != kLocalSig)
+      fail(who + " has no local header where the directory says (truncated or corrupt file)");
+    const uint8_t* l = b.data() + e.local_offset;
+    const uint64_t start = e.local_offset + 30 + le16(l + 26) + le16(l + 28);
+    if (start > b.size() || e.csize > b.size() - start)
+      fail(who + " declares " + std::to_string(e.csize) + " bytes beyond the end of the file (truncated)");
+    if (e.method == 0 && e.csize != e.usize)
+      fail(who + " is stored but declares " + std::to_string(e.csize) + " stored and " + std::to_string(e.usize) +
+           " uncompressed bytes");
+    if (e.method == 8 && e.usize > e.csize * kMaxDeflateRatio + 1024)
+      fail(who + " declares " + std::to_string(e.usize) + " bytes from " + std::to_string(e.csize) +
+           " compressed, beyond what deflate can produce (a zip bomb?)");
+    total += e.usize;
+    if (total > kMaxTotalUncompressed)
+      fail("members total more than 4 GiB uncompressed (the limit; stopped at " + who + ")");
+    data[i] = b.data() + start;
+  }
+#ifdef __EMSCRIPTEN__
+  // No zlib in wasm: the page inflates with DecompressionStream and hands the core stored members.
+  for (const Entry& e : entries)
+    if (e.method == 8)
+      throw Error("npz member '" + shown(e.name) +
+                  "' is deflated; this build reads only stored members (decompress in the browser first, or "
+                  "save with np.savez instead of np.savez_compressed)");
+#endif
+
+  std::vector<ZipMember> out;
+  out.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    std::vector<uint8_t> bytes;
+#ifndef __EMSCRIPTEN__
+    if (e.method == 8) bytes = inflate_member(e, data[i]);
+    else
+#endif
+      bytes.assign(data[i], data[i] + e.usize);
+    if (crc32(bytes) != e.crc) fail("member '" + shown(e.name) + "' fails its CRC-32 check (corrupt file)");
+    out.emplace_back(e.name, std::move(bytes));
+  }
+  return out;
+}
+
+std::vector<TensorInfo> list_tensors(std::span<const uint8_t> file) {
+  std::vector<TensorInfo> out;
+  if (sniff(file) == Format::npy) {
+    const NpyHeader h = read_npy_header(file);
+    out.push_back({"array", h.dtype, h.shape});
+    return out;
+  }
+  // Named members rather than structured bindings: clang 14 (Emscripten) cannot capture those.
+  for (const ZipMember& m : read_npz(file)) {
+    if (!ends_with(m.first, ".npy")) continue;
+    const NpyHeader h = for_member(m.first, [&] { return read_npy_header(m.second); });
+    out.push_back({tensor_name_of(m.first), h.dtype, h.shape});
+  }
+  return out;
+}
+
+Tensor load_tensor(std::span<const uint8_t> file, std::string_view name) {
+  if (sniff(file) == Format::npy) {
+    if (!name.empty() && name != "array")
+      throw Error("no tensor '" + shown(name) + "' in this .npy (it holds one tensor, named 'array')");
+    return read_npy(file);
+  }
+  const std::vector<ZipMember> members = read_npz(file);
+  std::string have;
+  for (const ZipMember& m : members) {
+    if (!ends_with(m.first, ".npy")) continue;
+    const std::string tensor = tensor_name_of(m.first);
+    if (name.empty() || name == tensor || name == m.first) return for_member(m.first, [&] { return read_npy(m.second); });
+    have += (have.empty() ? "" : ", ") + shown(tensor);
+  }
+  if (name.empty()) throw Error("the .npz holds no .npy arrays");
+  throw Error("no tensor '" + shown(name) + "' in this .npz (it has: " + (have.empty() ? "nothing" : have) + ")");
+}
+
+}  // namespace qplay
