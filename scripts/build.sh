@@ -4,7 +4,7 @@
 #   bash scripts/build.sh [native] [wasm] [web]     (no argument: all three)
 #     native  build/native: core, doctest suite, the qplay CLI (g++)
 #     wasm    build/wasm: core, doctest suites for node, the wasm modules (Emscripten)
-#     web     wasm, then copies the modules into web/wasm/ where the page loads them
+#     web     wasm, then copies the modules into web/wasm/ and uPlot + KaTeX into web/vendor/
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,6 +65,35 @@ stage_web() {
   echo "build: web/wasm/ holds the SIMD and baseline modules"
 }
 
+# The page imports uPlot and KaTeX as self-contained ES modules from web/vendor/ (no bundler, no CDN:
+# the page works offline and its CSP allows only 'self'). Sources are the npm devDependencies.
+stage_vendor() {
+  local nm=$root/node_modules dst=$root/web/vendor pair src out
+  local files=(
+    "uplot/dist/uPlot.esm.js:uPlot.esm.js"
+    "uplot/dist/uPlot.min.css:uPlot.min.css"
+    "katex/dist/katex.mjs:katex/katex.mjs"
+    "katex/dist/katex.min.css:katex/katex.min.css"
+  )
+  for pair in "${files[@]}"; do
+    src=$nm/${pair%%:*}
+    if [[ ! -f $src ]]; then
+      echo "build: $src is missing: run 'npm ci' (scripts/bootstrap.sh does)" >&2
+      exit 1
+    fi
+  done
+  mkdir -p "$dst/katex/fonts"
+  for pair in "${files[@]}"; do
+    src=$nm/${pair%%:*} out=$dst/${pair#*:}
+    cmp -s "$src" "$out" || cp "$src" "$out"
+  done
+  for src in "$nm"/katex/dist/fonts/*; do
+    out=$dst/katex/fonts/${src##*/}
+    cmp -s "$src" "$out" || cp "$src" "$out"
+  done
+  echo "build: web/vendor/ holds uPlot and KaTeX"
+}
+
 built_wasm=0
 for t in "${targets[@]}"; do
   case $t in
@@ -77,6 +106,7 @@ for t in "${targets[@]}"; do
       ((built_wasm)) || build_preset wasm
       built_wasm=1
       stage_web
+      stage_vendor
       ;;
   esac
 done
