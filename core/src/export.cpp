@@ -232,9 +232,7 @@ std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& 
   return j.finish();
 }
 
-std::vector<uint8_t> export_npz(const Quantized& q, std::span<const float> dequantized, const Evaluation& e,
-                                const RunInfo& info) {
-  const QuantParams& p = q.params;
+Tensor zero_point_tensor(const QuantParams& p) {
   const size_t n = p.scale.size();
   if (!p.zero_point.empty() && p.zero_point.size() != n)
     throw Error("export: " + std::to_string(p.zero_point.size()) + " zero points for " + std::to_string(n) +
@@ -242,30 +240,52 @@ std::vector<uint8_t> export_npz(const Quantized& q, std::span<const float> dequa
   std::vector<float> zero = p.zero_point;
   zero.resize(n, 0.0f);
 
-  Tensor zp;
-  if (p.float_zero_point) {
-    zp = f32_tensor(p.shape, zero, "zero_point");
-  } else {
-    zp = make_tensor(DType::i32, p.shape);
-    if (static_cast<size_t>(zp.elements()) != n)
-      throw Error("export: zero_point holds " + std::to_string(n) + " values for shape " + shape_to_string(p.shape));
-    for (size_t i = 0; i < n; ++i) {
-      const float z = zero[i];
-      if (!(z == std::nearbyint(z) && std::fabs(z) <= 2147483520.0f))
-        throw Error("export: integer zero point " + number(z) + " is not an int32");
-      const int32_t v = static_cast<int32_t>(z);
-      std::memcpy(zp.bytes.data() + 4 * i, &v, 4);
-    }
+  if (p.float_zero_point) return f32_tensor(p.shape, zero, "zero_point");
+  Tensor zp = make_tensor(DType::i32, p.shape);
+  if (static_cast<size_t>(zp.elements()) != n)
+    throw Error("export: zero_point holds " + std::to_string(n) + " values for shape " + shape_to_string(p.shape));
+  for (size_t i = 0; i < n; ++i) {
+    const float z = zero[i];
+    if (!(z == std::nearbyint(z) && std::fabs(z) <= 2147483520.0f))
+      throw Error("export: integer zero point " + number(z) + " is not an int32");
+    const int32_t v = static_cast<int32_t>(z);
+    std::memcpy(zp.bytes.data() + 4 * i, &v, 4);
   }
+  return zp;
+}
 
-  const std::string json = params_json(q, e, info);
+std::vector<uint8_t> export_npz_parts(const Tensor& codes, const Tensor& scale, const Tensor& zero_point,
+                                      const Tensor& dequantized, std::string_view params_json) {
+  const auto fail = [](const std::string& what) { throw Error("export: " + what); };
+  const auto describe = [](const Tensor& t) {
+    return std::string(dtype_name(t.dtype)) + " " + shape_to_string(t.shape);
+  };
+  if (codes.dtype != DType::i8 && codes.dtype != DType::u8 && codes.dtype != DType::i16 && codes.dtype != DType::u16)
+    fail("codes must be int8, uint8, int16 or uint16 (got " + describe(codes) + ")");
+  if (dequantized.dtype != DType::f32 || dequantized.shape != codes.shape)
+    fail("dequantized must be float32 shaped like the codes " + shape_to_string(codes.shape) + " (got " +
+         describe(dequantized) + ")");
+  if (scale.dtype != DType::f32) fail("scale must be float32 (got " + describe(scale) + ")");
+  if ((zero_point.dtype != DType::i32 && zero_point.dtype != DType::f32) || zero_point.shape != scale.shape)
+    fail("zero_point must be int32 or float32 shaped like the scale " + shape_to_string(scale.shape) + " (got " +
+         describe(zero_point) + ")");
+
   std::vector<ZipMember> members;
-  members.emplace_back("codes.npy", write_npy(q.codes));
-  members.emplace_back("scale.npy", write_npy(f32_tensor(p.shape, p.scale, "scale")));
-  members.emplace_back("zero_point.npy", write_npy(zp));
-  members.emplace_back("dequantized.npy", write_npy(f32_tensor(q.codes.shape, dequantized, "dequantized")));
-  members.emplace_back("params.json", std::vector<uint8_t>(json.begin(), json.end()));
+  members.emplace_back("codes.npy", write_npy(codes));
+  members.emplace_back("scale.npy", write_npy(scale));
+  members.emplace_back("zero_point.npy", write_npy(zero_point));
+  members.emplace_back("dequantized.npy", write_npy(dequantized));
+  members.emplace_back("params.json", std::vector<uint8_t>(params_json.begin(), params_json.end()));
   return write_npz(members);
+}
+
+std::vector<uint8_t> export_npz(const Quantized& q, std::span<const float> dequantized, const Evaluation& e,
+                                const RunInfo& info) {
+  const QuantParams& p = q.params;
+  const Tensor zp = zero_point_tensor(p);
+  const Tensor scale = f32_tensor(p.shape, p.scale, "scale");
+  const Tensor deq = f32_tensor(q.codes.shape, dequantized, "dequantized");
+  return export_npz_parts(q.codes, scale, zp, deq, params_json(q, e, info));
 }
 
 }  // namespace qplay

@@ -40,8 +40,19 @@ std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& 
 
 // Members, in this order: codes.npy (the codes as they are), scale.npy (float32, param shape),
 // zero_point.npy (int32, or float32 for float zero points), dequantized.npy (float32, input shape),
-// params.json (UTF-8).
+// params.json (UTF-8). Built from export_npz_parts, so a caller holding only the parts (the wasm API
+// keeps them in JS) writes the same bytes.
 std::vector<uint8_t> export_npz(const Quantized& q, std::span<const float> dequantized, const Evaluation& e,
                                 const RunInfo& info);
+
+// The zero_point.npy member of a bundle: int32 for integer zero points (each must be an integral
+// float in int32 range), float32 for float zero points; the params' shape. Missing zero points are 0.
+Tensor zero_point_tensor(const QuantParams& p);
+
+// The bundle from its parts. Checks what makes a consistent bundle: codes int8/uint8/int16/uint16,
+// dequantized float32 with the codes' shape, scale float32, zero_point int32 or float32 with the
+// scale's shape; throws qplay::Error naming the part otherwise.
+std::vector<uint8_t> export_npz_parts(const Tensor& codes, const Tensor& scale, const Tensor& zero_point,
+                                      const Tensor& dequantized, std::string_view params_json);
 
 }  // namespace qplay
