@@ -1,0 +1,97 @@
+// The arithmetic the inspector and the formula panel show, per element. The codes themselves always
+// come from the core (the result's `codes`); this recomputes the intermediate values x/s and
+// x/s + z in float32 the way the core's profile does, to explain them, and flags ties (x/s exactly
+// halfway between two integers), where the rounding rule decides the code.
+
+// Which param group element `flat` uses (docs/SCHEMES.md §1 "Granularity"): the tensor is viewed as
+// [outer, D, inner] around the axis.
+export function planOf(shape, granularity, axis, groupSize, blockSize) {
+  const rank = shape.length;
+  if (granularity === 'tensor' || rank === 0) return { granularity: 'tensor', outer: 1, dim: 1, inner: 1, count: 1 };
+  const a = axis < 0 ? axis + rank : axis;
+  const outer = shape.slice(0, a).reduce((x, y) => x * y, 1);
+  const dim = shape[a];
+  const inner = shape.slice(a + 1).reduce((x, y) => x * y, 1);
+  const plan = { granularity, axis: a, outer, dim, inner, group: groupSize, block: blockSize };
+  if (granularity === 'channel') plan.count = dim;
+  else if (granularity === 'group') plan.count = Math.ceil(dim / groupSize);
+  else plan.count = outer * Math.ceil(dim / blockSize) * inner;
+  return plan;
+}
+
+export function paramIndex(plan, flat) {
+  if (plan.granularity === 'tensor') return 0;
+  const i = flat % plan.inner;
+  const d = Math.floor(flat / plan.inner) % plan.dim;
+  const o = Math.floor(flat / (plan.inner * plan.dim));
+  if (plan.granularity === 'channel') return d;
+  if (plan.granularity === 'group') return Math.floor(d / plan.group);
+  const nb = Math.ceil(plan.dim / plan.block);
+  return (o * nb + Math.floor(d / plan.block)) * plan.inner + i;
+}
+
+export function unravel(shape, flat) {
+  const idx = new Array(shape.length);
+  let r = flat;
+  for (let k = shape.length - 1; k >= 0; k--) {
+    idx[k] = r % shape[k];
+    r = Math.floor(r / shape[k]);
+  }
+  return idx;
+}
+
+export function ravel(shape, idx) {
+  let flat = 0;
+  for (let k = 0; k < shape.length; k++) {
+    if (!(idx[k] >= 0 && idx[k] < shape[k])) return -1;
+    flat = flat * shape[k] + idx[k];
+  }
+  return flat;
+}
+
+// x/s as the profile computes it, in float32: a true division, or a multiply by the float32 1/s
+// (PyTorch). A float64 quotient of two float32 values rounds to the correctly rounded float32
+// quotient, so Math.fround(x / s) is exactly the float32 division.
+export function scaled(x, s, division) {
+  const xf = Math.fround(x);
+  const sf = Math.fround(s);
+  return division === 'multiply-inverse' ? Math.fround(xf * Math.fround(1 / sf)) : Math.fround(xf / sf);
+}
+
+export function isTie(t) {
+  return Number.isFinite(t) && Math.abs(t - Math.floor(t)) === 0.5;
+}
+
+// The rounding rules of docs/SCHEMES.md (stochastic is not reproduced here: its code comes from the
+// core and the inspector says so).
+export function roundBy(rule, t) {
+  switch (rule) {
+    case 'half-away': return Math.sign(t) * Math.floor(Math.abs(t) + 0.5);
+    case 'half-up': {
+      const r = Math.floor(t);
+      return t - r >= 0.5 ? r + 1 : r;
+    }
+    case 'half-even': {
+      const r = Math.floor(t);
+      const d = t - r;
+      if (d < 0.5) return r;
+      if (d > 0.5) return r + 1;
+      return r % 2 === 0 ? r : r + 1;
+    }
+    default: return NaN;
+  }
+}
+
+// Everything the inspector shows for one element.
+export function breakdown({ x, s, z, q, xhat, division, floatZeroPoint, rounding }) {
+  const t = scaled(x, s, division);
+  const shifted = floatZeroPoint ? Math.fround(t + z) : t + z;
+  const tieTarget = floatZeroPoint ? shifted : t;
+  const rounded = rounding === 'stochastic' ? NaN : floatZeroPoint ? roundBy(rounding, shifted) : roundBy(rounding, t) + z;
+  return {
+    x, s, z, t, shifted, rounded, q, xhat,
+    error: xhat - x,
+    tie: isTie(tieTarget),
+    clipped: Number.isFinite(rounded) && rounded !== q,
+  };
+}

@@ -1,0 +1,311 @@
+// The playground's settings: one plain object whose option names are the CLI's (camelCased), the
+// profile rules that lock some of them (docs/SCHEMES.md §2), the URL form of a setting (the CLI's
+// kebab-case flag names, so a shared link reads like a command line), and the options object the
+// JS API takes.
+
+export const DTYPE_BITS = [1, 2, 3, 4, 5, 6, 7, 8, 16];
+export const MODES = ['asymmetric', 'symmetric'];
+export const GRANULARITIES = ['tensor', 'channel', 'group', 'block'];
+export const RANGES = ['minmax', 'percentile', 'mse', 'kl', 'aciq'];
+export const ROUNDINGS = ['half-even', 'half-away', 'half-up', 'stochastic'];
+export const ZERO_POINT_DOMAINS = ['int', 'float'];
+export const PROFILES = ['custom', 'seed', 'pytorch', 'onnx', 'ort-tool'];
+export const PARAM_SOURCES = ['dynamic', 'given', 'calibrated'];
+export const OBSERVERS = ['minmax', 'moving-average'];
+export const DATA_SOURCES = ['seed', 'normal', 'uniform', 'laplace', 'outliers', 'paste', 'file'];
+
+// The CLI's defaults (README's option table) plus the page's own data settings.
+export const DEFAULTS = Object.freeze({
+  // data
+  data: 'normal',
+  shape: '16x256',
+  seed: 1,
+  spreadChannels: true,
+  tensor: '',
+  // scheme
+  dtype: 'int8',
+  mode: 'asymmetric',
+  narrow: false,
+  reduceRange: false,
+  granularity: 'tensor',
+  axis: 0,
+  groupSize: 2,
+  blockSize: 32,
+  range: 'minmax',
+  percentile: 99.99,
+  rounding: 'half-even',
+  roundingSeed: 0,
+  zeroPointDomain: 'int',
+  profile: 'custom',
+  bins: 64,
+  // params
+  params: 'dynamic',
+  scale: 0.037,
+  zeroPoint: 129,
+  observer: 'minmax',
+  averagingConstant: 0.01,
+  // calibration data: synthetic data from the same distribution with its own seed and spread, or
+  // tensors of the open file (names).
+  calibSeed: 2,
+  calibSpread: 0.5,
+  calibrate: [],
+});
+
+// What each profile fixes (SCHEMES.md §2 and core/src/options.cpp apply_profile): the UI sets these
+// values and disables the controls, so a profile can never be contradicted.
+export function profileLocks(profile) {
+  switch (profile) {
+    case 'seed': return { rounding: 'half-even', zeroPointDomain: 'int' };
+    case 'pytorch': return { rounding: 'half-even' };
+    case 'onnx': return { rounding: 'half-even', zeroPointDomain: 'int', reduceRange: false };
+    case 'ort-tool': return { rounding: 'half-even', zeroPointDomain: 'int', narrow: false };
+    default: return {};
+  }
+}
+
+// The division each profile uses (shown in the formula panel and the inspector).
+export function divisionOf(profile) {
+  return profile === 'pytorch' ? 'multiply-inverse' : 'divide';
+}
+
+export function parseDtype(dtype) {
+  const m = /^(u?)int(\d+)$/.exec(dtype);
+  if (!m) return null;
+  const bits = Number(m[2]);
+  if (!DTYPE_BITS.includes(bits)) return null;
+  return { signed: m[1] !== 'u', bits };
+}
+
+export function dtypeName(signed, bits) {
+  return `${signed ? '' : 'u'}int${bits}`;
+}
+
+// The settings after the profile's locks and the rules that are not a matter of taste (a float
+// zero point only exists for asymmetric schemes).
+export function effective(state) {
+  const s = { ...state, ...profileLocks(state.profile) };
+  if (s.mode === 'symmetric') s.zeroPointDomain = 'int';
+  return s;
+}
+
+// [qmin, qmax] of a setting, mirroring core/src/options.cpp code_range (for the formula panel's
+// text before a result arrives; the result's own qmin/qmax win once it does).
+export function codeRange(state) {
+  const s = effective(state);
+  const t = parseDtype(s.dtype) ?? { signed: true, bits: 8 };
+  let qmin = t.signed ? -(2 ** (t.bits - 1)) : 0;
+  let qmax = t.signed ? 2 ** (t.bits - 1) - 1 : 2 ** t.bits - 1;
+  if (s.profile === 'ort-tool') {
+    if (s.reduceRange) {
+      const table = { int8: [-64, 64], uint8: [0, 127], int4: [-4, 3], uint4: [0, 7] };
+      return table[s.dtype] ? { qmin: table[s.dtype][0], qmax: table[s.dtype][1] } : null;
+    }
+    if (s.mode === 'symmetric' && (t.bits === 8 || t.bits === 16)) {
+      if (t.signed) qmin += 1; else qmax -= 1;
+    }
+    return { qmin, qmax };
+  }
+  if (s.narrow) {
+    if (t.signed) qmin += 1; else qmax -= 1;
+  }
+  if (s.reduceRange) {
+    qmin = Math.floor(qmin / 2);
+    qmax = Math.floor(qmax / 2);
+  }
+  return qmin < qmax ? { qmin, qmax } : null;
+}
+
+export function rangeFlag(s) {
+  return s.range === 'percentile' ? `percentile:${s.percentile}` : s.range;
+}
+
+export function roundingFlag(s) {
+  return s.rounding === 'stochastic' ? `stochastic:${s.roundingSeed}` : s.rounding;
+}
+
+export function observerFlag(s) {
+  return s.observer === 'moving-average' ? `moving-average:${s.averagingConstant}` : 'minmax';
+}
+
+// The options object of qp.quantize: exactly the flags the CLI would get for this setting, so the
+// exported bundle (whose params.json records them) is byte-identical to the CLI's. Options that do
+// not apply to the granularity are left out, as a command line would leave them out.
+export function apiOptions(state, { fileName, tensor } = {}) {
+  const s = effective(state);
+  const o = {
+    dtype: s.dtype,
+    mode: s.mode,
+    narrow: s.narrow,
+    reduceRange: s.reduceRange,
+    granularity: s.granularity,
+    range: rangeFlag(s),
+    rounding: roundingFlag(s),
+    zeroPointDomain: s.zeroPointDomain,
+    profile: s.profile,
+    bins: s.bins,
+  };
+  if (s.granularity !== 'tensor') o.axis = s.axis;
+  if (s.granularity === 'group') o.groupSize = s.groupSize;
+  if (s.granularity === 'block') o.blockSize = s.blockSize;
+  if (s.params === 'given') {
+    o.scale = s.scale;
+    o.zeroPoint = s.zeroPoint;
+  }
+  if (fileName !== undefined) o.fileName = fileName;
+  if (tensor !== undefined) o.tensor = tensor;
+  return o;
+}
+
+// The equivalent command line (shown under the run button: what to type to get the same bundle).
+export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFiles = [] } = {}) {
+  const s = effective(state);
+  const d = DEFAULTS;
+  const args = ['qplay', 'quantize', input, '-o', 'out.npz'];
+  if (tensor) args.push('--tensor', tensor);
+  if (s.dtype !== d.dtype) args.push('--dtype', s.dtype);
+  if (s.mode !== d.mode) args.push('--mode', s.mode);
+  if (s.narrow) args.push('--narrow');
+  if (s.reduceRange) args.push('--reduce-range');
+  if (s.granularity !== 'tensor') {
+    args.push('--granularity', s.granularity);
+    if (s.axis !== 0) args.push('--axis', String(s.axis));
+    if (s.granularity === 'group') args.push('--group-size', String(s.groupSize));
+    if (s.granularity === 'block') args.push('--block-size', String(s.blockSize));
+  }
+  if (s.params === 'dynamic' && s.range !== 'minmax') args.push('--range', rangeFlag(s));
+  if (s.params === 'given') args.push('--scale', String(s.scale), '--zero-point', String(s.zeroPoint));
+  if (s.params === 'calibrated') {
+    args.push('--calibrate', ...(calibrationFiles.length ? calibrationFiles : ['CALIB.npy']));
+    if (s.observer !== 'minmax') args.push('--observer', observerFlag(s));
+  }
+  if (s.rounding !== 'half-even') args.push('--rounding', roundingFlag(s));
+  if (s.zeroPointDomain !== 'int') args.push('--zero-point-domain', s.zeroPointDomain);
+  if (s.profile !== 'custom') args.push('--profile', s.profile);
+  if (s.bins !== d.bins) args.push('--bins', String(s.bins));
+  return args.map((a) => (/^[\w.:/=+-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
+// ---- URL form ----------------------------------------------------------------------------------
+// key in the URL (the CLI flag without --) -> [state field, kind]. `range`, `rounding` and
+// `observer` carry their argument after a colon, as on the command line.
+const URL_FIELDS = {
+  data: ['data', DATA_SOURCES],
+  shape: ['shape', 'text'],
+  seed: ['seed', 'int'],
+  'spread-channels': ['spreadChannels', 'bool'],
+  tensor: ['tensor', 'text'],
+  dtype: ['dtype', 'dtype'],
+  mode: ['mode', MODES],
+  narrow: ['narrow', 'bool'],
+  'reduce-range': ['reduceRange', 'bool'],
+  granularity: ['granularity', GRANULARITIES],
+  axis: ['axis', 'int'],
+  'group-size': ['groupSize', 'posint'],
+  'block-size': ['blockSize', 'posint'],
+  range: ['range', 'range'],
+  rounding: ['rounding', 'rounding'],
+  'zero-point-domain': ['zeroPointDomain', ZERO_POINT_DOMAINS],
+  profile: ['profile', PROFILES],
+  bins: ['bins', 'posint'],
+  params: ['params', PARAM_SOURCES],
+  scale: ['scale', 'posnum'],
+  'zero-point': ['zeroPoint', 'num'],
+  observer: ['observer', 'observer'],
+  'calib-seed': ['calibSeed', 'int'],
+  'calib-spread': ['calibSpread', 'posnum'],
+  calibrate: ['calibrate', 'list'],
+};
+
+// Serializes the fields that differ from `base` (the defaults, or an embed's preset).
+export function toQuery(state, base = DEFAULTS) {
+  const q = new URLSearchParams();
+  for (const [key, [field, kind]] of Object.entries(URL_FIELDS)) {
+    if (kind === 'range') {
+      if (rangeFlag(state) !== rangeFlag(base)) q.set(key, rangeFlag(state));
+    } else if (kind === 'rounding') {
+      if (roundingFlag(state) !== roundingFlag(base)) q.set(key, roundingFlag(state));
+    } else if (kind === 'observer') {
+      if (observerFlag(state) !== observerFlag(base)) q.set(key, observerFlag(state));
+    } else if (kind === 'list') {
+      if (state[field].join(',') !== base[field].join(',')) q.set(key, state[field].join(','));
+    } else if (kind === 'bool') {
+      if (state[field] !== base[field]) q.set(key, state[field] ? '1' : '0');
+    } else if (state[field] !== base[field]) {
+      q.set(key, String(state[field]));
+    }
+  }
+  return q.toString();
+}
+
+// Parses a query (from the URL hash or an `options` attribute) into a partial state. Unknown keys
+// and malformed values are skipped and reported, never thrown: a stale link still opens.
+export function fromQuery(text) {
+  const q = new URLSearchParams(String(text).replace(/^[#?]/, ''));
+  const out = {};
+  const rejected = [];
+  for (const [key, raw] of q) {
+    const spec = URL_FIELDS[key];
+    if (!spec) {
+      rejected.push(key);
+      continue;
+    }
+    const [field, kind] = spec;
+    const value = parseField(kind, raw);
+    if (value === undefined) {
+      rejected.push(key);
+      continue;
+    }
+    if (kind === 'range' || kind === 'rounding' || kind === 'observer') Object.assign(out, value);
+    else out[field] = value;
+  }
+  return { state: out, rejected };
+}
+
+function parseField(kind, raw) {
+  if (Array.isArray(kind)) return kind.includes(raw) ? raw : undefined;
+  const num = Number(raw);
+  switch (kind) {
+    case 'text': return raw;
+    case 'bool': return raw === '' || raw === '1' || raw === 'true' ? true : raw === '0' || raw === 'false' ? false : undefined;
+    case 'int': return Number.isInteger(num) && raw.trim() !== '' ? num : undefined;
+    case 'posint': return Number.isInteger(num) && num > 0 ? num : undefined;
+    case 'num': return raw.trim() !== '' && Number.isFinite(num) ? num : undefined;
+    case 'posnum': return raw.trim() !== '' && Number.isFinite(num) && num > 0 ? num : undefined;
+    case 'dtype': return parseDtype(raw) ? raw : undefined;
+    case 'list': return raw.split(',').filter(Boolean);
+    case 'range': {
+      const [name, arg] = raw.split(':');
+      if (!RANGES.includes(name)) return undefined;
+      if (name !== 'percentile') return arg === undefined ? { range: name } : undefined;
+      const p = arg === undefined ? 99.99 : Number(arg);
+      return p > 0 && p <= 100 ? { range: name, percentile: p } : undefined;
+    }
+    case 'rounding': {
+      const [name, arg] = raw.split(':');
+      if (!ROUNDINGS.includes(name)) return undefined;
+      if (name !== 'stochastic') return arg === undefined ? { rounding: name } : undefined;
+      const seed = arg === undefined ? 0 : Number(arg);
+      return Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32 ? { rounding: name, roundingSeed: seed } : undefined;
+    }
+    case 'observer': {
+      const [name, arg] = raw.split(':');
+      if (name === 'minmax' && arg === undefined) return { observer: 'minmax' };
+      if (name !== 'moving-average') return undefined;
+      const c = arg === undefined ? 0.01 : Number(arg);
+      return c > 0 && c <= 1 ? { observer: name, averagingConstant: c } : undefined;
+    }
+    default: return undefined;
+  }
+}
+
+// Presets an embedding page can name with the `preset` attribute.
+export const PRESETS = {
+  // The seed blog's example: [-4.75, 4.67] to uint8 with its formulas (1)-(4).
+  seed: { data: 'seed', shape: '5', dtype: 'uint8', profile: 'seed', granularity: 'tensor', bins: 64 },
+  // Outliers versus the range methods: a percentile clip keeps more levels for the body.
+  outliers: { data: 'outliers', shape: '4096', dtype: 'int8', range: 'percentile', percentile: 99.9 },
+  // Per-channel int4 on a matrix whose rows have very different scales.
+  channels: { data: 'normal', shape: '16x256', spreadChannels: true, dtype: 'int4', mode: 'symmetric', granularity: 'channel' },
+  // Static params: calibrated on a narrower set, applied to the full data, which clips.
+  static: { data: 'normal', shape: '4096', params: 'calibrated', calibSpread: 0.5, dtype: 'int8' },
+};
