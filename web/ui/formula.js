@@ -1,0 +1,122 @@
+// The formula panel: the four formulas of the seed blog post, (1) scale, (2) zero point, (3) quantize,
+// (4) dequantize, in the variant the current profile and mode use (docs/SCHEMES.md §2), with the
+// run's numbers substituted: the group's range, the core's s and z, and one sample element. KaTeX
+// builds DOM nodes (katex.render), never an HTML string, so its inline sizes go through CSSOM and
+// the page's CSP (style-src 'self') holds.
+import katex from '../vendor/katex/katex.mjs';
+import { f32, num, tex } from './format.js';
+
+const T = (v) => tex(f32(v));
+const N = (v, d = 6) => tex(num(v, d));
+const I = (v) => tex(String(v));
+const paren = (v) => (v < 0 ? `(${T(v)})` : T(v));
+
+// info: {profile, mode, floatZeroPoint, division, source ('dynamic'|'given'|'calibrated'),
+//        qmin, qmax, s, z, lo, hi (the group's range when known), sample: {x, t, q, xhat} | null}
+export function formulaLines(info) {
+  const { profile, mode, floatZeroPoint, division, source, qmin, qmax, s, z, lo, hi, sample } = info;
+  const known = Number.isFinite(lo) && Number.isFinite(hi);
+  const lines = [];
+  // "lhs = general = numbers = value": the general form on one row, the numbers on the next, so
+  // the formulas fit a half-width card.
+  const eq = (lhs, general, numbers, value) => (numbers
+    ? `\\begin{aligned}${lhs} &= ${general} \\\\ &= ${numbers} = ${value}\\end{aligned}`
+    : `${lhs} = ${general} = ${value}`);
+  const frac = (a, b) => `\\frac{${a}}{${b}}`;
+  const qspan = `${I(qmax)} - ${qmin < 0 ? `(${I(qmin)})` : I(qmin)}`;
+
+  // (1) and (2)
+  if (source === 'given') {
+    lines.push(`s = ${T(s)} \\quad\\text{(given)}`);
+    lines.push(`z = ${floatZeroPoint ? T(z) : I(z)} \\quad\\text{(given)}`);
+  } else if (floatZeroPoint) {
+    lines.push(eq('s', frac('x_{\\max} - x_{\\min}', 'q_{\\max} - q_{\\min}'),
+      known ? frac(`${T(hi)} - ${paren(lo)}`, qspan) : '', T(s)));
+    lines.push(eq('z', 'q_{\\min} - \\frac{x_{\\min}}{s}', known ? `${I(qmin)} - \\frac{${T(lo)}}{${T(s)}}` : '', T(z)));
+  } else if (mode === 'symmetric') {
+    const amax = known ? Math.max(Math.abs(lo), Math.abs(hi)) : NaN;
+    const A = '\\max|x|';
+    let sTex;
+    let sNum = '';
+    if (profile === 'pytorch') {
+      sTex = frac(A, '(q_{\\max} - q_{\\min})/2');
+      if (known) sNum = frac(T(amax), N((qmax - qmin) / 2));
+    } else if (profile === 'onnx' || profile === 'ort-tool') {
+      sTex = frac(`2\\,${A}`, 'q_{\\max} - q_{\\min}');
+      if (known) sNum = frac(`2 \\cdot ${T(amax)}`, qspan);
+    } else if (qmin < 0) {
+      sTex = frac(A, 'q_{\\max}');
+      if (known) sNum = frac(T(amax), I(qmax));
+    } else {
+      sTex = frac(A, 'q_{\\max} - z');
+      if (known) sNum = frac(T(amax), `${I(qmax)} - ${I(z)}`);
+    }
+    lines.push(eq('s', sTex, sNum, T(s)));
+    lines.push(qmin < 0 && z === 0 ? 'z = 0 \\quad\\text{(symmetric)}' : `z = ${I(z)} \\quad\\text{(symmetric: the middle code)}`);
+  } else if (profile === 'seed') {
+    lines.push(eq('s', frac('x_{\\max} - x_{\\min}', 'q_{\\max} - q_{\\min}'),
+      known ? frac(`${T(hi)} - ${paren(lo)}`, qspan) : '', T(s)));
+    let zNum = '';
+    if (known) {
+      const inner = Math.fround(Math.fround(Math.fround(hi * qmin) - Math.fround(lo * qmax)) / Math.fround(hi - lo));
+      zNum = `\\operatorname{round}(${N(inner)})`;
+    }
+    lines.push(eq('z', `\\operatorname{round}\\!\\left(${frac('x_{\\max}\\, q_{\\min} - x_{\\min}\\, q_{\\max}', 'x_{\\max} - x_{\\min}')}\\right)`, zNum, I(z)));
+  } else {
+    const lo0 = known ? Math.min(lo, 0) : NaN;
+    const hi0 = known ? Math.max(hi, 0) : NaN;
+    const num0 = '\\max(x_{\\max}, 0) - \\min(x_{\\min}, 0)';
+    lines.push(eq('s', frac(num0, 'q_{\\max} - q_{\\min}'), known ? frac(`${T(hi0)} - ${paren(lo0)}`, qspan) : '', T(s)));
+    const arg = frac('\\min(x_{\\min}, 0)', 's');
+    const zTex = profile === 'onnx'
+      ? `\\operatorname{round}\\!\\left(\\operatorname{clip}\\!\\left(q_{\\min} - ${arg}\\right)\\right)`
+      : `q_{\\min} - \\operatorname{round}\\!\\left(${arg}\\right)`;
+    const zNum = known
+      ? (profile === 'onnx'
+        ? `\\operatorname{round}(\\operatorname{clip}(${I(qmin)} - ${N(Math.fround(lo0 / s))}))`
+        : `${I(qmin)} - \\operatorname{round}(${N(Math.fround(lo0 / s))})`)
+      : '';
+    lines.push(eq('z', zTex, zNum, I(z)));
+  }
+
+  // (3): the general form, then the sample's numbers on the following rows (aligned at "=").
+  const div = division === 'multiply-inverse' ? 'x \\cdot (1/s)' : '\\frac{x}{s}';
+  const inside = floatZeroPoint || profile === 'seed';  // round(x/s + z) rather than round(x/s) + z
+  const general = inside
+    ? `\\operatorname{clamp}\\!\\left(\\operatorname{round}\\!\\left(${div} + z\\right), q_{\\min}, q_{\\max}\\right)`
+    : `\\operatorname{clamp}\\!\\left(\\operatorname{round}\\!\\left(${div}\\right) + z, q_{\\min}, q_{\\max}\\right)`;
+  if (sample) {
+    const zs = z < 0 ? `(${floatZeroPoint ? T(z) : I(z)})` : floatZeroPoint ? T(z) : I(z);
+    const tExpr = division === 'multiply-inverse' ? `${paren(sample.x)} \\cdot (1/${T(s)})` : frac(T(sample.x), T(s));
+    const clampOf = (a) => `\\operatorname{clamp}(${a}, ${I(qmin)}, ${I(qmax)})`;
+    const rows = [
+      `q &= ${general}`,
+      inside
+        ? `&= ${clampOf(`\\operatorname{round}(${tExpr} + ${zs})`)}`
+        : `&= ${clampOf(`\\operatorname{round}(${tExpr}) + ${zs}`)}`,
+      inside
+        ? `&= ${clampOf(`\\operatorname{round}(${N(sample.t)} + ${zs})`)} = ${I(sample.q)}`
+        : `&= ${clampOf(`\\operatorname{round}(${N(sample.t)}) + ${zs}`)} = ${I(sample.q)}`,
+    ];
+    lines.push(`\\begin{aligned}${rows.join(' \\\\ ')}\\end{aligned}`);
+  } else {
+    lines.push(`q = ${general}`);
+  }
+
+  // (4)
+  let d = '\\hat{x} = (q - z)\\, s';
+  if (sample) d += ` = (${I(sample.q)} - ${floatZeroPoint ? paren(z) : z < 0 ? `(${I(z)})` : I(z)}) \\cdot ${T(s)} = ${T(sample.xhat)}`;
+  lines.push(d);
+  return lines;
+}
+
+export function renderFormulas(container, info) {
+  const lines = formulaLines(info);
+  container.replaceChildren();
+  lines.forEach((line, k) => {
+    const el = document.createElement('div');
+    el.className = 'qp-formula-line';
+    katex.render(`${line} \\tag{${k + 1}}`, el, { displayMode: true, throwOnError: false, output: 'htmlAndMathml' });
+    container.append(el);
+  });
+}
