@@ -41,7 +41,9 @@ required=(
 if ((browser)); then
   # Recommends are not installed, and chromium-common only recommends fonts: without a font
   # package, screenshots depend on whatever fonts happen to be on the machine.
-  required+=("chromium /usr/bin/chromium" "fonts-liberation /usr/share/fonts/truetype/liberation")
+  # fonts-nanum: the playground has a Korean UI, and its screenshots need Hangul glyphs.
+  required+=("chromium /usr/bin/chromium" "fonts-liberation /usr/share/fonts/truetype/liberation"
+    "fonts-nanum /usr/share/fonts/truetype/nanum")
 fi
 
 missing=()
