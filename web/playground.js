@@ -1,0 +1,1631 @@
+// <quant-playground>: the whole Quantization Playground as one custom element, so a documentation
+// page embeds it with one script tag:
+//
+//   <script type="module" src="/playground.js"></script>
+//   <quant-playground preset="seed" compact></quant-playground>
+//
+// Attributes:
+//   preset="seed|outliers|channels|static"  start from a named setting (web/ui/state.js PRESETS)
+//   options="dtype=uint8&profile=seed"      preset options in the URL form (CLI flag names)
+//   src="data/weights.npy"                  open a tensor file (same origin) instead of synthetic data
+//   compact                                 a smaller layout for figures in a text: options folded
+//   lang="en|ko"                            UI language (default: the browser's)
+//   theme="light|dark"                      colors (default: the system's, toggle in the header)
+//   sync-url                                keep the settings in the page URL's hash (the main page)
+//   simd="auto|off"                         which wasm build the worker loads
+//
+// The element only arranges and shows: every quantization runs in the module worker (web/worker.js)
+// through the wasm core.
+import { h, clear, uid } from './ui/dom.js';
+import * as S from './ui/state.js';
+import { synthesize, parseShape, parseNumbers, shapeText, SEED_VALUES, SEED_SAMPLE_INDEX } from './ui/synth.js';
+import { Engine, CancelledError } from './ui/engine.js';
+import { histogramChart, lineChart, chartColors, fitWidth } from './ui/charts.js';
+import { Heatmap } from './ui/heatmap.js';
+import { renderFormulas } from './ui/formula.js';
+import { planOf, paramIndex, unravel, ravel, breakdown, scaled, isTie } from './ui/inspect.js';
+import * as F from './ui/format.js';
+import { translator, LANGUAGES, defaultLanguage } from './ui/i18n.js';
+
+const HERE = new URL('.', import.meta.url);
+const STYLESHEETS = ['vendor/uPlot.min.css', 'vendor/katex/katex.min.css', 'styles.css'];
+
+// Linked stylesheets from our own origin are what the CSP (style-src 'self') allows; they are added
+// to the document once, whichever page embeds the element.
+function ensureStyles() {
+  for (const href of STYLESHEETS) {
+    const url = new URL(href, HERE).href;
+    if ([...document.querySelectorAll('link[rel="stylesheet"]')].some((l) => l.href === url)) continue;
+    document.head.append(h('link', { rel: 'stylesheet', href: url }));
+  }
+}
+
+const THEMES = ['auto', 'light', 'dark'];
+const TABS = ['histograms', 'heatmap', 'inspector', 'sweep'];
+const METRICS = [
+  ['mse', 'num'], ['rmse', 'num'], ['sqnrDb', 'db'], ['maxAbsError', 'num'], ['meanAbsError', 'num'],
+  ['cosine', 'cos'], ['clipRate', 'pct'], ['bitsPerElement', 'bits'], ['bytesBefore', 'bytes'], ['bytesAfter', 'bytes'],
+];
+const SYNTHETIC = ['seed', 'normal', 'uniform', 'laplace', 'outliers'];
+// Longest text kept in the URL for pasted numbers (longer pastes stay local).
+const MAX_URL_VALUES = 2000;
+
+function storage(key, value) {
+  try {
+    if (value === undefined) return localStorage.getItem(key);
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, value);
+  } catch {
+    // Storage can be disabled (private modes, sandboxed documentation frames): preferences then
+    // last for the page's lifetime only.
+  }
+  return null;
+}
+
+function downloadBytes(bytes, name, type) {
+  const url = URL.createObjectURL(new Blob([bytes], { type }));
+  const a = h('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+class QuantPlayground extends HTMLElement {
+  static get observedAttributes() {
+    return ['lang', 'theme', 'compact'];
+  }
+
+  constructor() {
+    super();
+    this.state = { ...S.DEFAULTS };
+    this.result = null;
+    this.pinned = null;
+    this.group = 0;            // the param group whose grid the histogram draws
+    this.sample = 0;           // the inspected element (flat index)
+    this.bin = null;           // the histogram bin the inspector lists
+    this.tab = 'histograms';
+    this.plots = [];
+    this.cleanups = [];
+    this.runToken = 0;
+    this.data = null;          // {values, shape, fileName, tensor, dtype}
+    this.file = null;          // {name, tensors} the open file
+    this.paste = '';
+    this.sweeps = {};
+    this.live = true;
+  }
+
+  // ---- lifecycle --------------------------------------------------------------------------------
+
+  connectedCallback() {
+    if (this.started) return;
+    this.started = true;
+    ensureStyles();
+    this.id ||= uid('quant-playground-');
+    this.ids = uid('qp');
+    this.lang = this.pickLanguage();
+    if (!this.hasAttribute('theme')) {
+      const stored = storage('qplay.theme');
+      if (stored === 'light' || stored === 'dark') this.setAttribute('theme', stored);
+    }
+    this.initialState();
+    this.engine = new Engine({ simd: this.getAttribute('simd') === 'off' ? 'off' : 'auto' });
+    this.engine.addEventListener('busy', () => this.showBusy());
+    this.engine.ready.then((info) => this.showBuildInfo(info), (err) => this.showError(err));
+    this.media = window.matchMedia('(prefers-color-scheme: dark)');
+    this.onMedia = () => this.redrawCharts();
+    this.media.addEventListener('change', this.onMedia);
+    if (this.hasAttribute('sync-url')) {
+      this.onHash = () => this.applyHash();
+      window.addEventListener('hashchange', this.onHash);
+    }
+    this.render();
+    this.loadInitialData();
+  }
+
+  disconnectedCallback() {
+    // Moving the element within the document disconnects and reconnects it synchronously.
+    queueMicrotask(() => {
+      if (this.isConnected) return;
+      this.engine?.terminate();
+      this.media?.removeEventListener('change', this.onMedia);
+      if (this.onHash) window.removeEventListener('hashchange', this.onHash);
+      this.destroyCharts();
+      this.started = false;
+    });
+  }
+
+  attributeChangedCallback(name, oldValue, newValue) {
+    if (!this.started || oldValue === newValue) return;
+    if (name === 'lang') {
+      this.lang = this.pickLanguage();
+      this.render();
+      this.showResult();
+    } else if (name === 'theme') {
+      this.syncThemeButton();
+      this.redrawCharts();
+    } else if (name === 'compact') {
+      this.render();
+      this.showResult();
+    }
+  }
+
+  pickLanguage() {
+    const attr = this.getAttribute('lang');
+    if (attr && attr in LANGUAGES) return attr;
+    const stored = storage('qplay.lang');
+    if (stored && stored in LANGUAGES) return stored;
+    return defaultLanguage();
+  }
+
+  initialState() {
+    const preset = S.PRESETS[this.getAttribute('preset')] ?? {};
+    this.base = { ...S.DEFAULTS, ...preset };
+    const attr = S.fromQuery(this.getAttribute('options') ?? '');
+    this.base = { ...this.base, ...attr.state };
+    this.state = { ...this.base };
+    if (this.getAttribute('preset') === 'seed') this.sample = SEED_SAMPLE_INDEX;
+    if (this.hasAttribute('sync-url') && location.hash.length > 1) {
+      const { state, rejected } = S.fromQuery(location.hash);
+      this.state = { ...this.state, ...state };
+      if ('values' in state) this.paste = state.values;
+      this.rejected = rejected;
+      if (this.state.data === 'seed') this.sample = SEED_SAMPLE_INDEX;
+    }
+    this.paste = this.paste || this.getAttribute('values') || '';
+  }
+
+  applyHash() {
+    const wanted = `#${S.toQuery(this.state, this.base)}`;
+    if (location.hash === wanted || (location.hash === '' && wanted === '#')) return;
+    const { state } = S.fromQuery(location.hash);
+    const dataChanged = ['data', 'shape', 'seed', 'spreadChannels', 'tensor'].some((k) => k in state && state[k] !== this.state[k]);
+    this.state = { ...this.base, ...state, data: state.data ?? this.base.data };
+    this.syncControls();
+    if (dataChanged) this.loadData();
+    else this.scheduleRun(0);
+  }
+
+  // ---- rendering ----------------------------------------------------------------------------------
+
+  render() {
+    const t = translator(this.lang);
+    this.t = t;
+    this.destroyCharts();
+    this.controls = {};
+    this.classList.add('qp');
+    this.classList.toggle('qp-compact', this.hasAttribute('compact'));
+    const header = this.renderHeader();
+    const controls = this.renderControls();
+    const results = this.renderResults();
+    const layout = h('div', { class: 'qp-layout' }, controls, results);
+    const dropHint = h('div', { class: 'qp-drop-overlay', 'aria-hidden': 'true' }, t('dropHere'));
+    clear(this).append(h('div', { class: 'qp-root', lang: this.lang }, header, layout, dropHint));
+    this.setupDragAndDrop();
+    this.syncControls();
+    this.syncThemeButton();
+    if (this.engine?.info) this.showBuildInfo(this.engine.info);
+    this.showBusy();
+  }
+
+  renderHeader() {
+    const t = this.t;
+    const langId = `${this.ids}-lang`;
+    const lang = h('select', { id: langId, class: 'qp-lang', onchange: (e) => this.setLanguage(e.target.value) },
+      Object.keys(LANGUAGES).map((code) => h('option', { value: code, selected: code === this.lang }, t(`language.${code}`))));
+    this.themeButton = h('button', { type: 'button', class: 'qp-button qp-theme', onclick: () => this.cycleTheme() });
+    const share = h('button', { type: 'button', class: 'qp-button', onclick: () => this.copyLink() }, t('copyLink'));
+    this.buildInfo = h('span', { class: 'qp-build' });
+    const Title = this.hasAttribute('compact') ? 'h2' : 'h1';
+    return h('header', { class: 'qp-header' },
+      h('div', { class: 'qp-title' },
+        h(Title, {}, t('title')),
+        h('p', { class: 'qp-tagline' }, t('tagline'))),
+      h('div', { class: 'qp-toolbar' },
+        h('label', { for: langId, class: 'qp-visually-hidden' }, t('language')),
+        lang, this.themeButton, share, this.buildInfo));
+  }
+
+  // A labelled control. `field` names the state key the control edits; the control is registered so
+  // syncControls() can set its value and whether it is locked.
+  field(key, control, { hint, field, wide = false } = {}) {
+    const id = `${this.ids}-${key.replace(/\W/g, '-')}`;
+    control.id = id;
+    const label = h('label', { for: id }, this.t(key));
+    const lock = h('span', { class: 'qp-lock', hidden: true });
+    const hintEl = hint ? h('span', { class: 'qp-hint', id: `${id}-hint` }, hint) : null;
+    if (hintEl) control.setAttribute('aria-describedby', `${id}-hint`);
+    const wrap = h('div', { class: `qp-field${wide ? ' qp-field-wide' : ''}` }, label, control, lock, hintEl);
+    if (field) this.controls[field] = { control, wrap, lock };
+    return wrap;
+  }
+
+  select(field, values, labelOf) {
+    const el = h('select', {}, values.map((v) => h('option', { value: v }, labelOf ? labelOf(v) : v)));
+    el.addEventListener('change', () => this.set(field, el.value));
+    return el;
+  }
+
+  number(field, { min, max, step = 'any', integer = false } = {}) {
+    const el = h('input', { type: 'number', min, max, step, inputmode: integer ? 'numeric' : 'decimal' });
+    el.addEventListener('change', () => {
+      const v = Number(el.value);
+      const ok = el.value.trim() !== '' && Number.isFinite(v) && (!integer || Number.isInteger(v)) &&
+        (min === undefined || v >= min) && (max === undefined || v <= max);
+      el.classList.toggle('qp-invalid', !ok);
+      el.setAttribute('aria-invalid', String(!ok));
+      if (ok) this.set(field, v);
+    });
+    return el;
+  }
+
+  checkbox(field) {
+    const el = h('input', { type: 'checkbox' });
+    el.addEventListener('change', () => this.set(field, el.checked));
+    return el;
+  }
+
+  checkField(key, field) {
+    const control = this.checkbox(field);
+    const id = `${this.ids}-${key.replace(/\W/g, '-')}`;
+    control.id = id;
+    const lock = h('span', { class: 'qp-lock', hidden: true });
+    const wrap = h('div', { class: 'qp-field qp-check' }, control, h('label', { for: id }, this.t(key)), lock);
+    this.controls[field] = { control, wrap, lock };
+    return wrap;
+  }
+
+  renderControls() {
+    const t = this.t;
+    // Data
+    const source = this.select('data', S.DATA_SOURCES, (v) => t(`data.${v}`));
+    const shape = h('input', { type: 'text', spellcheck: 'false', autocomplete: 'off' });
+    shape.addEventListener('change', () => {
+      const ok = parseShape(shape.value) !== null;
+      shape.classList.toggle('qp-invalid', !ok);
+      shape.setAttribute('aria-invalid', String(!ok));
+      if (ok) this.set('shape', shape.value.trim());
+    });
+    this.fileInput = h('input', { type: 'file', class: 'qp-file-input', accept: '.npy,.npz,.safetensors,.gguf,.bin,.csv,.txt' });
+    this.fileInput.addEventListener('change', () => {
+      if (this.fileInput.files?.[0]) this.openFile(this.fileInput.files[0]);
+    });
+    const fileId = `${this.ids}-file`;
+    this.fileInput.id = fileId;
+    this.dropZone = h('div', { class: 'qp-dropzone' },
+      h('label', { for: fileId, class: 'qp-file-label' }, t('chooseFile')),
+      this.fileInput,
+      h('span', { class: 'qp-hint' }, t('dropHint')));
+    this.tensorList = h('div', { class: 'qp-tensors', role: 'radiogroup', 'aria-label': t('tensors') });
+    this.pasteArea = h('textarea', { rows: 4, spellcheck: 'false', placeholder: t('pastePlaceholder') });
+    this.pasteArea.value = this.paste;
+    this.pasteArea.addEventListener('change', () => {
+      this.paste = this.pasteArea.value;
+      this.loadData();
+    });
+    this.pasteShape = h('input', { type: 'text', spellcheck: 'false', placeholder: t('pasteShapePlaceholder') });
+    this.pasteShape.addEventListener('change', () => this.loadData());
+    this.dataNote = h('p', { class: 'qp-note', 'aria-live': 'polite' });
+
+    const dataSet = h('fieldset', { class: 'qp-group' },
+      h('legend', {}, t('section.data')),
+      this.field('data.source', source, { field: 'data' }),
+      h('div', { class: 'qp-sub', dataset: { when: 'synthetic' } },
+        this.field('shape', shape, { field: 'shape', hint: t('shapeHint') }),
+        this.field('seed', this.number('seed', { min: 0, max: 4294967295, step: 1, integer: true }), { field: 'seed' }),
+        this.checkField('spreadChannels', 'spreadChannels')),
+      h('div', { class: 'qp-sub', dataset: { when: 'file' } },
+        this.dropZone,
+        this.tensorList),
+      h('div', { class: 'qp-sub', dataset: { when: 'paste' } },
+        this.field('pasteValues', this.pasteArea, { wide: true }),
+        this.field('pasteShape', this.pasteShape)),
+      this.dataNote);
+
+    // Scheme
+    const signed = h('select', {}, h('option', { value: 'signed' }, t('signed')), h('option', { value: 'unsigned' }, t('unsigned')));
+    const bits = h('select', {}, S.DTYPE_BITS.map((b) => h('option', { value: String(b) }, String(b))));
+    const setDtype = () => this.set('dtype', S.dtypeName(signed.value === 'signed', Number(bits.value)));
+    signed.addEventListener('change', setDtype);
+    bits.addEventListener('change', setDtype);
+    this.controls.dtypeSigned = { control: signed };
+    this.controls.dtypeBits = { control: bits };
+    this.axisSelect = h('select', {});
+    this.axisSelect.addEventListener('change', () => this.set('axis', Number(this.axisSelect.value)));
+    const schemeSet = h('fieldset', { class: 'qp-group' },
+      h('legend', {}, t('section.scheme')),
+      this.field('profile', this.select('profile', S.PROFILES, (v) => t(`profile.${v}`)), { field: 'profile', hint: t('profileHint') }),
+      h('div', { class: 'qp-row' },
+        this.field('signedness', signed),
+        this.field('bits', bits)),
+      this.field('mode', this.select('mode', S.MODES, (v) => t(`mode.${v}`)), { field: 'mode' }),
+      h('div', { class: 'qp-row' },
+        this.checkField('narrow', 'narrow'),
+        this.checkField('reduceRange', 'reduceRange')),
+      this.field('granularity', this.select('granularity', S.GRANULARITIES, (v) => t(`granularity.${v}`)), { field: 'granularity' }),
+      h('div', { class: 'qp-row' },
+        this.field('axis', this.axisSelect, { field: 'axis' }),
+        this.field('groupSize', this.number('groupSize', { min: 1, step: 1, integer: true }), { field: 'groupSize' }),
+        this.field('blockSize', this.number('blockSize', { min: 1, step: 1, integer: true }), { field: 'blockSize' })),
+      h('div', { class: 'qp-row' },
+        this.field('rounding', this.select('rounding', S.ROUNDINGS, (v) => t(`rounding.${v}`)), { field: 'rounding' }),
+        this.field('roundingSeed', this.number('roundingSeed', { min: 0, max: 4294967295, step: 1, integer: true }), { field: 'roundingSeed' })),
+      this.field('zeroPointDomain', this.select('zeroPointDomain', S.ZERO_POINT_DOMAINS, (v) => t(`zpd.${v}`)), { field: 'zeroPointDomain' }));
+
+    // Params
+    this.calibList = h('div', { class: 'qp-calib-tensors' });
+    this.useBlogScale = h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.useBlogParams() }, t('seed.useBlog'));
+    const paramsSet = h('fieldset', { class: 'qp-group' },
+      h('legend', {}, t('section.params')),
+      this.field('params.source', this.select('params', S.PARAM_SOURCES, (v) => t(`params.${v}`)), { field: 'params', hint: t('paramsHint') }),
+      h('div', { class: 'qp-sub', dataset: { when: 'dynamic' } },
+        h('div', { class: 'qp-row' },
+          this.field('range', this.select('range', S.RANGES, (v) => t(`range.${v}`)), { field: 'range' }),
+          this.field('percentile', this.number('percentile', { min: 0.0001, max: 100 }), { field: 'percentile' }))),
+      h('div', { class: 'qp-sub', dataset: { when: 'given' } },
+        h('div', { class: 'qp-row' },
+          this.field('scale', this.number('scale', { min: 1e-38 }), { field: 'scale' }),
+          this.field('zeroPoint', this.number('zeroPoint', {}), { field: 'zeroPoint' }))),
+      h('div', { class: 'qp-sub', dataset: { when: 'calibrated' } },
+        h('div', { class: 'qp-row' },
+          this.field('observer', this.select('observer', S.OBSERVERS, (v) => t(`observer.${v}`)), { field: 'observer' }),
+          this.field('averagingConstant', this.number('averagingConstant', { min: 0.000001, max: 1 }), { field: 'averagingConstant' })),
+        h('div', { class: 'qp-sub', dataset: { when: 'calib-synthetic' } },
+          h('p', { class: 'qp-hint' }, t('calibSyntheticHint')),
+          h('div', { class: 'qp-row' },
+            this.field('calibSeed', this.number('calibSeed', { min: 0, max: 4294967295, step: 1, integer: true }), { field: 'calibSeed' }),
+            this.field('calibSpread', this.number('calibSpread', { min: 0.001, max: 1000 }), { field: 'calibSpread' }))),
+        h('div', { class: 'qp-sub', dataset: { when: 'calib-file' } },
+          h('p', { class: 'qp-hint' }, t('calibFileHint')),
+          this.calibList)),
+      this.field('bins', this.number('bins', { min: 1, max: 1048576, step: 1, integer: true }), { field: 'bins' }));
+
+    const form = h('form', { class: 'qp-controls-form', onsubmit: (e) => { e.preventDefault(); this.run(); } },
+      dataSet, schemeSet, paramsSet);
+    if (this.hasAttribute('compact')) {
+      return h('details', { class: 'qp-controls' }, h('summary', {}, t('options')), form);
+    }
+    return h('aside', { class: 'qp-controls', 'aria-label': t('options') }, form);
+  }
+
+  renderResults() {
+    const t = this.t;
+    this.runButton = h('button', { type: 'button', class: 'qp-button qp-primary', onclick: () => this.run() }, t('run'));
+    const liveBox = h('input', { type: 'checkbox', id: `${this.ids}-live`, checked: this.live });
+    liveBox.addEventListener('change', () => {
+      this.live = liveBox.checked;
+      if (this.live) this.scheduleRun(0);
+    });
+    this.progress = h('progress', { class: 'qp-progress', hidden: true, 'aria-label': t('working') });
+    this.cancelButton = h('button', { type: 'button', class: 'qp-button', disabled: true, onclick: () => this.cancel() }, t('cancel'));
+    this.status = h('p', { class: 'qp-status', role: 'status', 'aria-live': 'polite' });
+    this.errorBox = h('p', { class: 'qp-error', role: 'alert', hidden: true });
+    const runBar = h('div', { class: 'qp-runbar' },
+      this.runButton,
+      h('span', { class: 'qp-check' }, liveBox, h('label', { for: `${this.ids}-live` }, t('live'))),
+      this.progress, this.cancelButton, this.status);
+
+    // Metrics and formulas
+    this.metricsTable = h('table', { class: 'qp-metrics' });
+    this.pinButton = h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.togglePin() }, t('pin'));
+    this.formulaBox = h('div', { class: 'qp-formulas', 'aria-live': 'off' });
+    this.formulaNote = h('div', { class: 'qp-formula-note' });
+    this.seedNote = h('div', { class: 'qp-callout', hidden: true });
+    const summary = h('div', { class: 'qp-summary' },
+      h('section', { class: 'qp-card qp-metrics-card', 'aria-labelledby': `${this.ids}-mh` },
+        h('div', { class: 'qp-card-head' }, h('h3', { id: `${this.ids}-mh` }, t('section.metrics')), this.pinButton),
+        this.metricsTable),
+      h('section', { class: 'qp-card qp-formula-card', 'aria-labelledby': `${this.ids}-fh` },
+        h('div', { class: 'qp-card-head' }, h('h3', { id: `${this.ids}-fh` }, t('section.formulas'))),
+        this.formulaBox, this.formulaNote, this.seedNote));
+
+    // Tabs
+    const tabList = h('div', { class: 'qp-tabs', role: 'tablist', 'aria-label': t('views') });
+    this.tabButtons = {};
+    this.tabPanels = {};
+    for (const name of TABS) {
+      const tabId = `${this.ids}-tab-${name}`;
+      const panelId = `${this.ids}-panel-${name}`;
+      const b = h('button', {
+        type: 'button', role: 'tab', id: tabId, class: 'qp-tab', 'aria-controls': panelId,
+        onclick: () => this.selectTab(name, true),
+        onkeydown: (e) => this.tabKey(e, name),
+      }, t(`tab.${name}`));
+      tabList.append(b);
+      this.tabButtons[name] = b;
+      this.tabPanels[name] = h('div', { role: 'tabpanel', id: panelId, 'aria-labelledby': tabId, class: 'qp-panel', tabindex: 0 });
+    }
+    this.buildHistogramPanel();
+    this.buildHeatmapPanel();
+    this.buildInspectorPanel();
+    this.buildSweepPanel();
+
+    // Output
+    this.npzButton = h('button', { type: 'button', class: 'qp-button', disabled: true, onclick: () => this.download('npz') }, t('downloadNpz'));
+    this.jsonButton = h('button', { type: 'button', class: 'qp-button', disabled: true, onclick: () => this.download('json') }, t('downloadJson'));
+    this.cliLine = h('code', { class: 'qp-cli' });
+    const output = h('section', { class: 'qp-card qp-output', 'aria-labelledby': `${this.ids}-oh` },
+      h('h3', { id: `${this.ids}-oh` }, t('section.output')),
+      h('div', { class: 'qp-output-row' }, this.npzButton, this.jsonButton),
+      h('p', { class: 'qp-hint' }, t('cliEquivalent')),
+      this.cliLine);
+
+    const panels = h('div', { class: 'qp-card qp-views' }, tabList, ...TABS.map((n) => this.tabPanels[n]));
+    const section = h('section', { class: 'qp-results', 'aria-label': t('results') },
+      runBar, this.errorBox, summary, panels, output);
+    this.selectTab(this.tab, false);
+    return section;
+  }
+
+  buildHistogramPanel() {
+    const t = this.t;
+    const p = this.tabPanels.histograms;
+    this.groupPicker = h('input', { type: 'number', min: 0, step: 1, value: 0, class: 'qp-narrow-input' });
+    this.groupPicker.addEventListener('change', () => {
+      const g = Number(this.groupPicker.value);
+      if (this.result && Number.isInteger(g) && g >= 0 && g < this.result.scale.length) {
+        this.group = g;
+        this.showHistograms();
+        this.heatmaps?.forEach((m) => m.values && m.select(g));
+      }
+    });
+    this.groupLabel = h('span', { class: 'qp-hint' });
+    const onlyId = `${this.ids}-only-group`;
+    this.onlyGroupBox = h('input', { type: 'checkbox', id: onlyId, checked: this.onlyGroup !== false });
+    this.onlyGroupBox.addEventListener('change', () => {
+      this.onlyGroup = this.onlyGroupBox.checked;
+      this.showHistograms();
+    });
+    this.groupRow = h('div', { class: 'qp-row qp-group-row', hidden: true },
+      this.field('histGroup', this.groupPicker), this.groupLabel,
+      h('span', { class: 'qp-check' }, this.onlyGroupBox, h('label', { for: onlyId }, t('histOnlyGroup'))));
+    this.staticNote = h('div', { class: 'qp-callout', hidden: true });
+    this.histOriginal = h('div', { class: 'qp-chart', role: 'img' });
+    this.histDequant = h('div', { class: 'qp-chart', role: 'img' });
+    this.histError = h('div', { class: 'qp-chart', role: 'img' });
+    p.append(
+      h('p', { class: 'qp-hint' }, t('histHint')),
+      this.groupRow,
+      this.staticNote,
+      h('h4', {}, t('hist.original')), this.histOriginal,
+      h('div', { class: 'qp-two' },
+        h('div', {}, h('h4', {}, t('hist.dequantized')), this.histDequant),
+        h('div', {}, h('h4', {}, t('hist.error')), this.histError)));
+  }
+
+  buildHeatmapPanel() {
+    const t = this.t;
+    const p = this.tabPanels.heatmap;
+    const describe = (kind) => (i, v) => {
+      const r = this.result;
+      if (!r) return '';
+      return t('heat.readout', {
+        index: i,
+        where: this.groupWhere(i),
+        what: t(kind),
+        value: kind === 'heat.scale' ? F.f32(v) : F.num(v, 4),
+        z: F.f32(r.zeroPoint[i]),
+      });
+    };
+    const onSelect = (i) => {
+      this.group = i;
+      this.groupPicker.value = String(i);
+      this.heatmaps.forEach((m) => { if (m.selected !== i && m.values) { m.selected = i; m.cursor = i; m.draw(); } });
+    };
+    this.heatScale = new Heatmap({ label: t('heat.scale'), onSelect, describe: describe('heat.scale') });
+    this.heatError = new Heatmap({ label: t('heat.error'), onSelect, describe: describe('heat.error') });
+    this.heatmaps = [this.heatScale, this.heatError];
+    this.heatNote = h('p', { class: 'qp-note' });
+    const block = (title, m) => h('div', { class: 'qp-heat' },
+      h('h4', {}, title), h('div', { class: 'qp-heat-canvas' }, m.canvas),
+      h('div', { class: 'qp-heat-legend' }, m.legend, m.legendText), m.readout);
+    p.append(h('p', { class: 'qp-hint' }, t('heatHint')), this.heatNote,
+      block(t('heat.scale'), this.heatScale), block(t('heat.error'), this.heatError));
+  }
+
+  buildInspectorPanel() {
+    const t = this.t;
+    const p = this.tabPanels.inspector;
+    this.indexInput = h('input', { type: 'text', spellcheck: 'false', autocomplete: 'off', class: 'qp-mid-input' });
+    this.indexInput.addEventListener('change', () => this.inspectIndexText(this.indexInput.value));
+    const nav = (delta) => () => this.inspect(this.sample + delta);
+    this.inspectTable = h('table', { class: 'qp-inspect' });
+    this.inspectNote = h('p', { class: 'qp-note', 'aria-live': 'polite' });
+    p.append(
+      h('p', { class: 'qp-hint' }, t('inspectHint')),
+      h('div', { class: 'qp-row qp-inspect-bar' },
+        this.field('inspect.index', this.indexInput, { hint: t('inspect.indexHint') }),
+        h('button', { type: 'button', class: 'qp-button qp-small', onclick: nav(-1), 'aria-label': t('inspect.prev') }, '←'),
+        h('button', { type: 'button', class: 'qp-button qp-small', onclick: nav(1), 'aria-label': t('inspect.next') }, '→'),
+        h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.findElements('maxError') }, t('inspect.maxError')),
+        h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.findElements('ties') }, t('inspect.ties')),
+        h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.findElements('clipped') }, t('inspect.clipped'))),
+      this.inspectNote,
+      h('div', { class: 'qp-table-wrap' }, this.inspectTable));
+  }
+
+  buildSweepPanel() {
+    const t = this.t;
+    const p = this.tabPanels.sweep;
+    this.sweepBits = h('div', { class: 'qp-chart', role: 'img', 'aria-label': t('sweep.bits') });
+    this.sweepBlock = h('div', { class: 'qp-chart', role: 'img', 'aria-label': t('sweep.block') });
+    this.sweepBitsTable = h('table', { class: 'qp-sweep-table' });
+    this.sweepBlockTable = h('table', { class: 'qp-sweep-table' });
+    this.sweepNote = h('p', { class: 'qp-note', 'aria-live': 'polite' });
+    p.append(
+      h('p', { class: 'qp-hint' }, t('sweepHint')),
+      h('div', { class: 'qp-row' },
+        h('button', { type: 'button', class: 'qp-button', onclick: () => this.sweep('bits') }, t('sweep.runBits')),
+        h('button', { type: 'button', class: 'qp-button', onclick: () => this.sweep('block') }, t('sweep.runBlock'))),
+      this.sweepNote,
+      h('div', { class: 'qp-two' },
+        h('div', {}, h('h4', {}, t('sweep.bits')), this.sweepBits, h('div', { class: 'qp-table-wrap' }, this.sweepBitsTable)),
+        h('div', {}, h('h4', {}, t('sweep.block')), this.sweepBlock, h('div', { class: 'qp-table-wrap' }, this.sweepBlockTable))));
+  }
+
+  selectTab(name, focus) {
+    this.tab = name;
+    for (const n of TABS) {
+      const selected = n === name;
+      this.tabButtons[n].setAttribute('aria-selected', String(selected));
+      this.tabButtons[n].tabIndex = selected ? 0 : -1;
+      this.tabPanels[n].hidden = !selected;
+    }
+    if (focus) this.tabButtons[name].focus();
+    // Charts measure their container: draw the visible tab's now that it has a width.
+    if (this.result) this.showTab();
+  }
+
+  tabKey(e, name) {
+    const i = TABS.indexOf(name);
+    const to = { ArrowRight: (i + 1) % TABS.length, ArrowLeft: (i + TABS.length - 1) % TABS.length, Home: 0, End: TABS.length - 1 }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    this.selectTab(TABS[to], true);
+  }
+
+  setupDragAndDrop() {
+    const root = this.querySelector('.qp-root');
+    let depth = 0;
+    root.addEventListener('dragenter', (e) => {
+      if (![...(e.dataTransfer?.types ?? [])].includes('Files')) return;
+      e.preventDefault();
+      depth += 1;
+      root.classList.add('qp-dragging');
+    });
+    root.addEventListener('dragover', (e) => {
+      if ([...(e.dataTransfer?.types ?? [])].includes('Files')) e.preventDefault();
+    });
+    root.addEventListener('dragleave', () => {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) root.classList.remove('qp-dragging');
+    });
+    root.addEventListener('drop', (e) => {
+      depth = 0;
+      root.classList.remove('qp-dragging');
+      const file = e.dataTransfer?.files?.[0];
+      if (!file) return;
+      e.preventDefault();
+      this.openFile(file);
+    });
+  }
+
+  // ---- controls <-> state -------------------------------------------------------------------------
+
+  set(field, value) {
+    if (this.state[field] === value) return;
+    this.state = { ...this.state, [field]: value };
+    if (field === 'data' && value === 'seed') {
+      this.state.shape = '5';
+      this.sample = SEED_SAMPLE_INDEX;
+    }
+    if (field === 'profile' && value === 'seed' && this.state.data === 'seed') this.sample = SEED_SAMPLE_INDEX;
+    this.syncControls();
+    this.writeHash();
+    if (['data', 'shape', 'seed', 'spreadChannels'].includes(field)) this.loadData();
+    else if (['calibSeed', 'calibSpread'].includes(field)) this.loadCalibration().then(() => this.scheduleRun());
+    else this.scheduleRun();
+  }
+
+  syncControls() {
+    const s = this.state;
+    const eff = S.effective(s);
+    const locks = S.profileLocks(s.profile);
+    const t = this.t;
+    for (const [field, { control, wrap, lock }] of Object.entries(this.controls)) {
+      if (!(field in s)) continue;
+      const value = eff[field];
+      if (control.type === 'checkbox') control.checked = Boolean(value);
+      else if (control.tagName === 'SELECT' || control.type === 'number' || control.type === 'text') {
+        if (document.activeElement !== control || control.tagName === 'SELECT') control.value = String(value);
+      }
+      const locked = field in locks;
+      control.disabled = locked;
+      if (lock) {
+        lock.hidden = !locked;
+        lock.textContent = locked ? t('lockedBy', { profile: s.profile }) : '';
+      }
+      wrap?.classList.toggle('qp-locked', locked);
+    }
+    const dt = S.parseDtype(s.dtype) ?? { signed: true, bits: 8 };
+    this.controls.dtypeSigned.control.value = dt.signed ? 'signed' : 'unsigned';
+    this.controls.dtypeBits.control.value = String(dt.bits);
+    // A float zero point only exists for asymmetric schemes.
+    const zpd = this.controls.zeroPointDomain;
+    if (s.mode === 'symmetric') {
+      zpd.control.disabled = true;
+      zpd.lock.hidden = false;
+      zpd.lock.textContent = t('lockedSymmetric');
+    }
+    // Which sub-sections apply.
+    const synthetic = SYNTHETIC.includes(s.data);
+    for (const sub of this.querySelectorAll('.qp-sub')) {
+      const when = sub.dataset.when;
+      let show = true;
+      if (when === 'synthetic') show = synthetic;
+      else if (when === 'file') show = s.data === 'file';
+      else if (when === 'paste') show = s.data === 'paste';
+      else if (S.PARAM_SOURCES.includes(when)) show = s.params === when;
+      else if (when === 'calib-synthetic') show = s.data !== 'file';
+      else if (when === 'calib-file') show = s.data === 'file';
+      sub.hidden = !show;
+    }
+    this.controls.shape.wrap.hidden = s.data === 'seed';
+    this.controls.spreadChannels.wrap.hidden = s.data === 'seed';
+    const g = s.granularity;
+    this.controls.axis.wrap.hidden = g === 'tensor';
+    this.controls.groupSize.wrap.hidden = g !== 'group';
+    this.controls.blockSize.wrap.hidden = g !== 'block';
+    this.controls.percentile.wrap.hidden = s.range !== 'percentile';
+    this.controls.roundingSeed.wrap.hidden = eff.rounding !== 'stochastic';
+    this.controls.averagingConstant.wrap.hidden = s.observer !== 'moving-average';
+    this.useBlogScale.hidden = true;
+    this.syncAxis();
+    this.syncCalibList();
+  }
+
+  // The axis picker lists the tensor's dimensions with their sizes.
+  syncAxis() {
+    const shape = this.data?.shape ?? parseShape(this.state.shape) ?? [];
+    const want = shape.map((d, i) => `${i}:${d}`).join(',');
+    if (this.axisSelect.dataset.shape !== want) {
+      this.axisSelect.dataset.shape = want;
+      this.axisSelect.replaceChildren(...shape.map((d, i) => h('option', { value: String(i) }, this.t('axisOption', { axis: i, size: d }))));
+    }
+    if (shape.length && this.state.axis >= shape.length) this.state.axis = shape.length - 1;
+    if (shape.length) this.axisSelect.value = String(this.state.axis < 0 ? this.state.axis + shape.length : this.state.axis);
+  }
+
+  syncCalibList() {
+    const t = this.t;
+    const names = this.file?.tensors.map((x) => x.name) ?? [];
+    const want = names.join('\u0000');
+    if (this.calibList.dataset.names !== want) {
+      this.calibList.dataset.names = want;
+      this.calibList.replaceChildren(...(this.file?.tensors ?? []).map((x, k) => {
+        const id = `${this.ids}-calib-${k}`;
+        const box = h('input', { type: 'checkbox', id, value: x.name });
+        box.addEventListener('change', () => {
+          const set = new Set(this.state.calibrate);
+          if (box.checked) set.add(x.name); else set.delete(x.name);
+          this.set('calibrate', names.filter((n) => set.has(n)));
+        });
+        return h('div', { class: 'qp-check' }, box, h('label', { for: id }, `${x.name} `, h('span', { class: 'qp-hint' }, `${x.dtype} ${shapeText(x.shape)}`)));
+      }));
+      if (!names.length) this.calibList.append(h('p', { class: 'qp-hint' }, t('calibNoFile')));
+    }
+    for (const box of this.calibList.querySelectorAll('input')) box.checked = this.state.calibrate.includes(box.value);
+  }
+
+  renderTensorList() {
+    const t = this.t;
+    if (!this.file) {
+      this.tensorList.replaceChildren(h('p', { class: 'qp-hint' }, t('noFile')));
+      return;
+    }
+    const rows = this.file.tensors.map((x, k) => {
+      const id = `${this.ids}-tensor-${k}`;
+      const radio = h('input', { type: 'radio', name: `${this.ids}-tensor`, id, value: x.name, checked: x.name === this.state.tensor });
+      radio.addEventListener('change', () => {
+        if (!radio.checked) return;
+        this.state = { ...this.state, tensor: x.name };
+        this.writeHash();
+        this.loadData();
+      });
+      return h('tr', {},
+        h('td', {}, radio),
+        h('td', {}, h('label', { for: id }, x.name)),
+        h('td', {}, x.dtype),
+        h('td', {}, shapeText(x.shape)));
+    });
+    this.tensorList.replaceChildren(
+      h('p', { class: 'qp-file-name' }, this.file.name),
+      h('table', { class: 'qp-tensor-table' },
+        h('thead', {}, h('tr', {}, h('th', {}, h('span', { class: 'qp-visually-hidden' }, t('pick'))), h('th', {}, t('tensor.name')), h('th', {}, t('tensor.dtype')), h('th', {}, t('tensor.shape')))),
+        h('tbody', {}, rows)));
+  }
+
+  writeHash() {
+    if (!this.hasAttribute('sync-url')) return;
+    const q = new URLSearchParams(S.toQuery(this.state, this.base));
+    if (this.state.data === 'paste' && this.paste.length <= MAX_URL_VALUES) q.set('values', this.paste);
+    const hash = q.toString();
+    history.replaceState(null, '', hash ? `#${hash}` : location.pathname + location.search);
+  }
+
+  shareUrl() {
+    const q = new URLSearchParams(S.toQuery(this.state, S.DEFAULTS));
+    if (this.state.data === 'paste' && this.paste.length <= MAX_URL_VALUES) q.set('values', this.paste);
+    const url = new URL(location.href);
+    url.hash = q.toString();
+    return url.href;
+  }
+
+  async copyLink() {
+    const url = this.shareUrl();
+    try {
+      await navigator.clipboard.writeText(url);
+      this.setStatus(this.t('linkCopied'));
+    } catch {
+      // Clipboard access can be refused (permissions, insecure origin): show the link instead.
+      this.setStatus(url);
+    }
+  }
+
+  setLanguage(lang) {
+    storage('qplay.lang', lang);
+    this.setAttribute('lang', lang);
+  }
+
+  cycleTheme() {
+    const current = this.getAttribute('theme') ?? 'auto';
+    const next = THEMES[(THEMES.indexOf(current) + 1) % THEMES.length];
+    if (next === 'auto') this.removeAttribute('theme');
+    else this.setAttribute('theme', next);
+    storage('qplay.theme', next === 'auto' ? null : next);
+  }
+
+  syncThemeButton() {
+    if (!this.themeButton) return;
+    const current = this.getAttribute('theme') ?? 'auto';
+    this.themeButton.textContent = `${this.t('theme')}: ${this.t(`theme.${current}`)}`;
+    this.themeButton.setAttribute('aria-label', this.t('themeLabel', { theme: this.t(`theme.${current}`) }));
+  }
+
+  // ---- data ---------------------------------------------------------------------------------------
+
+  async loadInitialData() {
+    const src = this.getAttribute('src');
+    if (src && (this.state.data === 'file' || !this.hasAttribute('sync-url') || !location.hash)) {
+      try {
+        const response = await fetch(new URL(src, document.baseURI));
+        if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+        const bytes = await response.arrayBuffer();
+        const name = decodeURIComponent(new URL(src, document.baseURI).pathname.split('/').pop() || 'tensor.npy');
+        await this.openBytes(name, bytes, this.state.tensor);
+        return;
+      } catch (err) {
+        this.showError(new Error(this.t('srcFailed', { src, message: err.message })));
+      }
+    }
+    if (this.state.data === 'file') {
+      // A link can name a file but not carry it: start from synthetic data and say so.
+      this.state.data = this.base.data === 'file' ? 'normal' : this.base.data;
+      this.dataNote.textContent = this.t('fileNotInLink');
+      this.syncControls();
+    }
+    await this.loadData();
+  }
+
+  async openFile(file) {
+    try {
+      const bytes = await file.arrayBuffer();
+      await this.openBytes(file.name, bytes, '');
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+
+  async openBytes(name, bytes, wanted) {
+    this.setStatus(this.t('opening', { name }));
+    this.showError(null);
+    const reply = await this.engine.open(name, bytes);
+    const tensors = reply.tensors;
+    if (!tensors.length) throw new Error(this.t('noTensors', { name }));
+    this.file = { name, tensors };
+    const pick = tensors.find((x) => x.name === wanted) ?? tensors.find((x) => /^f/.test(x.dtype)) ?? tensors[0];
+    this.state = { ...this.state, data: 'file', tensor: pick.name, calibrate: this.state.calibrate.filter((n) => tensors.some((x) => x.name === n)) };
+    this.dataNote.textContent = '';
+    this.renderTensorList();
+    this.syncControls();
+    this.writeHash();
+    await this.loadData();
+  }
+
+  // Prepares this.data for the current data source and sends synthetic / pasted values to the
+  // worker; then runs.
+  async loadData() {
+    const s = this.state;
+    const t = this.t;
+    this.showError(null);
+    try {
+      if (s.data === 'file') {
+        if (!this.file) {
+          this.renderTensorList();
+          this.data = null;
+          this.showResult();
+          return;
+        }
+        const info = this.file.tensors.find((x) => x.name === s.tensor) ?? this.file.tensors[0];
+        const reply = await this.engine.request('values', { tensor: info.name });
+        this.data = { values: reply.values, shape: info.shape, fileName: this.file.name, tensor: info.name, dtype: info.dtype };
+        this.dataNote.textContent = '';
+      } else if (s.data === 'paste') {
+        const parsed = parseNumbers(this.paste);
+        if (parsed.error !== undefined) throw new Error(t('pasteBad', { token: parsed.error }));
+        if (parsed.values.length === 0) {
+          this.data = null;
+          this.dataNote.textContent = t('pasteEmpty');
+          this.showResult();
+          return;
+        }
+        let shape = [parsed.values.length];
+        const shapeTextValue = this.pasteShape.value.trim();
+        if (shapeTextValue) {
+          shape = parseShape(shapeTextValue);
+          if (!shape || shape.reduce((a, b) => a * b, 1) !== parsed.values.length) {
+            throw new Error(t('pasteShapeBad', { shape: shapeTextValue, n: parsed.values.length }));
+          }
+        }
+        this.data = { values: parsed.values, shape, fileName: 'pasted.npy', tensor: 'array', dtype: 'float32' };
+        this.dataNote.textContent = t('pasteCount', { n: parsed.values.length, shape: shapeText(shape) });
+      } else {
+        const shape = s.data === 'seed' ? [Math.max(5, parseShape(s.shape)?.[0] ?? 5)] : parseShape(s.shape);
+        if (!shape) throw new Error(t('shapeBad', { shape: s.shape }));
+        const values = synthesize({ distribution: s.data, shape, seed: s.seed, channelSpread: s.spreadChannels });
+        const name = s.data === 'seed' ? 'seed_example.npy' : `${s.data}_${shape.join('x')}_seed${s.seed}.npy`;
+        this.data = { values, shape, fileName: name, tensor: 'array', dtype: 'float32' };
+        this.dataNote.textContent = s.data === 'seed' ? t('seedData', { values: SEED_VALUES.join(', ') }) : t('synthCount', { n: F.integer(values.length), shape: shapeText(shape) });
+      }
+      if (this.data && s.data !== 'file') await this.engine.setDataset('main', this.data.values, this.data.shape);
+      await this.loadCalibration();
+      if (this.sample >= (this.data?.values.length ?? 0)) this.sample = 0;
+      this.group = 0;
+      this.bin = null;
+      this.sweeps = {};
+      this.syncAxis();
+      this.scheduleRun(0);
+    } catch (err) {
+      if (!(err instanceof CancelledError)) this.showError(err);
+    }
+  }
+
+  // Calibration data for synthetic and pasted sources: the same generator with its own seed,
+  // scaled by calibSpread (a pasted tensor is scaled as it is).
+  async loadCalibration() {
+    const s = this.state;
+    if (!this.data || s.data === 'file') return;
+    let values;
+    if (s.data === 'paste') values = this.data.values.map((v) => v * s.calibSpread);
+    else values = synthesize({ distribution: s.data, shape: this.data.shape, seed: s.calibSeed, channelSpread: s.spreadChannels, spread: s.calibSpread });
+    this.calibration = values;
+    await this.engine.setDataset('calib', values, this.data.shape);
+  }
+
+  // ---- running ----------------------------------------------------------------------------------
+
+  scheduleRun(delay = 120) {
+    if (!this.live && delay !== 0) return;
+    clearTimeout(this.runTimer);
+    this.runTimer = setTimeout(() => this.run(), delay);
+  }
+
+  request() {
+    const s = this.state;
+    const d = this.data;
+    const source = s.data === 'file' ? { tensor: d.tensor } : { dataset: 'main' };
+    const options = S.apiOptions(s, { fileName: d.fileName, tensor: s.data === 'file' ? d.tensor : undefined });
+    let calibration = null;
+    if (s.params === 'calibrated') {
+      const sources = s.data === 'file'
+        ? s.calibrate.map((name) => ({ tensor: name }))
+        : [{ dataset: 'calib' }];
+      calibration = { sources, observer: S.observerFlag(s), files: s.data === 'file' ? s.calibrate : ['calibration.npy'] };
+    }
+    return { source, options, calibration };
+  }
+
+  async run() {
+    clearTimeout(this.runTimer);
+    if (!this.data) return;
+    const s = this.state;
+    if (s.params === 'calibrated' && s.data === 'file' && s.calibrate.length === 0) {
+      this.showError(new Error(this.t('calibNone')));
+      return;
+    }
+    const token = ++this.runToken;
+    const started = performance.now();
+    this.showError(null);
+    this.setStatus(this.t('running'));
+    try {
+      const reply = await this.engine.request('quantize', this.request());
+      if (token !== this.runToken) return;
+      this.result = reply.result;
+      this.resultState = { ...this.state };
+      this.resultData = this.data;
+      if (this.group >= this.result.scale.length) this.group = 0;
+      this.setStatus(this.t('done', { ms: Math.max(1, Math.round(performance.now() - started)) }));
+      this.showResult();
+    } catch (err) {
+      if (token !== this.runToken) return;
+      if (err instanceof CancelledError) this.setStatus(this.t('cancelled'));
+      else {
+        this.setStatus('');
+        this.showError(err);
+      }
+    }
+  }
+
+  cancel() {
+    this.runToken += 1;
+    this.engine.cancel().catch((err) => this.showError(err));
+  }
+
+  showBusy() {
+    if (!this.progress) return;
+    const busy = this.engine?.busy ?? false;
+    clearTimeout(this.busyTimer);
+    if (busy) {
+      // Short runs finish before the indicator would flash; long ones show it and the cancel button.
+      this.busyTimer = setTimeout(() => {
+        this.progress.hidden = false;
+        this.cancelButton.disabled = false;
+        this.classList.add('qp-busy');
+      }, 150);
+    } else {
+      this.progress.hidden = true;
+      this.progress.removeAttribute('value');
+      this.cancelButton.disabled = true;
+      this.classList.remove('qp-busy');
+    }
+  }
+
+  setStatus(text) {
+    if (this.status) this.status.textContent = text;
+  }
+
+  showError(err) {
+    if (!this.errorBox) return;
+    if (!err) {
+      this.errorBox.hidden = true;
+      this.errorBox.textContent = '';
+      return;
+    }
+    this.errorBox.hidden = false;
+    this.errorBox.textContent = err.message ?? String(err);
+  }
+
+  showBuildInfo(info) {
+    if (!this.buildInfo || !info) return;
+    this.buildInfo.textContent = this.t('buildInfo', { version: info.version, kernels: info.kernels });
+  }
+
+  // ---- results ----------------------------------------------------------------------------------
+
+  showResult() {
+    const r = this.result;
+    const has = Boolean(r && this.data && this.resultData === this.data);
+    this.npzButton.disabled = !has;
+    this.jsonButton.disabled = !has;
+    this.pinButton.disabled = !has && !this.pinned;
+    this.pinButton.textContent = this.pinned ? this.t('unpin') : this.t('pin');
+    this.pinButton.setAttribute('aria-pressed', String(Boolean(this.pinned)));
+    this.cliLine.textContent = S.cliCommand(this.state, {
+      input: this.data?.fileName ?? 'INPUT.npy',
+      tensor: this.state.data === 'file' && this.file?.tensors.length > 1 ? this.data?.tensor : undefined,
+      calibrationFiles: this.state.params === 'calibrated' ? (this.state.data === 'file' ? this.state.calibrate : ['calibration.npy']) : [],
+    });
+    this.showMetrics();
+    this.showFormulas();
+    this.showTab();
+  }
+
+  showTab() {
+    if (!this.result) return;
+    if (this.tab === 'histograms') this.showHistograms();
+    else if (this.tab === 'heatmap') this.showHeatmaps();
+    else if (this.tab === 'inspector') this.showInspector();
+    else if (this.tab === 'sweep') this.showSweeps();
+  }
+
+  showMetrics() {
+    const t = this.t;
+    const r = this.result;
+    const pin = this.pinned;
+    const fmt = (kind, v) => {
+      if (v === undefined || v === null) return '–';
+      switch (kind) {
+        case 'db': return `${F.num(v, 5)} dB`;
+        case 'pct': return F.percent(v);
+        case 'bits': return F.num(v, 5);
+        case 'bytes': return F.bytes(v);
+        case 'cos': return F.num(v, 8);
+        default: return F.num(v, 5);
+      }
+    };
+    const head = h('tr', {}, h('th', { scope: 'col' }, t('metric')), h('th', { scope: 'col' }, t('current')),
+      pin ? h('th', { scope: 'col' }, t('pinned')) : null);
+    const rows = METRICS.map(([key, kind]) => h('tr', { dataset: { metric: key } },
+      h('th', { scope: 'row' }, t(`metric.${key}`)),
+      h('td', {}, r ? fmt(kind, r.metrics[key]) : '–'),
+      pin ? h('td', {}, fmt(kind, pin.metrics[key])) : null));
+    const caption = h('caption', { class: 'qp-hint' }, r ? this.describe(this.resultState) : t('noResult'));
+    const extra = [];
+    if (r && (r.metrics.nan || r.metrics.posInf || r.metrics.negInf)) {
+      extra.push(h('tr', {}, h('th', { scope: 'row' }, t('metric.nonFinite')),
+        h('td', { colspan: pin ? 2 : 1 }, t('nonFinite', { nan: r.metrics.nan, pinf: r.metrics.posInf, ninf: r.metrics.negInf }))));
+    }
+    const pinRow = pin ? h('tr', { class: 'qp-pin-desc' }, h('th', { scope: 'row' }, t('pinnedRun')), h('td', { colspan: 2 }, pin.label)) : null;
+    this.metricsTable.replaceChildren(caption, h('thead', {}, head), h('tbody', {}, rows, extra, pinRow));
+  }
+
+  describe(s) {
+    const t = this.t;
+    const e = S.effective(s);
+    const parts = [e.dtype, t(`mode.${e.mode}`), t(`granularity.${e.granularity}`)];
+    if (e.granularity === 'group') parts.push(`G=${e.groupSize}`);
+    if (e.granularity === 'block') parts.push(`B=${e.blockSize}`);
+    parts.push(e.params === 'dynamic' ? S.rangeFlag(e) : t(`params.${e.params}`));
+    if (e.profile !== 'custom') parts.push(e.profile);
+    return parts.join(' · ');
+  }
+
+  // The group an element or a param belongs to, written as an index into the param shape.
+  groupWhere(i) {
+    const r = this.result;
+    if (!r || r.paramShape.length === 0) return '';
+    return `[${unravel(r.paramShape, i).join(', ')}]`;
+  }
+
+  sampleBreakdown(flat) {
+    const r = this.result;
+    const d = this.resultData;
+    if (!r || !d || flat < 0 || flat >= d.values.length) return null;
+    const s = this.resultState;
+    const e = S.effective(s);
+    const plan = planOf(d.shape, e.granularity, e.axis, e.groupSize, e.blockSize);
+    const g = paramIndex(plan, flat);
+    return {
+      index: flat,
+      group: g,
+      ...breakdown({
+        x: d.values[flat],
+        s: r.scale[g],
+        z: r.zeroPoint[g],
+        q: r.codes[flat],
+        xhat: r.dequantized[flat],
+        division: S.divisionOf(e.profile),
+        floatZeroPoint: r.floatZeroPoint,
+        rounding: e.rounding,
+      }),
+    };
+  }
+
+  showFormulas() {
+    const t = this.t;
+    const r = this.result;
+    this.seedNote.hidden = true;
+    if (!r) {
+      this.formulaBox.replaceChildren(h('p', { class: 'qp-hint' }, t('noResult')));
+      this.formulaNote.textContent = '';
+      return;
+    }
+    const s = this.resultState;
+    const e = S.effective(s);
+    const b = this.sampleBreakdown(this.sample);
+    const g = b ? b.group : this.group;
+    // The range the formula starts from: the core's per-group range when the API reports it
+    // (dynamic params), else the min / max of the group's values for minmax, else unknown.
+    let lo = r.groupMin ? r.groupMin[g] : NaN;
+    let hi = r.groupMax ? r.groupMax[g] : NaN;
+    if (!Number.isFinite(lo) && e.params === 'dynamic' && e.range === 'minmax') {
+      [lo, hi] = this.groupRange(g);
+    }
+    if (e.params !== 'dynamic' || e.range !== 'minmax') {
+      if (!(r.groupMin && e.params === 'dynamic')) { lo = NaN; hi = NaN; }
+    }
+    renderFormulas(this.formulaBox, {
+      profile: e.profile,
+      mode: e.mode,
+      floatZeroPoint: r.floatZeroPoint,
+      division: S.divisionOf(e.profile),
+      source: e.params,
+      qmin: r.qmin,
+      qmax: r.qmax,
+      s: r.scale[g],
+      z: r.zeroPoint[g],
+      lo, hi,
+      sample: b ? { x: b.x, t: b.floatZeroPoint ? b.t : b.t, q: b.q, xhat: b.xhat } : null,
+    });
+    const notes = [];
+    if (b) notes.push(t('formula.sample', { index: this.indexText(b.index), x: F.f32(b.x), group: this.groupWhere(b.group) || '0' }));
+    if (e.params === 'calibrated') notes.push(t('formula.calibrated', { observer: S.observerFlag(e) }));
+    else if (e.params === 'dynamic' && e.range !== 'minmax') notes.push(t('formula.rangeMethod', { range: S.rangeFlag(e) }));
+    if (e.profile === 'pytorch') notes.push(t('formula.pytorch'));
+    if (b?.tie) notes.push(t('formula.tie', { rounding: e.rounding }));
+    this.formulaNote.replaceChildren(...notes.map((n) => h('p', { class: 'qp-hint' }, n)));
+    this.showSeedNote(b, e);
+  }
+
+  // The seed blog's q = 33 versus the exact q = 32 (shared/reference/semantics.md C1).
+  showSeedNote(b, e) {
+    const t = this.t;
+    const isSeedSample = b && Math.fround(b.x) === Math.fround(-3.57) && (e.dtype === 'uint8');
+    if (!isSeedSample || !(e.profile === 'seed' || e.params === 'given')) return;
+    const exactS = Math.fround(Math.fround(9.42) / 255);
+    const blog = e.params === 'given' && Math.fround(e.scale) === Math.fround(0.037);
+    const body = [];
+    if (blog) {
+      body.push(h('p', {}, t('seed.blogActive', { q: b.q, xhat: F.f32(b.xhat) })));
+      body.push(h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.useExactParams() }, t('seed.useExact')));
+    } else if (e.profile === 'seed' && e.params === 'dynamic') {
+      body.push(h('p', {}, t('seed.exact', {
+        s: F.f32(exactS),
+        t: F.num(Math.fround(Math.fround(-3.57) / exactS), 6),
+        q: b.q,
+        blogT: F.num(-3.57 / 0.037, 5),
+      })));
+      body.push(h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.useBlogParams() }, t('seed.useBlog')));
+    } else {
+      return;
+    }
+    this.seedNote.replaceChildren(h('h4', {}, t('seed.title')), ...body);
+    this.seedNote.hidden = false;
+  }
+
+  useBlogParams() {
+    this.state = { ...this.state, params: 'given', scale: 0.037, zeroPoint: 129 };
+    this.syncControls();
+    this.writeHash();
+    this.scheduleRun(0);
+  }
+
+  useExactParams() {
+    this.state = { ...this.state, params: 'dynamic' };
+    this.syncControls();
+    this.writeHash();
+    this.scheduleRun(0);
+  }
+
+  // min / max of the finite values of one param group (for the formula panel's numbers).
+  groupRange(g) {
+    const d = this.resultData;
+    const e = S.effective(this.resultState);
+    const plan = planOf(d.shape, e.granularity, e.axis, e.groupSize, e.blockSize);
+    let lo = Infinity;
+    let hi = -Infinity;
+    const v = d.values;
+    for (let i = 0; i < v.length; i++) {
+      if (plan.granularity !== 'tensor' && paramIndex(plan, i) !== g) continue;
+      const x = v[i];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    return lo <= hi ? [lo, hi] : [NaN, NaN];
+  }
+
+  indexText(flat) {
+    const shape = this.resultData?.shape ?? [];
+    return shape.length > 1 ? `${flat} [${unravel(shape, flat).join(', ')}]` : String(flat);
+  }
+
+  // ---- histograms ---------------------------------------------------------------------------------
+
+  destroyCharts() {
+    for (const p of this.plots) p.destroy();
+    this.plots = [];
+    for (const c of this.cleanups) c();
+    this.cleanups = [];
+  }
+
+  redrawCharts() {
+    if (!this.result) return;
+    this.showTab();
+  }
+
+  chart(container, make) {
+    const old = this.plots.filter((p) => p.root.parentElement === container);
+    for (const p of old) p.destroy();
+    this.plots = this.plots.filter((p) => !old.includes(p));
+    container.replaceChildren();
+    const plot = make();
+    this.plots.push(plot);
+    this.cleanups.push(fitWidth(plot, container));
+    return plot;
+  }
+
+  gridOf(g) {
+    const r = this.result;
+    const s = r.scale[g];
+    const z = r.zeroPoint[g];
+    const count = r.qmax - r.qmin + 1;
+    // Up to 65536 levels (16 bits): all are kept, the chart thins them when drawing.
+    const levels = new Float64Array(count);
+    for (let k = 0; k < count; k++) levels[k] = Math.fround(Math.fround(r.qmin + k - z) * s);
+    return { levels, lo: levels[0], hi: levels[count - 1], step: s };
+  }
+
+  showHistograms() {
+    const t = this.t;
+    const r = this.result;
+    const colors = chartColors(this);
+    const multi = r.scale.length > 1;
+    this.groupRow.hidden = !multi;
+    if (multi) {
+      this.groupPicker.max = String(r.scale.length - 1);
+      this.groupPicker.value = String(this.group);
+      this.groupLabel.textContent = t('histGroupInfo', {
+        where: this.groupWhere(this.group), count: r.scale.length, s: F.f32(r.scale[this.group]), z: F.f32(r.zeroPoint[this.group]),
+      });
+    }
+    const grid = this.gridOf(this.group);
+    const b = this.sampleBreakdown(this.sample);
+    const pin = this.pinned;
+    // With several param groups the grid belongs to one group: by default the chart shows that
+    // group's values (binned here for display, over the group's range and its grid).
+    const groupOnly = multi && this.onlyGroup !== false;
+    const original = groupOnly ? this.groupHistogram(this.group, grid) : r.histograms.original;
+    const pinSame = pin && pin.dataKey === this.dataKey();
+    const xLabel = t('axis.value');
+    const yLabel = t('axis.count');
+    this.chart(this.histOriginal, () => histogramChart(this.histOriginal, {
+      series: [
+        { label: groupOnly ? t('hist.groupValues', { where: this.groupWhere(this.group) }) : t('hist.original'), hist: original, color: colors.original },
+        ...(pin && !pinSame && !groupOnly ? [{ label: t('pinnedSeries', { what: t('hist.original') }), hist: pin.histograms.original, color: colors.pinned, dash: [5, 4], fill: false }] : []),
+      ],
+      grid, marker: b ? b.x : null, colors, xLabel, yLabel, height: this.hasAttribute('compact') ? 180 : 220,
+      onBin: (x) => this.pickBin(x),
+    }));
+    this.histOriginal.setAttribute('aria-label', t('hist.originalLabel', { n: F.integer(r.metrics.elements), lo: F.f32(grid.lo), hi: F.f32(grid.hi) }));
+    this.chart(this.histDequant, () => histogramChart(this.histDequant, {
+      series: [
+        { label: t('hist.dequantized'), hist: r.histograms.dequantized, color: colors.dequantized },
+        ...(pin ? [{ label: t('pinnedSeries', { what: t('hist.dequantized') }), hist: pin.histograms.dequantized, color: colors.pinned, dash: [5, 4], fill: false }] : []),
+      ],
+      grid, colors, xLabel, yLabel, height: 180,
+    }));
+    this.histDequant.setAttribute('aria-label', t('hist.dequantized'));
+    this.chart(this.histError, () => histogramChart(this.histError, {
+      series: [
+        { label: t('hist.error'), hist: r.histograms.error, color: colors.error },
+        ...(pin ? [{ label: t('pinnedSeries', { what: t('hist.error') }), hist: pin.histograms.error, color: colors.pinned, dash: [5, 4], fill: false }] : []),
+      ],
+      colors, xLabel: t('axis.error'), yLabel, height: 180,
+    }));
+    this.histError.setAttribute('aria-label', t('hist.error'));
+    this.showStaticNote();
+  }
+
+  // The values of one param group, binned like the core's histograms (bin = floor((v - lo) * bins /
+  // (hi - lo)), clamped) over the group's range widened to its grid's representable range.
+  groupHistogram(g, grid) {
+    const d = this.resultData;
+    const e = S.effective(this.resultState);
+    const plan = planOf(d.shape, e.granularity, e.axis, e.groupSize, e.blockSize);
+    const members = [];
+    for (let i = 0; i < d.values.length; i++) {
+      const x = d.values[i];
+      if (Number.isFinite(x) && paramIndex(plan, i) === g) members.push(x);
+    }
+    let lo = grid.lo;
+    let hi = grid.hi;
+    for (const x of members) {
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    const bins = this.resultState.bins;
+    const counts = new Float64Array(bins);
+    const span = hi - lo;
+    for (const x of members) {
+      const k = span > 0 ? Math.floor(((x - lo) * bins) / span) : 0;
+      counts[Math.min(bins - 1, Math.max(0, k))] += 1;
+    }
+    return { lo, hi, counts };
+  }
+
+  // Static params make clipping visible: the range they were calibrated for against the range of
+  // the data they are applied to.
+  showStaticNote() {
+    const t = this.t;
+    const r = this.result;
+    const e = S.effective(this.resultState);
+    if (e.params === 'dynamic' || r.scale.length !== 1) {
+      this.staticNote.hidden = true;
+      return;
+    }
+    const grid = this.gridOf(0);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const x of this.resultData.values) {
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    this.staticNote.replaceChildren(
+      h('h4', {}, t(e.params === 'given' ? 'static.titleGiven' : 'static.titleCalibrated')),
+      h('p', {}, t('static.body', {
+        plo: F.f32(grid.lo), phi: F.f32(grid.hi), dlo: F.f32(lo), dhi: F.f32(hi),
+        clip: F.percent(r.metrics.clipRate), n: F.integer(r.metrics.saturated ?? Math.round(r.metrics.clipRate * r.metrics.finite)),
+      })));
+    this.staticNote.hidden = false;
+  }
+
+  dataKey() {
+    const s = this.resultState ?? this.state;
+    return s.data === 'file' ? `file:${this.file?.name}:${s.tensor}` : s.data === 'paste' ? `paste:${this.paste}` : `${s.data}:${s.shape}:${s.seed}:${s.spreadChannels}`;
+  }
+
+  pickBin(x) {
+    const r = this.result;
+    const hist = r.histograms.original;
+    const bins = hist.counts.length;
+    const width = (hist.hi - hist.lo) / bins;
+    let k = width > 0 ? Math.floor((x - hist.lo) / width) : 0;
+    k = Math.min(bins - 1, Math.max(0, k));
+    this.bin = { k, lo: hist.lo + k * width, hi: hist.lo + (k + 1) * width, last: k === bins - 1 };
+    this.selectTab('inspector', false);
+  }
+
+  // ---- heatmaps -----------------------------------------------------------------------------------
+
+  showHeatmaps() {
+    const t = this.t;
+    const r = this.result;
+    if (r.scale.length === 1) {
+      this.heatNote.textContent = t('heat.single', { s: F.f32(r.scale[0]), z: F.f32(r.zeroPoint[0]) });
+    } else {
+      this.heatNote.textContent = t('heat.info', { count: r.scale.length, shape: shapeText(r.paramShape) });
+    }
+    this.heatScale.set({ values: Array.from(r.scale), shape: r.paramShape, selected: this.group, format: F.f32 });
+    const err = r.groupMse ? Array.from(r.groupMse) : [];
+    const logScale = err.length > 1 && Math.max(...err) > 100 * Math.max(Math.min(...err.filter((v) => v > 0)), 1e-300);
+    this.heatError.set({ values: err, shape: r.paramShape, selected: this.group, log: logScale, format: (v) => F.num(v, 4) });
+  }
+
+  // ---- inspector ----------------------------------------------------------------------------------
+
+  inspectIndexText(text) {
+    const d = this.resultData;
+    if (!d) return;
+    const nums = String(text).match(/-?\d+/g)?.map(Number) ?? [];
+    let flat = -1;
+    if (nums.length === 1) flat = nums[0];
+    else if (nums.length === d.shape.length) flat = ravel(d.shape, nums);
+    if (flat < 0 || flat >= d.values.length) {
+      this.inspectNote.textContent = this.t('inspect.badIndex', { text, n: d.values.length });
+      return;
+    }
+    this.bin = null;
+    this.inspect(flat);
+  }
+
+  inspect(flat) {
+    const d = this.resultData;
+    if (!d) return;
+    this.sample = Math.min(d.values.length - 1, Math.max(0, flat));
+    this.bin = null;
+    if (this.result) {
+      const b = this.sampleBreakdown(this.sample);
+      if (b && b.group !== this.group) this.group = b.group;
+    }
+    this.showFormulas();
+    this.showInspector();
+  }
+
+  findElements(kind) {
+    const d = this.resultData;
+    const r = this.result;
+    if (!d || !r) return;
+    const e = S.effective(this.resultState);
+    const plan = planOf(d.shape, e.granularity, e.axis, e.groupSize, e.blockSize);
+    const division = S.divisionOf(e.profile);
+    const found = [];
+    const limit = 50;
+    if (kind === 'maxError') {
+      let best = -1;
+      let bestErr = -1;
+      for (let i = 0; i < d.values.length; i++) {
+        const err = Math.abs(r.dequantized[i] - d.values[i]);
+        if (err > bestErr) { bestErr = err; best = i; }
+      }
+      if (best >= 0) found.push(best);
+    } else {
+      for (let i = 0; i < d.values.length && found.length < limit; i++) {
+        const g = paramIndex(plan, i);
+        const tq = scaled(d.values[i], r.scale[g], division);
+        if (kind === 'ties') {
+          const target = r.floatZeroPoint ? Math.fround(tq + r.zeroPoint[g]) : tq;
+          if (isTie(target)) found.push(i);
+        } else if (kind === 'clipped') {
+          const x = d.values[i];
+          if (Number.isFinite(x) && (r.codes[i] === r.qmin || r.codes[i] === r.qmax)) {
+            const unclamped = r.floatZeroPoint ? Math.round(tq + r.zeroPoint[g]) : Math.round(tq) + r.zeroPoint[g];
+            if (unclamped < r.qmin || unclamped > r.qmax) found.push(i);
+          }
+        }
+      }
+    }
+    this.found = { kind, list: found };
+    this.bin = null;
+    if (found.length) this.sample = found[0];
+    this.showFormulas();
+    this.showInspector();
+  }
+
+  showInspector() {
+    const t = this.t;
+    const r = this.result;
+    const d = this.resultData;
+    if (!r || !d) return;
+    this.indexInput.value = this.indexText(this.sample);
+    let list = [this.sample];
+    let note = '';
+    if (this.bin) {
+      list = [];
+      let total = 0;
+      for (let i = 0; i < d.values.length; i++) {
+        const x = d.values[i];
+        if (x >= this.bin.lo && (x < this.bin.hi || (this.bin.last && x <= this.bin.hi))) {
+          total += 1;
+          if (list.length < 50) list.push(i);
+        }
+      }
+      note = t('inspect.bin', { k: this.bin.k, lo: F.num(this.bin.lo, 5), hi: F.num(this.bin.hi, 5), total: F.integer(total), shown: list.length });
+    } else if (this.found) {
+      const { kind, list: found } = this.found;
+      this.found = null;
+      if (found.length) {
+        list = found;
+        note = t(`inspect.found.${kind}`, { n: found.length });
+      } else {
+        note = t(`inspect.none.${kind}`);
+      }
+    }
+    const e = S.effective(this.resultState);
+    const stochastic = e.rounding === 'stochastic';
+    const head = h('tr', {}, ['inspect.col.index', 'inspect.col.group', 'inspect.col.x', 'inspect.col.t', 'inspect.col.shifted', 'inspect.col.round', 'inspect.col.q', 'inspect.col.xhat', 'inspect.col.error', 'inspect.col.flags']
+      .map((k) => h('th', { scope: 'col' }, t(k, { div: S.divisionOf(e.profile) === 'multiply-inverse' ? 'x·(1/s)' : 'x/s' }))));
+    const rows = list.map((i) => {
+      const b = this.sampleBreakdown(i);
+      const flags = [];
+      if (b.tie) flags.push(t('inspect.tie'));
+      if (b.clipped || (Number.isFinite(b.rounded) && (b.rounded < r.qmin || b.rounded > r.qmax))) flags.push(t('inspect.clip'));
+      const tr = h('tr', { class: [b.tie ? 'qp-tie' : '', i === this.sample ? 'qp-current' : ''].join(' ').trim() },
+        h('td', {}, h('button', { type: 'button', class: 'qp-link', onclick: () => this.inspect(i) }, this.indexText(i))),
+        h('td', {}, this.groupWhere(b.group) || '0'),
+        h('td', {}, F.f32(b.x)),
+        h('td', {}, F.num(b.t, 8)),
+        h('td', {}, r.floatZeroPoint ? F.num(b.shifted, 8) : `${F.num(b.t, 8)} + ${F.f32(b.z)}`),
+        h('td', {}, stochastic ? t('inspect.stochastic') : String(b.rounded)),
+        h('td', {}, String(b.q)),
+        h('td', {}, F.f32(b.xhat)),
+        h('td', {}, F.num(b.error, 5)),
+        h('td', {}, flags.join(', ')));
+      return tr;
+    });
+    this.inspectTable.replaceChildren(h('thead', {}, head), h('tbody', {}, rows));
+    this.inspectNote.textContent = note;
+  }
+
+  // ---- sweeps -------------------------------------------------------------------------------------
+
+  blockSweepValues() {
+    const d = this.data;
+    const e = S.effective(this.state);
+    const axis = e.granularity === 'tensor' ? d.shape.length - 1 : (e.axis < 0 ? e.axis + d.shape.length : e.axis);
+    const dim = d.shape[axis];
+    const values = [];
+    for (let b = 2; b <= Math.min(dim, 4096); b *= 2) values.push(b);
+    if (values.length === 0) values.push(1);
+    return { axis, values };
+  }
+
+  async sweep(kind) {
+    const t = this.t;
+    if (!this.data) return;
+    const base = this.request();
+    const dt = S.parseDtype(S.effective(this.state).dtype);
+    let points;
+    let axis = null;
+    if (kind === 'bits') {
+      points = [2, 3, 4, 5, 6, 7, 8].map((bits) => ({ value: bits, options: { dtype: S.dtypeName(dt.signed, bits) } }));
+    } else {
+      const sv = this.blockSweepValues();
+      axis = sv.axis;
+      points = sv.values.map((b) => ({ value: b, options: { granularity: 'block', axis, blockSize: b, groupSize: undefined } }));
+    }
+    const token = ++this.runToken;
+    this.sweepNote.textContent = t('sweep.running');
+    this.progress.max = points.length;
+    this.progress.value = 0;
+    try {
+      const reply = await this.engine.request('sweep', { ...base, points: points.map((p) => p.options) }, {
+        onProgress: (m) => {
+          this.progress.max = m.total;
+          this.progress.value = m.done;
+          this.sweepNote.textContent = t('sweep.progress', { done: m.done, total: m.total });
+        },
+      });
+      this.sweeps[kind] = { values: points.map((p) => p.value), results: reply.points, axis, label: this.describe(this.state) };
+      this.sweepNote.textContent = t('sweep.done');
+      if (token === this.runToken) this.runToken += 0;
+      this.showSweeps();
+    } catch (err) {
+      this.sweepNote.textContent = err instanceof CancelledError ? t('cancelled') : err.message;
+    }
+  }
+
+  showSweeps() {
+    const t = this.t;
+    const colors = chartColors(this);
+    const draw = (kind, container, table, xLabel) => {
+      const sw = this.sweeps[kind];
+      if (!sw) {
+        container.replaceChildren(h('p', { class: 'qp-hint' }, t('sweep.empty')));
+        table.replaceChildren();
+        return;
+      }
+      const sqnr = sw.results.map((p) => (p.metrics ? p.metrics.sqnrDb : null));
+      const bpe = sw.results.map((p) => (p.metrics ? p.metrics.bitsPerElement : null));
+      this.chart(container, () => lineChart(container, {
+        x: sw.values,
+        series: [
+          { label: t('metric.sqnrDb'), values: sqnr.map((v) => (Number.isFinite(v) ? v : null)), color: colors.original },
+          { label: t('metric.bitsPerElement'), values: bpe, color: colors.dequantized, scale: 'y2' },
+        ],
+        colors, xLabel, yLabel: 'SQNR (dB)', y2Label: t('metric.bitsPerElement'), xLog: kind === 'block',
+      }));
+      table.replaceChildren(
+        h('caption', { class: 'qp-hint' }, kind === 'block' ? t('sweep.blockCaption', { axis: sw.axis, label: sw.label }) : t('sweep.bitsCaption', { label: sw.label })),
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, xLabel), h('th', { scope: 'col' }, t('metric.mse')), h('th', { scope: 'col' }, t('metric.sqnrDb')), h('th', { scope: 'col' }, t('metric.bitsPerElement')))),
+        h('tbody', {}, sw.results.map((p, k) => h('tr', {},
+          h('th', { scope: 'row' }, String(sw.values[k])),
+          ...(p.metrics
+            ? [h('td', {}, F.num(p.metrics.mse, 4)), h('td', {}, F.num(p.metrics.sqnrDb, 4)), h('td', {}, F.num(p.metrics.bitsPerElement, 4))]
+            : [h('td', { colspan: 3, class: 'qp-error-cell' }, p.error)])))));
+    };
+    draw('bits', this.sweepBits, this.sweepBitsTable, t('sweep.xBits'));
+    draw('block', this.sweepBlock, this.sweepBlockTable, t('sweep.xBlock'));
+  }
+
+  // ---- compare and output -------------------------------------------------------------------------
+
+  togglePin() {
+    if (this.pinned) {
+      this.pinned = null;
+    } else if (this.result) {
+      this.pinned = {
+        metrics: this.result.metrics,
+        histograms: this.result.histograms,
+        label: this.describe(this.resultState),
+        dataKey: this.dataKey(),
+      };
+    }
+    this.showResult();
+  }
+
+  async download(format) {
+    if (!this.result) return;
+    try {
+      const reply = await this.engine.request('export', { resultId: this.result.id, format });
+      const base = (this.resultData.fileName || 'tensor').replace(/\.[^.]*$/, '');
+      if (format === 'npz') downloadBytes(reply.bytes, `${base}_quantized.npz`, 'application/zip');
+      else downloadBytes(reply.bytes, `${base}_params.json`, 'application/json');
+    } catch (err) {
+      this.showError(err);
+    }
+  }
+}
+
+if (!customElements.get('quant-playground')) customElements.define('quant-playground', QuantPlayground);
+
+export { QuantPlayground };
