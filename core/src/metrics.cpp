@@ -5,6 +5,7 @@
 
 #include "driver.hpp"
 #include "qplay/error.hpp"
+#include "qplay/range_detail.hpp"
 
 namespace qplay {
 namespace {
@@ -23,6 +24,15 @@ Histogram histogram(std::span<const float> v, float lo, float hi, int bins) {
   const float inv_width = float(bins) / (hi - lo);
   kernels::table().histogram_f32(v.data(), v.size(), lo, inv_width, uint32_t(bins), h.counts.data());
   return h;
+}
+
+// 10 log10(ratio) through portable_log: libm's log10 differs in the last place between glibc and
+// the wasm libc, and params.json must read the same natively and in WebAssembly.
+double decibels(double ratio) {
+  if (ratio == 0) return -std::numeric_limits<double>::infinity();
+  if (!std::isfinite(ratio)) return ratio;
+  constexpr double kLn10 = 2.30258509299404568402;
+  return 10.0 * range_detail::portable_log(ratio) / kLn10;
 }
 
 }  // namespace
@@ -54,7 +64,7 @@ Evaluation evaluate(const TensorViewF32& x, const Quantized& q, std::span<const 
     m.mean_abs_error = s.abs_err / double(s.count);
     m.max_abs_error = s.max_abs;
     m.sqnr_db = s.sq_err == 0 ? std::numeric_limits<double>::infinity()
-                              : 10.0 * std::log10(s.sq_x / s.sq_err);
+                              : decibels(s.sq_x / s.sq_err);
     m.cosine = (s.sq_x == 0 || s.sq_y == 0) ? (s.sq_x == s.sq_y ? 1.0 : 0.0)
                                             : s.xy / std::sqrt(s.sq_x * s.sq_y);
   }
