@@ -1,0 +1,119 @@
+// The page's side of the worker protocol (web/worker.js). Every request is a typed message
+// {type, id, ...}; the worker answers with a message carrying the same id (a result, progress
+// reports, or {type: 'error', id, message}). Cancelling terminates the worker, which is the only
+// way to stop a wasm call in flight, and starts a fresh one; the engine then sends it the open file
+// and the datasets again, so the page carries on where it was.
+
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+export class Engine extends EventTarget {
+  constructor({ workerUrl, simd = 'auto' } = {}) {
+    super();
+    this.workerUrl = workerUrl ?? new URL('../worker.js', import.meta.url);
+    this.simd = simd;
+    this.nextId = 1;
+    this.pending = new Map();  // id -> {resolve, reject, onProgress, type}
+    this.file = null;          // {name, bytes: ArrayBuffer} the open file, kept for a respawn
+    this.datasets = new Map(); // key -> {values: Float32Array, shape}
+    this.info = null;
+    this.ready = this.spawn();
+  }
+
+  get busy() {
+    return this.pending.size > 0;
+  }
+
+  spawn() {
+    this.worker = new Worker(this.workerUrl, { type: 'module' });
+    this.worker.addEventListener('message', (e) => this.onMessage(e.data));
+    // A worker that fails to load (missing module, syntax error) never answers: fail everything.
+    this.worker.addEventListener('error', (e) => {
+      e.preventDefault?.();
+      this.failAll(new Error(e.message || 'the worker failed to start'));
+    });
+    return this.send('init', { simd: this.simd }).then(async (reply) => {
+      this.info = reply.info;
+      if (this.file) await this.send('open', { name: this.file.name, bytes: this.file.bytes.slice(0) });
+      for (const [key, d] of this.datasets) await this.sendDataset(key, d);
+      return reply.info;
+    });
+  }
+
+  onMessage(msg) {
+    const p = this.pending.get(msg.id);
+    if (!p) return;  // an answer to a request that was cancelled
+    if (msg.type === 'progress') {
+      p.onProgress?.(msg);
+      return;
+    }
+    this.pending.delete(msg.id);
+    this.emitBusy();
+    if (msg.type === 'error') p.reject(new Error(msg.message));
+    else p.resolve(msg);
+  }
+
+  failAll(err) {
+    const all = [...this.pending.values()];
+    this.pending.clear();
+    this.emitBusy();
+    for (const p of all) p.reject(err);
+  }
+
+  emitBusy() {
+    this.dispatchEvent(new Event('busy'));
+  }
+
+  // Posts {type, id, ...payload}; ArrayBuffers in `transfer` move to the worker (the caller passes
+  // copies of data it keeps).
+  send(type, payload = {}, transfer = [], onProgress) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress, type });
+      this.emitBusy();
+      this.worker.postMessage({ type, id, ...payload }, transfer);
+    });
+  }
+
+  async request(type, payload = {}, { transfer = [], onProgress } = {}) {
+    await this.ready;
+    return this.send(type, payload, transfer, onProgress);
+  }
+
+  // Stops whatever runs: terminates the worker, rejects every pending request with CancelledError,
+  // and starts a new worker with the same file and datasets.
+  cancel() {
+    this.worker.terminate();
+    this.failAll(new CancelledError());
+    this.ready = this.spawn();
+    return this.ready;
+  }
+
+  async open(name, bytes) {
+    this.file = { name, bytes: bytes.slice(0) };
+    await this.ready;
+    const copy = bytes.slice(0);
+    return this.send('open', { name, bytes: copy }, [copy]);
+  }
+
+  sendDataset(key, d) {
+    const values = d.values.slice();
+    return this.send('dataset', { key, values, shape: d.shape }, [values.buffer]);
+  }
+
+  async setDataset(key, values, shape) {
+    const d = { values, shape };
+    this.datasets.set(key, d);
+    await this.ready;
+    return this.sendDataset(key, d);
+  }
+
+  terminate() {
+    this.worker.terminate();
+    this.failAll(new CancelledError());
+  }
+}
