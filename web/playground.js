@@ -93,6 +93,13 @@ class QuantPlayground extends HTMLElement {
     this.paste = '';
     this.sweeps = {};
     this.live = true;
+    this.runCount = 0;         // results shown so far (data-runs, what tests wait on)
+    this.runPending = false;   // a debounced run is scheduled
+  }
+
+  // True when nothing is scheduled or running: the shown result matches the controls.
+  get idle() {
+    return !this.runPending && !(this.engine?.busy ?? false);
   }
 
   // ---- lifecycle --------------------------------------------------------------------------------
@@ -917,6 +924,7 @@ class QuantPlayground extends HTMLElement {
   scheduleRun(delay = 120) {
     if (!this.live && delay !== 0) return;
     clearTimeout(this.runTimer);
+    this.runPending = true;
     this.runTimer = setTimeout(() => this.run(), delay);
   }
 
@@ -937,6 +945,7 @@ class QuantPlayground extends HTMLElement {
 
   async run() {
     clearTimeout(this.runTimer);
+    this.runPending = false;
     if (!this.data) return;
     const s = this.state;
     if (s.params === 'calibrated' && s.data === 'file' && s.calibrate.length === 0) {
@@ -956,6 +965,8 @@ class QuantPlayground extends HTMLElement {
       if (this.group >= this.result.scale.length) this.group = 0;
       this.setStatus(this.t('done', { ms: Math.max(1, Math.round(performance.now() - started)) }));
       this.showResult();
+      this.runCount += 1;
+      this.dataset.runs = String(this.runCount);
     } catch (err) {
       if (token !== this.runToken) return;
       if (err instanceof CancelledError) this.setStatus(this.t('cancelled'));
@@ -1003,6 +1014,8 @@ class QuantPlayground extends HTMLElement {
     }
     this.errorBox.hidden = false;
     this.errorBox.textContent = err.message ?? String(err);
+    this.errorCount = (this.errorCount ?? 0) + 1;
+    this.dataset.errors = String(this.errorCount);
   }
 
   showBuildInfo(info) {

@@ -173,6 +173,8 @@ export default {
 
   histHint: 'Thin lines: the quantization grid (q − z)·s. Red lines: the representable range; shaded: values that get clipped. Click a bin to list its elements.',
   histGroup: 'Param group',
+  histOnlyGroup: 'Only this group’s values',
+  'hist.groupValues': 'Values of group {where}',
   histGroupInfo: 'group {where} of {count}: s = {s}, z = {z}',
   'hist.original': 'Original values with the grid',
   'hist.originalLabel': 'Histogram of {n} original values; representable range {lo} to {hi}.',

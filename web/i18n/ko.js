@@ -172,6 +172,8 @@ export default {
 
   histHint: '가는 선: 양자화 격자 (q − z)·s. 빨간 선: 표현 가능한 범위, 음영: 클리핑되는 값. 구간을 클릭하면 그 원소들을 보여 줍니다.',
   histGroup: '파라미터 그룹',
+  histOnlyGroup: '이 그룹의 값만',
+  'hist.groupValues': '그룹 {where}의 값',
   histGroupInfo: '그룹 {where} / {count}: s = {s}, z = {z}',
   'hist.original': '원래 값과 격자',
   'hist.originalLabel': '원래 값 {n}개의 히스토그램. 표현 가능한 범위 {lo} ~ {hi}.',
