@@ -1,0 +1,116 @@
+// Scalar twins of the float-format kernels: each is a plain loop over the exact element rule of
+// qplay/minifloat.hpp (itself checked against an exhaustive oracle), so these are the specification
+// the SIMD twins must reproduce bit for bit.
+#include <cmath>
+
+#include "float_kernels.hpp"
+#include "kernels.hpp"
+#include "qplay/minifloat.hpp"
+
+namespace qplay::kernels {
+
+// Float32 midpoints (nf4[i] + nf4[i + 1]) / 2 of the bitsandbytes NF4 table; equal to the
+// constants of bitsandbytes' CUDA dQuantizeNF4 tree rounded to float32 (checked in lut_test).
+const float kNf4Thresholds[15] = {
+    -0x1.b239bp-1f,  -0x1.38a4ep-1f,  -0x1.d709p-2f,   -0x1.5bd4ecp-2f, -0x1.e079d8p-3f,
+    -0x1.1a7178p-3f, -0x1.74f0e2p-5f, 0x1.45f5fep-5f,  0x1.ec90c4p-4f,  0x1.a0cfcp-3f,
+    0x1.2b05a8p-2f,  0x1.8ea7f2p-2f,  0x1.00da08p-1f,  0x1.491b5ep-1f,  0x1.b913b4p-1f,
+};
+
+namespace scalar {
+
+void encode_e4m3fn_f32(const float* x, size_t n, bool saturate, uint8_t* out) noexcept {
+  const minifloat::EncodeOptions o{.saturate = saturate};
+  for (size_t i = 0; i < n; ++i) out[i] = minifloat::encode(x[i], minifloat::e4m3fn, o);
+}
+
+void encode_e5m2_f32(const float* x, size_t n, bool saturate, uint8_t* out) noexcept {
+  const minifloat::EncodeOptions o{.saturate = saturate};
+  for (size_t i = 0; i < n; ++i) out[i] = minifloat::encode(x[i], minifloat::e5m2, o);
+}
+
+void decode_e4m3fn_f32(const uint8_t* codes, size_t n, float* out) noexcept {
+  for (size_t i = 0; i < n; ++i) out[i] = minifloat::decode(codes[i], minifloat::e4m3fn);
+}
+
+void decode_e5m2_f32(const uint8_t* codes, size_t n, float* out) noexcept {
+  for (size_t i = 0; i < n; ++i) out[i] = minifloat::decode(codes[i], minifloat::e5m2);
+}
+
+void encode_e2m1_f32(const float* x, size_t n, uint8_t* out) noexcept {
+  for (size_t i = 0; i < n; ++i) out[i] = minifloat::encode(x[i], minifloat::e2m1);
+}
+
+void encode_nf4_f32(const float* x, size_t n, float mul, uint8_t* out) noexcept {
+  for (size_t i = 0; i < n; ++i) {
+    const float s = x[i] * mul;
+    uint8_t code = 15;
+    if (s == s) {
+      code = 0;
+      for (float t : kNf4Thresholds) code = uint8_t(code + (t < s ? 1 : 0));
+    }
+    out[i] = code;
+  }
+}
+
+void encode_mxfp4_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,
+                      uint8_t* codes) noexcept {
+  const minifloat::EncodeOptions o{
+      .rounding = half_away ? minifloat::Rounding::half_away : minifloat::Rounding::half_even};
+  for (size_t b = 0; b < blocks; ++b) {
+    const float* xb = x + b * 32;
+    uint8_t* cb = codes + b * 32;
+    float amax = 0.0f;
+    bool finite = true;
+    for (size_t j = 0; j < 32; ++j) {
+      const float a = std::fabs(xb[j]);
+      if (!(a <= 3.40282347e38f)) finite = false;  // NaN or Inf
+      else if (a > amax) amax = a;
+    }
+    if (!finite) {
+      scales[b] = 0xFF;
+      for (size_t j = 0; j < 32; ++j) cb[j] = 0;
+      continue;
+    }
+    const uint8_t e = mxfp4_scale_code(amax);
+    scales[b] = e;
+    const float inv = std::ldexp(1.0f, 127 - int(e));  // 1/X, a power of two: x * inv == x / X
+    for (size_t j = 0; j < 32; ++j) cb[j] = minifloat::encode(xb[j] * inv, minifloat::e2m1, o);
+  }
+}
+
+}  // namespace scalar
+
+namespace {
+
+#define QPLAY_FLOAT_TABLE_ENTRY(name, decl) .name = &NS::name,
+#define NS scalar
+constexpr FloatTable kFloatScalar{QPLAY_FLOAT_KERNELS(QPLAY_FLOAT_TABLE_ENTRY).name = "scalar"};
+#undef NS
+#if QPLAY_HAVE_SIMD128
+#define NS simd128
+constexpr FloatTable kFloatSimd128{QPLAY_FLOAT_KERNELS(QPLAY_FLOAT_TABLE_ENTRY).name = "simd128"};
+#undef NS
+#endif
+#undef QPLAY_FLOAT_TABLE_ENTRY
+
+}  // namespace
+
+const FloatTable& float_scalar_table() { return kFloatScalar; }
+
+const FloatTable* float_simd128_table() {
+#if QPLAY_HAVE_SIMD128
+  return &kFloatSimd128;
+#else
+  return nullptr;
+#endif
+}
+
+const FloatTable& float_table() {
+  const FloatTable* simd = float_simd128_table();
+  // force_scalar() lives with the integer table: follow whichever twin it currently hands out.
+  if (simd && &table() != &scalar_table()) return *simd;
+  return kFloatScalar;
+}
+
+}  // namespace qplay::kernels
