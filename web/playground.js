@@ -625,6 +625,9 @@ class QuantPlayground extends HTMLElement {
     if (field === 'data' && value === 'seed') {
       this.state.shape = '5';
       this.sample = SEED_SAMPLE_INDEX;
+    } else if (field === 'data' && SYNTHETIC.includes(value) && this.state.shape === '5') {
+      // Leaving the five-value example: back to a matrix worth a histogram.
+      this.state.shape = S.DEFAULTS.shape;
     }
     if (field === 'profile' && value === 'seed' && this.state.data === 'seed') this.sample = SEED_SAMPLE_INDEX;
     this.syncControls();
@@ -678,7 +681,8 @@ class QuantPlayground extends HTMLElement {
       sub.hidden = !show;
     }
     this.controls.shape.wrap.hidden = s.data === 'seed';
-    this.controls.spreadChannels.wrap.hidden = s.data === 'seed';
+    this.controls.seed.wrap.hidden = s.data === 'seed';
+    this.controls.spreadChannels.wrap.hidden = s.data === 'seed' || (parseShape(s.shape)?.length ?? 1) < 2;
     const g = s.granularity;
     this.controls.axis.wrap.hidden = g === 'tensor';
     this.controls.groupSize.wrap.hidden = g !== 'group';
@@ -1137,15 +1141,14 @@ class QuantPlayground extends HTMLElement {
     const e = S.effective(s);
     const b = this.sampleBreakdown(this.sample);
     const g = b ? b.group : this.group;
-    // The range the formula starts from: the core's per-group range when the API reports it
-    // (dynamic params), else the min / max of the group's values for minmax, else unknown.
-    let lo = r.groupMin ? r.groupMin[g] : NaN;
-    let hi = r.groupMax ? r.groupMax[g] : NaN;
-    if (!Number.isFinite(lo) && e.params === 'dynamic' && e.range === 'minmax') {
-      [lo, hi] = this.groupRange(g);
-    }
-    if (e.params !== 'dynamic' || e.range !== 'minmax') {
-      if (!(r.groupMin && e.params === 'dynamic')) { lo = NaN; hi = NaN; }
+    // The numbers of (1) and (2) need the range the params were computed from. For dynamic minmax
+    // params that is the group's min and max (the core's group stats when the API reports them);
+    // other range methods and calibrated params pick a range the formula then shows symbolically.
+    let lo = NaN;
+    let hi = NaN;
+    if (e.params === 'dynamic' && e.range === 'minmax') {
+      if (r.groupMin && r.groupMax) [lo, hi] = [r.groupMin[g], r.groupMax[g]];
+      else [lo, hi] = this.groupRange(g);
     }
     renderFormulas(this.formulaBox, {
       profile: e.profile,
@@ -1158,7 +1161,7 @@ class QuantPlayground extends HTMLElement {
       s: r.scale[g],
       z: r.zeroPoint[g],
       lo, hi,
-      sample: b ? { x: b.x, t: b.floatZeroPoint ? b.t : b.t, q: b.q, xhat: b.xhat } : null,
+      sample: b ? { x: b.x, t: b.t, q: b.q, xhat: b.xhat } : null,
     });
     const notes = [];
     if (b) notes.push(t('formula.sample', { index: this.indexText(b.index), x: F.f32(b.x), group: this.groupWhere(b.group) || '0' }));
