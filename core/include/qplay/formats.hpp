@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -30,6 +31,12 @@ struct NpyHeader {
   size_t data_offset = 0;   // bytes before the data
 };
 NpyHeader read_npy_header(std::span<const uint8_t> bytes);
+
+// A .npy's float32 values read in place, without a copy: a view into `bytes` (which must outlive it)
+// when the data needs no conversion: dtype f4 in little-endian (or native) order, C order (or at
+// most one dim > 1), data 4-byte aligned in memory. Empty when `bytes` is not a .npy or needs
+// read_npy + to_f32; a malformed .npy throws as read_npy_header does.
+std::optional<TensorViewF32> npy_f32_view(std::span<const uint8_t> bytes);
 
 // Writes version 1.0 exactly as numpy.save does (numpy 1.24): '<' descr ('|' for 1-byte types), the
 // growth padding numpy reserves after the dict, spaces and '\n' so the data starts at a multiple of

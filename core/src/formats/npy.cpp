@@ -344,4 +344,17 @@ std::vector<uint8_t> write_npy(const Tensor& t) {
   return out;
 }
 
+std::optional<TensorViewF32> npy_f32_view(std::span<const uint8_t> bytes) {
+  if (bytes.size() < kMagic.size() || !std::equal(kMagic.begin(), kMagic.end(), bytes.begin())) return std::nullopt;
+  const NpyHeader h = read_npy_header(bytes);
+  if (h.dtype != DType::f32 || h.big_endian) return std::nullopt;
+  // Fortran order is the same layout as C order when no two dims exceed 1.
+  if (h.fortran_order && std::count_if(h.shape.begin(), h.shape.end(), [](int64_t d) { return d > 1; }) > 1)
+    return std::nullopt;
+  const uint8_t* data = bytes.data() + h.data_offset;
+  if (reinterpret_cast<uintptr_t>(data) % alignof(float) != 0) return std::nullopt;
+  const size_t n = (bytes.size() - h.data_offset) / sizeof(float);
+  return TensorViewF32{h.shape, std::span<const float>(reinterpret_cast<const float*>(data), n)};
+}
+
 }  // namespace qplay
