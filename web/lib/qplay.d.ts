@@ -1,0 +1,191 @@
+// Types of web/lib/qplay.js, written by hand (Emscripten 3.1.6 cannot emit them). docs/JS_API.md
+// describes the behaviour; every method throws an Error whose message is the core's.
+
+export interface QplayConfig {
+  /** 'auto' (default): the SIMD build when the engine validates wasm SIMD, else the baseline. 'off': always the baseline. */
+  simd?: 'auto' | 'off';
+  /** The .wasm bytes of the build that will be loaded, or a function of the flavour giving them. Node reads the file itself when omitted. */
+  wasmBinary?: BufferSource | ((flavour: Flavour) => BufferSource | Promise<BufferSource>);
+  /** The folder holding qplay_{simd,baseline}.{js,wasm}; default ../wasm/ next to qplay.js. */
+  baseUrl?: string | URL;
+}
+
+export type Flavour = 'simd' | 'baseline';
+
+export interface BuildInfo {
+  /** Whether the loaded module contains the SIMD kernels. */
+  simd: boolean;
+  version: string;
+  /** The kernel table in use: 'simd128' or 'scalar'. */
+  kernels: string;
+}
+
+export interface TensorInfo {
+  name: string;
+  /** numpy's name of the stored type: 'float32', 'int8', 'float16', ... */
+  dtype: string;
+  shape: number[];
+}
+
+/** Float32 values with their shape (default: one dimension). `name` is recorded as the input tensor (default 'array'). */
+export interface TensorValues {
+  values: Float32Array;
+  shape?: number[];
+  name?: string;
+}
+
+/** Params to apply (static): from calibrate(), from an earlier result, or your own arrays. */
+export interface ParamsInput {
+  /** One scale per param group, shaped `shape` (a scalar broadcasts). */
+  scale: Float32Array | ArrayLike<number>;
+  /** Same length as scale; omitted = zeros. */
+  zeroPoint?: Float32Array | Int32Array | ArrayLike<number> | null;
+  /** The granularity's param shape; default [] for one value, else [scale.length]. */
+  shape?: number[];
+  /** 'calibrated' keeps calibrate()'s record; 'given' (default) and 'dynamic' mean given. */
+  source?: 'given' | 'calibrated' | 'dynamic';
+  observer?: string | null;
+  /** Recorded in params.json as the params files (the CLI's --params P or --calibrate A B). */
+  files?: string[];
+  floatZeroPoint?: boolean;
+  qmin?: number;
+  qmax?: number;
+  axis?: number;
+}
+
+/** The CLI's quantize flags, camelCased, with the same spellings and defaults. */
+export interface QuantizeOptions {
+  /** --dtype: int8 (default), uint8, int4, uint4, int2, uint2, intN, uintN (N = 1..8), int16, uint16 */
+  dtype?: string;
+  /** --mode: asymmetric (default) | symmetric */
+  mode?: 'asymmetric' | 'symmetric';
+  /** --narrow */
+  narrow?: boolean;
+  /** --reduce-range */
+  reduceRange?: boolean;
+  /** --granularity: tensor (default) | channel | group | block */
+  granularity?: 'tensor' | 'channel' | 'group' | 'block';
+  /** --axis (default 0; negative counts from the end) */
+  axis?: number | string;
+  /** --group-size */
+  groupSize?: number | string;
+  /** --block-size */
+  blockSize?: number | string;
+  /** --range: minmax (default), percentile:P, mse, kl, aciq */
+  range?: string;
+  /** --scale: static scalar params (a string is read as float32 directly, like the CLI) */
+  scale?: number | string;
+  /** --zero-point (needs scale) */
+  zeroPoint?: number | string;
+  /** --params / --calibrate: static params arrays */
+  params?: ParamsInput | null;
+  /** --rounding: half-even (default), half-away, half-up, stochastic:SEED */
+  rounding?: string;
+  /** --zero-point-domain: int (default) | float */
+  zeroPointDomain?: 'int' | 'float';
+  /** --profile: custom (default), seed, pytorch, onnx, ort-tool */
+  profile?: 'custom' | 'seed' | 'pytorch' | 'onnx' | 'ort-tool';
+  /** --bins (default 64) */
+  bins?: number | string;
+  /** --tensor: the tensor of the open file (default: the first) */
+  tensor?: string;
+  /** The input file's name as params.json records it (the CLI's INPUT); default: open()'s name. */
+  fileName?: string;
+}
+
+export interface Histogram {
+  /** Bin k spans lo + k (hi - lo) / bins .. lo + (k + 1) (hi - lo) / bins. */
+  lo: number;
+  hi: number;
+  counts: Float64Array;
+}
+
+export interface Metrics {
+  mse: number;
+  rmse: number;
+  /** Infinity when the reconstruction is exact; NaN when nothing finite was compared. */
+  sqnrDb: number;
+  maxAbsError: number;
+  meanAbsError: number;
+  cosine: number;
+  clipRate: number;
+  bitsPerElement: number;
+  elements: number;
+  finite: number;
+  nan: number;
+  posInf: number;
+  negInf: number;
+  saturated: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+export interface Params {
+  source: 'dynamic' | 'given' | 'calibrated';
+  observer: string | null;
+  files: string[];
+  shape: number[];
+  scale: Float32Array;
+  /** Int32Array for integer zero points, Float32Array for --zero-point-domain float. */
+  zeroPoint: Int32Array | Float32Array;
+  floatZeroPoint: boolean;
+  qmin: number;
+  qmax: number;
+  /** The normalized axis of the granularity (0 for tensor). */
+  axis: number;
+}
+
+export interface QuantizeResult {
+  /** The input's shape (and the codes'). */
+  shape: number[];
+  /** Unpacked codes: Int8Array/Uint8Array up to 8 bits, Int16Array/Uint16Array for 16. */
+  codes: Int8Array | Uint8Array | Int16Array | Uint16Array;
+  codesDtype: 'int8' | 'uint8' | 'int16' | 'uint16';
+  /** The same arrays as params.scale and params.zeroPoint. */
+  scale: Float32Array;
+  zeroPoint: Int32Array | Float32Array;
+  dequantized: Float32Array;
+  /** Usable as the `params` option of a later quantize. */
+  params: Params;
+  metrics: Metrics;
+  histograms: { original: Histogram; dequantized: Histogram; error: Histogram };
+  /** One MSE per param group (heatmaps). */
+  groupMse: Float64Array;
+  /** Each group's finite range, for params computed from data; null for given params. */
+  groupStats: { min: Float32Array; max: Float32Array } | null;
+  /** The options after the profile, in the input spelling (valid input to quantize). */
+  options: QuantizeOptions;
+  division: 'divide' | 'multiply-inverse';
+  input: { file: string; tensor: string; dtype: string; shape: number[] };
+  kernels: string;
+  /** params.json as export() writes it. */
+  paramsJson: string;
+}
+
+/** A calibration tensor: a name in the open file, float32 values, or a whole file (options.tensor picks its tensor). */
+export type CalibrationTensor =
+  | string
+  | (TensorValues & { fileName?: string })
+  | { bytes: BufferSource; fileName?: string };
+
+export declare class Qplay {
+  /** Which build was loaded. */
+  readonly flavour: Flavour;
+  buildInfo(): BuildInfo;
+  /** Copies the file into the wasm heap (kept until close() or the next open()) and lists its tensors. */
+  open(bytes: BufferSource, name?: string | { fileName?: string }): { tensors: TensorInfo[] };
+  close(): void;
+  /** A tensor of the open file (default: the first) as float32. */
+  values(tensor?: string): Float32Array;
+  /** source: a tensor name of the open file, undefined (options.tensor or the first), or float32 values. */
+  quantize(source: string | TensorValues | undefined | null, options?: QuantizeOptions): QuantizeResult;
+  /** observer: 'minmax' (default) or 'moving-average:C'. options: quantize's, without params sources. */
+  calibrate(tensors: CalibrationTensor[], observer?: string, options?: Omit<QuantizeOptions, 'scale' | 'zeroPoint' | 'params' | 'fileName'>): Params;
+  /** 'npz': the CLI's bundle byte for byte; 'json': its params.json. */
+  export(result: QuantizeResult, format?: 'npz' | 'json'): Uint8Array;
+}
+
+export declare function createQplay(config?: QplayConfig): Promise<Qplay>;
+
+/** Whether this engine validates wasm SIMD. */
+export declare function simdSupported(): boolean;

@@ -1,0 +1,252 @@
+// The JavaScript API of qplay: loads the SIMD or the baseline wasm module and wraps its Embind
+// bindings (wasm/bindings.cpp) so that every failure is a thrown Error carrying the core's message.
+// Runs in pages, module workers and node (docs/JS_API.md). Types: qplay.d.ts beside this file.
+
+// A minimal module whose only function uses v128 ops (i8x16.splat, i8x16.popcnt): it validates
+// only in engines with wasm SIMD.
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
+  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+  0x0a, 0x0a, 0x01, 0x08, 0x00, 0x41, 0x00, 0xfd, 0x0f, 0xfd, 0x62, 0x0b, // i32.const 0; splat; popcnt
+]);
+
+const CONFIG_KEYS = ['simd', 'wasmBinary', 'baseUrl'];
+const EXPORT_FORMATS = ['npz', 'json'];
+
+/** True when this engine runs wasm SIMD (the probe module validates). */
+export function simdSupported() {
+  return WebAssembly.validate(SIMD_PROBE);
+}
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
+
+function fail(message) {
+  return new Error(message);
+}
+
+// Unwraps a binding's {ok, error, ...}.
+function check(r) {
+  if (!r.ok) throw fail(r.error);
+  return r;
+}
+
+function kindOf(v) {
+  if (v === null) return 'null';
+  if (typeof v !== 'object') return typeof v;
+  return Object.prototype.toString.call(v).slice(8, -1);
+}
+
+// Any byte source as a Uint8Array over the same memory (no copy here: the binding copies once).
+function asBytes(bytes, what) {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  if (ArrayBuffer.isView(bytes)) return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  throw fail(`${what} must be a Uint8Array, an ArrayBuffer or another ArrayBuffer view (got ${kindOf(bytes)})`);
+}
+
+async function readWasmBinary(flavour, base, wasmBinary) {
+  if (typeof wasmBinary === 'function') wasmBinary = await wasmBinary(flavour);
+  if (wasmBinary !== undefined && wasmBinary !== null) return asBytes(wasmBinary, 'wasmBinary');
+  // The modules are built for web and worker (ENVIRONMENT=web,worker); in node their loader cannot
+  // fetch a file path, so the binary is read here and handed over as wasmBinary.
+  if (isNode && base.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    const url = new URL(`qplay_${flavour}.wasm`, base);
+    try {
+      return new Uint8Array(await readFile(url));
+    } catch (err) {
+      throw fail(`cannot read ${url.pathname}: ${err.message} (build the wasm modules first: ` +
+        'bash scripts/build.sh wasm, or pass baseUrl or wasmBinary)');
+    }
+  }
+  return undefined;  // pages and workers: the loader fetches qplay_<flavour>.wasm next to its .js
+}
+
+/**
+ * Loads a qplay module. config: {simd: 'auto' (default) | 'off', wasmBinary?, baseUrl?}.
+ * simd 'auto' loads the SIMD build when the engine validates wasm SIMD, else the baseline build;
+ * 'off' forces the baseline. wasmBinary: the .wasm bytes of the build that will be loaded, or a
+ * function (flavour) => bytes. baseUrl: the folder holding qplay_{simd,baseline}.{js,wasm}
+ * (default: ../wasm/ next to this file, where scripts/build.sh web stages them).
+ */
+export async function createQplay(config = {}) {
+  if (config === null || typeof config !== 'object') throw fail(`createQplay takes an object (got ${kindOf(config)})`);
+  for (const key of Object.keys(config)) {
+    if (!CONFIG_KEYS.includes(key)) {
+      throw fail(`unknown createQplay option '${key}' (allowed: ${CONFIG_KEYS.join(', ')})`);
+    }
+  }
+  const simd = config.simd ?? 'auto';
+  if (simd !== 'auto' && simd !== 'off') {
+    throw fail(`invalid value '${String(simd)}' for simd (allowed: auto, off)`);
+  }
+  const flavour = simd === 'auto' && simdSupported() ? 'simd' : 'baseline';
+  let base = config.baseUrl ?? new URL('../wasm/', import.meta.url);
+  if (typeof base === 'string' && !base.endsWith('/')) base += '/';
+  base = new URL(base, import.meta.url);
+
+  const wasmBinary = await readWasmBinary(flavour, base, config.wasmBinary);
+  const script = new URL(`qplay_${flavour}.js`, base);
+  let factory;
+  try {
+    ({ default: factory } = await import(script.href));
+  } catch (err) {
+    throw fail(`cannot load ${script.href}: ${err.message}`);
+  }
+  // The loader logs its own failures before rejecting; the rejection is reported instead.
+  let loaded = false;
+  const printErr = (text) => { if (loaded) console.warn(text); };
+  let module;
+  try {
+    module = await factory(wasmBinary ? { wasmBinary, printErr } : { printErr });
+    loaded = true;
+  } catch (err) {
+    throw fail(`cannot instantiate qplay_${flavour}.wasm: ${err?.message ?? err}`);
+  }
+  const info = module.buildInfo();
+  if (info.simd !== (flavour === 'simd')) {
+    throw fail(`wasmBinary holds the ${info.simd ? 'SIMD' : 'baseline'} build, but the ${flavour} build ` +
+      `was to be loaded (simd: '${simd}', engine SIMD: ${simdSupported()})`);
+  }
+  return new Qplay(module, flavour);
+}
+
+// The source of a quantize, as the binding takes it.
+function sourceSpec(source, tensorOption) {
+  if (source === undefined || source === null) return { tensor: tensorOption ?? '' };
+  if (typeof source === 'string') {
+    if (tensorOption !== undefined && tensorOption !== null && tensorOption !== source) {
+      throw fail(`the source names tensor '${source}' but the tensor option names '${tensorOption}'`);
+    }
+    return { tensor: source };
+  }
+  if (typeof source === 'object' && 'values' in source) {
+    for (const key of Object.keys(source)) {
+      if (!['values', 'shape', 'name'].includes(key)) {
+        throw fail(`unknown key '${key}' in the source (allowed: values, shape, name)`);
+      }
+    }
+    if (tensorOption !== undefined && tensorOption !== null) {
+      throw fail('the tensor option picks a tensor of the open file, but the source is {values, shape}');
+    }
+    return { values: source.values, shape: source.shape, name: source.name };
+  }
+  throw fail(`the source must be a tensor name of the open file or {values: Float32Array, shape} (got ${kindOf(source)})`);
+}
+
+export class Qplay {
+  #m;
+  #flavour;
+  #fileName = '';
+
+  constructor(module, flavour) {
+    this.#m = module;
+    this.#flavour = flavour;
+  }
+
+  /** 'simd' or 'baseline': which build was loaded. */
+  get flavour() {
+    return this.#flavour;
+  }
+
+  /** {simd, version, kernels}: whether the module holds SIMD kernels, and which table runs. */
+  buildInfo() {
+    const { simd, version, kernels } = this.#m.buildInfo();
+    return { simd, version, kernels };
+  }
+
+  /**
+   * Copies a tensor file (.npy or .npz) into the wasm heap, where it stays until close() or the
+   * next open(), and lists its tensors. The file name (optional; a string or {fileName}) names it in
+   * messages and is the default `fileName` of results from it.
+   */
+  open(bytes, name = '') {
+    const data = asBytes(bytes, 'open: the file');
+    const fileName = typeof name === 'object' && name !== null ? (name.fileName ?? '') : name;
+    if (typeof fileName !== 'string') throw fail(`open: the file name must be a string (got ${kindOf(fileName)})`);
+    this.#fileName = '';
+    const r = check(this.#m.openFile(data, fileName));
+    this.#fileName = fileName;
+    return { tensors: r.tensors };
+  }
+
+  /** Releases the open file's heap memory. Results already returned stay valid. */
+  close() {
+    this.#m.closeFile();
+    this.#fileName = '';
+  }
+
+  /** A tensor of the open file (default: the first) as float32 values, in a JS-owned array. */
+  values(tensor = '') {
+    if (typeof tensor !== 'string') throw fail(`values: the tensor name must be a string (got ${kindOf(tensor)})`);
+    return check(this.#m.tensorValues(tensor, this.#fileName)).values;
+  }
+
+  /**
+   * Quantizes a tensor of the open file (by name; undefined picks options.tensor or the first) or
+   * {values: Float32Array, shape}. options mirror the CLI flags (docs/JS_API.md).
+   */
+  quantize(source, options = {}) {
+    const parsed = check(this.#m.parseOptions(options, false));
+    const spec = sourceSpec(source, options?.tensor ?? undefined);
+    const fileName = parsed.fileName ?? ('values' in spec ? '' : this.#fileName);
+    const r = check(this.#m.quantize(spec, parsed.options, parsed.params, fileName));
+    delete r.ok;
+    return r;
+  }
+
+  /**
+   * Static params calibrated by an observer ('minmax' or 'moving-average:C') over tensors: names in
+   * the open file, {values, shape, fileName?} or {bytes, fileName?} (a whole file; options.tensor
+   * picks its tensor). options are quantize's (dtype, mode, granularity, profile...). The result is
+   * the `params` option of a later quantize.
+   */
+  calibrate(tensors, observer = 'minmax', options = {}) {
+    if (!Array.isArray(tensors)) throw fail(`calibrate needs an array of tensors (got ${kindOf(tensors)})`);
+    const parsed = check(this.#m.parseOptions(options, true));
+    if (parsed.fileName !== undefined) {
+      throw fail('fileName names the input of quantize; give each calibration tensor its own fileName');
+    }
+    const calibration = check(this.#m.parseObserver(observer)).observer;
+    const specs = tensors.map((t, i) => {
+      if (typeof t === 'string') return { tensor: t, fileName: this.#fileName };
+      if (t === null || typeof t !== 'object' || !('values' in t || 'bytes' in t)) {
+        throw fail(`calibration tensor ${i + 1} must be a tensor name, {values, shape} or {bytes} (got ${kindOf(t)})`);
+      }
+      for (const key of Object.keys(t)) {
+        if (!['values', 'shape', 'name', 'bytes', 'fileName'].includes(key)) {
+          throw fail(`unknown key '${key}' in calibration tensor ${i + 1} (allowed: values, shape, bytes, fileName)`);
+        }
+      }
+      const fileName = t.fileName ?? '';
+      if (typeof fileName !== 'string') throw fail(`calibration tensor ${i + 1}: fileName must be a string`);
+      if ('bytes' in t) return { bytes: asBytes(t.bytes, `calibration tensor ${i + 1}: bytes`), fileName };
+      return { values: t.values, shape: t.shape, fileName };
+    });
+    return check(this.#m.calibrate(specs, parsed.options, calibration, parsed.tensor)).params;
+  }
+
+  /**
+   * The result as file bytes: 'npz' is the CLI's bundle byte for byte, 'json' its params.json (what
+   * `qplay quantize --json` prints).
+   */
+  export(result, format = 'npz') {
+    if (!EXPORT_FORMATS.includes(format)) {
+      throw fail(`export format '${String(format)}' is not supported (supported: ${EXPORT_FORMATS.join(', ')})`);
+    }
+    if (result === null || typeof result !== 'object' || typeof result.paramsJson !== 'string' || !result.params) {
+      throw fail('export needs a result returned by quantize');
+    }
+    if (format === 'json') return new TextEncoder().encode(result.paramsJson);
+    return check(this.#m.exportNpz({
+      codes: result.codes,
+      shape: result.shape,
+      scale: result.scale,
+      zeroPoint: result.zeroPoint,
+      paramShape: result.params.shape,
+      dequantized: result.dequantized,
+      paramsJson: result.paramsJson,
+    })).bytes;
+  }
+}
