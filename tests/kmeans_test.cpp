@@ -65,7 +65,7 @@ TEST_CASE("kmeans: ties go to the lower centroid") {
   CHECK(nearest(dup, std::nextafter(2.5f, 4.0f)) == 4);
 }
 
-TEST_CASE("kmeans: few distinct values, empty clusters and non-finite inputs") {
+TEST_CASE("kmeans: few distinct values and empty clusters and non-finite inputs") {
   // Three distinct values, eight centroids: duplicates at first, empty clusters reseeded on the
   // worst-represented values until every value has an exact centroid.
   std::vector<float> x;

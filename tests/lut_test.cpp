@@ -57,7 +57,7 @@ uint8_t nf4(float s) { return nf4_codebook().nearest(s); }
 
 }  // namespace
 
-TEST_CASE("lut: NF4 table, thresholds and vectors (semantics C11)") {
+TEST_CASE("lut: NF4 table with its thresholds and vectors (semantics C11)") {
   const double want[16] = {-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453,
                            -0.28444138169288635, -0.18477343022823334, -0.09105003625154495, 0.0,
                            0.07958029955625534, 0.16093020141124725, 0.24611230194568634,
@@ -128,7 +128,7 @@ TEST_CASE("lut: bitsandbytes FP4 table and its two tie rules (semantics C12)") {
   }
 }
 
-TEST_CASE("lut: the 8-bit dynamic map, stored and rebuilt from its definition") {
+TEST_CASE("lut: the 8-bit dynamic map as stored and as rebuilt from its definition") {
   const float* m = bnb_dynamic_map();
   CHECK(fnv(m, 256 * sizeof(float)) == 0x52084853a0e35a1cull);  // torch's create_dynamic_map()
   CHECK(std::is_sorted(m, m + 256));
@@ -224,7 +224,7 @@ TEST_CASE("lut: bitsandbytes 4-bit blockwise against the torch reference digests
   for (size_t i = 320; i < 384; ++i) CHECK(q.codes[i] == 7);
 }
 
-TEST_CASE("lut: bitsandbytes packing, tail block, dequantization and errors") {
+TEST_CASE("lut: bitsandbytes packing with the tail block and dequantization and errors") {
   // 70 elements, blocksize 64: a tail of 6 with its own (clamped, divided-by) absmax.
   std::vector<float> x(70);
   for (size_t i = 0; i < 64; ++i) x[i] = float(int(i) - 32) / 8.0f;

@@ -254,7 +254,7 @@ TEST_CASE("minifloat: E5M2 and FNUZ vectors (semantics C15)") {
   CHECK(std::isnan(decode(0x80, e5m2fnuz)));
 }
 
-TEST_CASE("minifloat: FP4 E2M1 and FP6 (semantics C16, ONNX float4 tests)") {
+TEST_CASE("minifloat: FP4 E2M1 and FP6 (semantics C16 and the ONNX float4 tests)") {
   const float mags[8] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6};
   for (unsigned c = 0; c < 8; ++c) {
     CHECK(decode(uint8_t(c), e2m1) == mags[c]);

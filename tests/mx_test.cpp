@@ -99,7 +99,7 @@ TEST_CASE("mx: RCEIL shared scale (torchao)") {
   CHECK(q.saturated == 0);
 }
 
-TEST_CASE("mx: element rounding, half to even versus half away (X = 1)") {
+TEST_CASE("mx: element rounding half to even versus half away (X = 1)") {
   // amax 6 -> X = 1, so each element is its own t.
   const std::vector<float> t = {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, 6.5f, -0.75f, -2.5f};
   const float even[] = {0.0f, 1.0f, 1.0f, 2.0f, 2.0f, 4.0f, 4.0f, 6.0f, -1.0f, -2.0f};
@@ -120,7 +120,7 @@ TEST_CASE("mx: element rounding, half to even versus half away (X = 1)") {
   }
 }
 
-TEST_CASE("mx: MXFP8, MXFP6 and MXINT8 blocks") {
+TEST_CASE("mx: MXFP8 and MXFP6 and MXINT8 blocks") {
   Options o;
   o.element = Element::fp8_e4m3;
   const std::vector<float> x = block_with(500.0f, {1.0f, -0.1f, 300.0f});
@@ -166,7 +166,7 @@ TEST_CASE("mx: MXFP8, MXFP6 and MXINT8 blocks") {
   CHECK(decode_element(uint8_t(int8_t(-127)), Element::int8) == -1.984375f);
 }
 
-TEST_CASE("mx: all-zero, non-finite and tail blocks") {
+TEST_CASE("mx: all-zero and non-finite and tail blocks") {
   std::vector<float> x(32 * 3 + 5, 0.0f);
   x[40] = kNaN;                // block 1 has a NaN
   x[64] = 1.0f;                // block 2 ordinary

@@ -11,7 +11,7 @@
 
 using namespace qplay::pow2;
 
-TEST_CASE("pow2: levels, midpoints and ties") {
+TEST_CASE("pow2: levels and midpoints and ties") {
   const Options o{4, 1.0f};  // L = 7 levels: 1, 1/2, ..., 1/64
   for (int k = 1; k <= 7; ++k) {
     CHECK(decode(uint8_t(k), o) == std::ldexp(1.0f, k - 7));
@@ -49,7 +49,7 @@ TEST_CASE("pow2: levels, midpoints and ties") {
   CHECK(encode(std::ldexp(1.0f, -128), wide) == 0);
 }
 
-TEST_CASE("pow2: quantize, clipping, scale helper and errors") {
+TEST_CASE("pow2: quantize with clipping and the scale helper and errors") {
   const std::vector<float> x = {0.0f, 0.3f, -0.7f, 2.0f, -5.0f, NAN, INFINITY};
   const float s = scale_for(x.data(), x.size(), false);
   CHECK(s == 5.0f);
