@@ -4,7 +4,8 @@
 //   page -> worker                                  worker -> page
 //   init     {simd}                                 ready    {info}          build info
 //   open     {name, bytes: ArrayBuffer}             opened   {tensors}       [{name, dtype, shape}]
-//   dataset  {key, values: Float32Array, shape}     stored   {}              synthetic / pasted data
+//   dataset  {key, values: Float32Array, shape}     stored   {}              pasted data
+//   synthesize {key, spec, want}                    stored   {values?}       synthetic data (ui/synth.js)
 //   values   {tensor}                               values   {values}        a tensor of the open file as float32
 //   quantize {source, options, calibration}         result   {result}        see `summarize` below
 //   sweep    {source, options, calibration, points} progress {done, total}, then swept {points}
@@ -15,6 +16,7 @@
 // or {sources: [source...], observer, files}. Large arrays travel as transferred ArrayBuffers; the
 // worker keeps the last few results so an export needs no second run.
 import { createQplay } from './lib/qplay.js';
+import { synthesize } from './ui/synth.js';
 
 let qp = null;
 const datasets = new Map();
@@ -24,24 +26,31 @@ let nextResultId = 1;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
-function sourceOf(src) {
+// A typed array that owns its whole buffer, so transferring the buffer moves exactly this array.
+const own = (a) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ? a : a.slice());
+
+// A source as the API takes it: a tensor name of the open file, or float32 values with a shape.
+function sourceOf(src, fileName) {
   if (typeof src.tensor === 'string') return src.tensor;
   const d = datasets.get(src.dataset);
   if (!d) throw new Error(`no data named '${src.dataset}' was sent to the worker`);
-  return { values: d.values, shape: d.shape };
+  return fileName === undefined ? { values: d.values, shape: d.shape } : { values: d.values, shape: d.shape, fileName };
 }
 
-// Static calibrated params are computed by the core's observers over the calibration sources and
-// passed to quantize as the params of the run.
+// The options calibrate() takes: quantize's, without the params sources and the input name.
+const CALIBRATION_OPTIONS = ['dtype', 'mode', 'narrow', 'reduceRange', 'granularity', 'axis', 'groupSize', 'blockSize',
+  'range', 'rounding', 'zeroPointDomain', 'profile', 'bins'];
+
+// Static calibrated params come from the core's observers over the calibration sources (named
+// tensors of the open file, or data sent as a dataset under a file name that params.json records)
+// and are applied as the run's params, as `qplay quantize INPUT --calibrate A B` does.
 function quantize(req, override = {}) {
   const options = { ...req.options, ...override };
   for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
   if (req.calibration) {
-    options.params = qp.calibrate(req.calibration.sources.map(sourceOf), {
-      observer: req.calibration.observer,
-      files: req.calibration.files,
-      ...pick(options, ['dtype', 'mode', 'narrow', 'reduceRange', 'granularity', 'axis', 'groupSize', 'blockSize', 'zeroPointDomain', 'profile']),
-    });
+    const { sources, observer, files = [] } = req.calibration;
+    const tensors = sources.map((src, k) => sourceOf(src, files[k]));
+    options.params = qp.calibrate(tensors, observer, pick(options, CALIBRATION_OPTIONS));
   }
   return qp.quantize(sourceOf(req.source), options);
 }
@@ -52,30 +61,11 @@ function pick(o, keys) {
   return out;
 }
 
-const first = (o, ...names) => {
-  for (const n of names) if (o && o[n] !== undefined) return o[n];
-  return undefined;
-};
-
+// The metrics the page shows and compares (the API's names, params.json's camelCased).
 function metricsOf(m) {
-  return {
-    mse: first(m, 'mse'),
-    rmse: first(m, 'rmse'),
-    sqnrDb: first(m, 'sqnrDb', 'sqnr_db', 'sqnr'),
-    maxAbsError: first(m, 'maxAbsError', 'max_abs_error'),
-    meanAbsError: first(m, 'meanAbsError', 'mean_abs_error'),
-    cosine: first(m, 'cosine'),
-    clipRate: first(m, 'clipRate', 'clip_rate'),
-    bitsPerElement: first(m, 'bitsPerElement', 'bits_per_element'),
-    bytesBefore: Number(first(m, 'bytesBefore', 'bytes_before')),
-    bytesAfter: Number(first(m, 'bytesAfter', 'bytes_after')),
-    elements: Number(first(m, 'elements') ?? 0),
-    finite: Number(first(m, 'finite') ?? 0),
-    nan: Number(first(m, 'nan') ?? 0),
-    posInf: Number(first(m, 'posInf', 'pos_inf') ?? 0),
-    negInf: Number(first(m, 'negInf', 'neg_inf') ?? 0),
-    saturated: Number(first(m, 'saturated') ?? 0),
-  };
+  const keys = ['mse', 'rmse', 'sqnrDb', 'maxAbsError', 'meanAbsError', 'cosine', 'clipRate', 'bitsPerElement',
+    'bytesBefore', 'bytesAfter', 'elements', 'finite', 'nan', 'posInf', 'negInf', 'saturated'];
+  return Object.fromEntries(keys.map((k) => [k, Number(m[k])]));
 }
 
 function histogramOf(hist) {
@@ -85,14 +75,15 @@ function histogramOf(hist) {
 // What the page gets from a run: copies of the arrays (the worker keeps the originals for export),
 // the metrics, the histograms and the param layout.
 function summarize(id, r) {
-  const p = r.params ?? {};
+  const p = r.params;
   const copy = (a) => (a ? a.slice() : null);
   const out = {
     id,
     codes: copy(r.codes),
     scale: Float32Array.from(r.scale),
+    // Integer zero points arrive as Int32Array; the views compute with floats either way.
     zeroPoint: Float32Array.from(r.zeroPoint),
-    paramShape: Array.from(first(p, 'shape', 'paramShape') ?? first(r, 'paramShape') ?? (r.scale.length === 1 ? [] : [r.scale.length]), Number),
+    paramShape: Array.from(p.shape, Number),
     dequantized: copy(r.dequantized),
     metrics: metricsOf(r.metrics),
     histograms: {
@@ -100,16 +91,18 @@ function summarize(id, r) {
       dequantized: histogramOf(r.histograms.dequantized),
       error: histogramOf(r.histograms.error),
     },
-    qmin: Number(first(p, 'qmin') ?? first(r, 'qmin')),
-    qmax: Number(first(p, 'qmax') ?? first(r, 'qmax')),
-    floatZeroPoint: Boolean(first(p, 'floatZeroPoint', 'float_zero_point') ?? first(r, 'floatZeroPoint')),
-    groupMin: copy(first(r, 'groupMin') ?? first(p, 'groupMin')),
-    groupMax: copy(first(r, 'groupMax') ?? first(p, 'groupMax')),
-    groupMse: copy(first(r, 'groupMse') ?? first(r.metrics, 'groupMse')),
+    qmin: p.qmin,
+    qmax: p.qmax,
+    floatZeroPoint: p.floatZeroPoint,
+    source: p.source,
+    division: r.division,
+    groupMin: copy(r.groupStats?.min),
+    groupMax: copy(r.groupStats?.max),
+    groupMse: copy(r.groupMse),
   };
   const transfer = [out.codes, out.scale, out.zeroPoint, out.dequantized, out.groupMin, out.groupMax, out.groupMse,
     out.histograms.original.counts, out.histograms.dequantized.counts, out.histograms.error.counts]
-    .filter((a) => a && a.buffer).map((a) => a.buffer);
+    .filter(Boolean).map((a) => a.buffer);
   return { out, transfer };
 }
 
@@ -137,8 +130,16 @@ const handlers = {
     return { type: 'stored' };
   },
 
+  synthesize(msg) {
+    const values = synthesize(msg.spec);
+    datasets.set(msg.key, { values, shape: msg.spec.shape });
+    if (!msg.want) return { type: 'stored' };
+    const copy = values.slice();
+    return [{ type: 'stored', values: copy }, [copy.buffer]];
+  },
+
   values(msg) {
-    const values = Float32Array.from(qp.values(msg.tensor));
+    const values = own(qp.values(msg.tensor));
     return [{ type: 'values', values }, [values.buffer]];
   },
 
@@ -167,10 +168,8 @@ const handlers = {
   export(msg) {
     const r = results.get(msg.resultId);
     if (!r) throw new Error('that result is no longer kept: run again, then download');
-    let bytes = qp.export(r, msg.format);
-    if (typeof bytes === 'string') bytes = new TextEncoder().encode(bytes);
-    const copy = bytes.slice();
-    return [{ type: 'exported', bytes: copy }, [copy.buffer]];
+    const bytes = own(qp.export(r, msg.format));
+    return [{ type: 'exported', bytes }, [bytes.buffer]];
   },
 };
 
@@ -179,7 +178,7 @@ self.addEventListener('message', async (e) => {
   const handler = handlers[msg?.type];
   try {
     if (!handler) throw new Error(`unknown message type '${msg?.type}'`);
-    if (msg.type !== 'init' && !qp) throw new Error('the wasm module is not loaded yet');
+    if (msg.type !== 'init' && msg.type !== 'synthesize' && msg.type !== 'dataset' && !qp) throw new Error('the wasm module is not loaded yet');
     const reply = await handler(msg);
     const [body, transfer] = Array.isArray(reply) ? reply : [reply, []];
     post({ ...body, id: msg.id }, transfer);

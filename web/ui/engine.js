@@ -19,7 +19,7 @@ export class Engine extends EventTarget {
     this.nextId = 1;
     this.pending = new Map();  // id -> {resolve, reject, onProgress, type}
     this.file = null;          // {name, bytes: ArrayBuffer} the open file, kept for a respawn
-    this.datasets = new Map(); // key -> {values: Float32Array, shape}
+    this.datasets = new Map(); // key -> {values: Float32Array, shape} | {spec} (synthesized in the worker)
     this.info = null;
     this.ready = this.spawn();
   }
@@ -100,9 +100,20 @@ export class Engine extends EventTarget {
     return this.send('open', { name, bytes: copy }, [copy]);
   }
 
-  sendDataset(key, d) {
+  sendDataset(key, d, want = false) {
+    if (d.spec) return this.send('synthesize', { key, spec: d.spec, want });
     const values = d.values.slice();
     return this.send('dataset', { key, values, shape: d.shape }, [values.buffer]);
+  }
+
+  // Synthetic data is generated in the worker (millions of samples would stall the page); the
+  // worker keeps it under `key` and, when `want`, sends a copy back for the views.
+  async synthesize(key, spec, { want = true } = {}) {
+    const d = { spec };
+    this.datasets.set(key, d);
+    await this.ready;
+    const reply = await this.sendDataset(key, d, want);
+    return reply.values;
   }
 
   async setDataset(key, values, shape) {
