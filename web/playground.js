@@ -18,7 +18,7 @@
 // through the wasm core.
 import { h, clear, uid } from './ui/dom.js';
 import * as S from './ui/state.js';
-import { synthesize, parseShape, parseNumbers, shapeText, SEED_VALUES, SEED_SAMPLE_INDEX } from './ui/synth.js';
+import { parseShape, parseNumbers, shapeText, SEED_VALUES, SEED_SAMPLE_INDEX } from './ui/synth.js';
 import { Engine, CancelledError } from './ui/engine.js';
 import { histogramChart, lineChart, chartColors, fitWidth } from './ui/charts.js';
 import { Heatmap } from './ui/heatmap.js';
@@ -633,7 +633,7 @@ class QuantPlayground extends HTMLElement {
     this.syncControls();
     this.writeHash();
     if (['data', 'shape', 'seed', 'spreadChannels'].includes(field)) this.loadData();
-    else if (['calibSeed', 'calibSpread'].includes(field)) this.loadCalibration().then(() => this.scheduleRun());
+    else if (['calibSeed', 'calibSpread', 'params'].includes(field)) this.loadCalibration().then(() => this.scheduleRun(), (err) => this.showError(err));
     else this.scheduleRun();
   }
 
@@ -893,12 +893,13 @@ class QuantPlayground extends HTMLElement {
       } else {
         const shape = s.data === 'seed' ? [Math.max(5, parseShape(s.shape)?.[0] ?? 5)] : parseShape(s.shape);
         if (!shape) throw new Error(t('shapeBad', { shape: s.shape }));
-        const values = synthesize({ distribution: s.data, shape, seed: s.seed, channelSpread: s.spreadChannels });
+        this.setStatus(t('generating'));
+        const values = await this.engine.synthesize('main', { distribution: s.data, shape, seed: s.seed, channelSpread: s.spreadChannels });
         const name = s.data === 'seed' ? 'seed_example.npy' : `${s.data}_${shape.join('x')}_seed${s.seed}.npy`;
         this.data = { values, shape, fileName: name, tensor: 'array', dtype: 'float32' };
         this.dataNote.textContent = s.data === 'seed' ? t('seedData', { values: SEED_VALUES.join(', ') }) : t('synthCount', { n: F.integer(values.length), shape: shapeText(shape) });
       }
-      if (this.data && s.data !== 'file') await this.engine.setDataset('main', this.data.values, this.data.shape);
+      if (this.data && s.data === 'paste') await this.engine.setDataset('main', this.data.values, this.data.shape);
       await this.loadCalibration();
       if (this.sample >= (this.data?.values.length ?? 0)) this.sample = 0;
       this.group = 0;
@@ -915,12 +916,14 @@ class QuantPlayground extends HTMLElement {
   // scaled by calibSpread (a pasted tensor is scaled as it is).
   async loadCalibration() {
     const s = this.state;
-    if (!this.data || s.data === 'file') return;
-    let values;
-    if (s.data === 'paste') values = this.data.values.map((v) => v * s.calibSpread);
-    else values = synthesize({ distribution: s.data, shape: this.data.shape, seed: s.calibSeed, channelSpread: s.spreadChannels, spread: s.calibSpread });
-    this.calibration = values;
-    await this.engine.setDataset('calib', values, this.data.shape);
+    if (!this.data || s.data === 'file' || s.params !== 'calibrated') return;
+    if (s.data === 'paste') {
+      await this.engine.setDataset('calib', this.data.values.map((v) => v * s.calibSpread), this.data.shape);
+    } else {
+      await this.engine.synthesize('calib', {
+        distribution: s.data, shape: this.data.shape, seed: s.calibSeed, channelSpread: s.spreadChannels, spread: s.calibSpread,
+      }, { want: false });
+    }
   }
 
   // ---- running ----------------------------------------------------------------------------------
@@ -982,7 +985,11 @@ class QuantPlayground extends HTMLElement {
   }
 
   cancel() {
+    // The run in flight is dropped (its token no longer matches) and the worker is replaced.
     this.runToken += 1;
+    clearTimeout(this.runTimer);
+    this.runPending = false;
+    this.setStatus(this.t('cancelled'));
     this.engine.cancel().catch((err) => this.showError(err));
   }
 

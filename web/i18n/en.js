@@ -130,6 +130,7 @@ export default {
   live: 'Live',
   working: 'Working',
   cancel: 'Cancel',
+  generating: 'Generating the data…',
   running: 'Running…',
   done: 'Done in {ms} ms.',
   cancelled: 'Cancelled.',

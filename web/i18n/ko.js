@@ -129,6 +129,7 @@ export default {
   live: '자동 실행',
   working: '작업 중',
   cancel: '취소',
+  generating: '데이터 만드는 중…',
   running: '실행 중…',
   done: '{ms} ms 만에 완료.',
   cancelled: '취소했습니다.',
