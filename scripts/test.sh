@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything `npm test` runs, in order, stopping at the first failure:
 #   bootstrap, build native + wasm, ctest native, ctest wasm (doctest under node),
-#   node --test over tests/cli and tests/js.
+#   node --test over tests/cli and tests/js, then the browser tests (tests/e2e, chromium).
 # Each step's output is shown and kept in build/logs/<step>.log; a summary with each suite's
 # closing line ends the run. Exit status 0 only when every step passed.
 set -euo pipefail
@@ -91,6 +91,16 @@ if ((${#js_tests[@]})); then
     --test-reporter-destination=stdout "${js_tests[@]}"
 else
   summary+=("$(printf '  skip  %-14s %7s    %s' "node --test" "" "no *.test.mjs in tests/cli or tests/js")")
+fi
+
+# Browser tests: Debian's chromium (installed by bootstrap --browser on a bare machine) drives the
+# playground served from web/, which needs the wasm modules and the vendored uPlot/KaTeX staged.
+mapfile -t e2e_tests < <(find tests/e2e -name '*.test.mjs' -type f 2>/dev/null | sort)
+if ((${#e2e_tests[@]})); then
+  step "bootstrap e2e" other bash scripts/bootstrap.sh --browser
+  step "build web" build bash scripts/build.sh web
+  step "e2e" node node --test --test-timeout=120000 --test-reporter=spec \
+    --test-reporter-destination=stdout "${e2e_tests[@]}"
 fi
 
 print_summary

@@ -1,0 +1,298 @@
+// The playground in a real browser (Debian's chromium through playwright-core), served by our own
+// dev server with its strict CSP: upload a fixture, set options, run, read the metrics, download the
+// .npz and compare it byte for byte with the native CLI's, switch language and theme, use the
+// keyboard, sweep, cancel, and embed. Every page must make no request outside 127.0.0.1, trigger
+// no CSP violation and log no error. Screenshots land in build/screenshots/ for review.
+//
+//   node --test tests/e2e/      (after bash scripts/build.sh native web)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { checkPrerequisites, startServer, launch, openPage, cliBundle, screenshot, data } from './harness.mjs';
+
+let server;
+let browser;
+let tmp;
+
+before(async () => {
+  checkPrerequisites();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qplay-e2e-'));
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function open(urlPath = '/', options) {
+  const page = await openPage(browser, server.origin, options);
+  await page.goto(server.origin + urlPath);
+  return page;
+}
+
+// Every page must have stayed on 127.0.0.1, within the CSP, and free of errors.
+async function finish(page) {
+  assert.deepEqual(page.issues.outside, [], 'requests left 127.0.0.1');
+  assert.deepEqual(await page.cspViolations(), [], 'CSP violations');
+  assert.deepEqual(page.issues.errors, [], 'console errors');
+  await page.context().close();
+}
+
+const playground = (page, n = 0) => page.locator('quant-playground').nth(n);
+
+// Waits until the element shows a result newer than `after` runs and nothing is pending.
+async function settled(page, after = 0, n = 0) {
+  await page.waitForFunction(([k, a]) => {
+    const el = document.querySelectorAll('quant-playground')[k];
+    return el && Number(el.dataset.runs ?? 0) > a && el.idle;
+  }, [n, after], { timeout: 20000 });
+  return runs(page, n);
+}
+
+const runs = (page, n = 0) => page.evaluate((k) => Number(document.querySelectorAll('quant-playground')[k].dataset.runs ?? 0), n);
+
+// Changes a control and waits for the live re-run it causes.
+async function change(page, label, value, n = 0) {
+  const before = await runs(page, n);
+  const control = playground(page, n).getByLabel(label, { exact: true });
+  if (typeof value === 'boolean') await control.setChecked(value);
+  else if (await control.evaluate((el) => el.tagName === 'SELECT')) await control.selectOption(value);
+  else await control.fill(String(value)), await control.press('Enter'), await control.blur();
+  return settled(page, before, n);
+}
+
+async function metrics(page, n = 0) {
+  return playground(page, n).locator('.qp-metrics tbody tr[data-metric]').evaluateAll((rows) =>
+    Object.fromEntries(rows.map((r) => [r.dataset.metric, r.querySelector('td').textContent])));
+}
+
+const number = (text) => Number(text.replace('−', '-').replace(/[^0-9eE.+-].*$/, ''));
+
+async function upload(page, file) {
+  const before = await runs(page);
+  await playground(page).locator('input.qp-file-input').setInputFiles(path.join(data, file));
+  return settled(page, before);
+}
+
+async function downloadNpz(page) {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    playground(page).getByRole('button', { name: 'Download .npz' }).click(),
+  ]);
+  return { name: download.suggestedFilename(), bytes: fs.readFileSync(await download.path()) };
+}
+
+function assertSameBytes(actual, expected, what) {
+  if (Buffer.compare(actual, expected) === 0) return;
+  const n = Math.min(actual.length, expected.length);
+  let k = 0;
+  while (k < n && actual[k] === expected[k]) k++;
+  assert.fail(`${what}: ${actual.length} bytes from the page, ${expected.length} from the CLI; first difference at byte ${k}`);
+}
+
+test('loads, runs the default synthetic tensor in the worker, and shows metrics', async () => {
+  const page = await open('/');
+  await settled(page);
+  const m = await metrics(page);
+  assert.match(m.sqnrDb, /dB$/);
+  assert.ok(number(m.sqnrDb) > 30, `int8 SQNR of a normal tensor: ${m.sqnrDb}`);
+  assert.match(await playground(page).locator('.qp-build').textContent(), /kernels (simd128|scalar)/);
+  await screenshot(page, 'playground.png');
+  await finish(page);
+});
+
+test('seed example: uint8 with the seed profile gives q = 32, the blog scale 0.037 gives 33', async () => {
+  const page = await open('/');
+  await settled(page);
+  await upload(page, 'seed_example.npy');
+  assert.match(await playground(page).locator('.qp-tensors').textContent(), /array.*float32.*5/s);
+  await change(page, 'Codes', 'unsigned');
+  await change(page, 'Profile', 'seed');
+  // The profile fixes rounding: the control is locked.
+  assert.equal(await playground(page).getByLabel('Rounding', { exact: true }).isDisabled(), true);
+  const m = await metrics(page);
+  assert.equal(m.clipRate, '0 %');
+  // 5 codes of 8 bits plus one scale (32 bits) and one zero point (8 bits): 80 bits / 5.
+  assert.equal(m.bitsPerElement, '16');
+
+  // Inspect x = -3.57 (index 1).
+  const before = await runs(page);
+  await playground(page).getByRole('tab', { name: 'Inspector' }).click();
+  await playground(page).getByLabel('Element', { exact: true }).fill('1');
+  await playground(page).getByLabel('Element', { exact: true }).press('Enter');
+  const row = playground(page).locator('.qp-inspect tbody tr.qp-current td');
+  await page.waitForFunction(() => document.querySelector('.qp-inspect tbody tr.qp-current td')?.textContent === '1');
+  const cells = await row.allTextContents();
+  assert.equal(cells[2], '−3.57');
+  assert.equal(cells[6], '32');
+  const note = playground(page).locator('.qp-callout').first();
+  assert.match(await note.textContent(), /q = −97 \+ 129 = 32/);
+  await screenshot(page, 'seed-exact.png');
+
+  await note.getByRole('button', { name: /0\.037/ }).click();
+  await settled(page, before);
+  await page.waitForFunction(() => document.querySelector('.qp-inspect tbody tr.qp-current td:nth-child(7)')?.textContent === '33');
+  assert.match(await playground(page).locator('.qp-formula-card .qp-callout').textContent(), /q = 33/);
+  await finish(page);
+});
+
+test('the downloaded .npz is byte-identical to the CLI bundle (seed profile)', async () => {
+  const page = await open('/');
+  await settled(page);
+  await upload(page, 'seed_example.npy');
+  await change(page, 'Codes', 'unsigned');
+  await change(page, 'Profile', 'seed');
+  const { name, bytes } = await downloadNpz(page);
+  assert.equal(name, 'seed_example_quantized.npz');
+  assertSameBytes(bytes, cliBundle(tmp, ['seed_example.npy', '--dtype', 'uint8', '--profile', 'seed']), 'seed bundle');
+  await finish(page);
+});
+
+test('per-channel int4 on a tensor of a multi-tensor .npz matches the CLI byte for byte', async () => {
+  const page = await open('/');
+  await settled(page);
+  await upload(page, 'multi.npz');
+  const list = await playground(page).locator('.qp-tensor-table tbody tr').allTextContents();
+  assert.ok(list.some((r) => r.includes('weight')) && list.some((r) => r.includes('bias')), list.join(' | '));
+  // The first float tensor is picked on open.
+  assert.equal(await playground(page).getByRole('radio', { name: 'weight' }).isChecked(), true);
+  await change(page, 'Bits', '4');
+  await change(page, 'Mode', 'symmetric');
+  await change(page, 'Granularity', 'channel');
+  await change(page, 'Axis', '1');
+  const m = await metrics(page);
+  assert.ok(number(m.sqnrDb) > 10, m.sqnrDb);
+  await playground(page).getByRole('tab', { name: 'Heatmap' }).click();
+  await screenshot(page, 'heatmap.png');
+  const { bytes } = await downloadNpz(page);
+  const expected = cliBundle(tmp, ['multi.npz', '--tensor', 'weight', '--dtype', 'int4', '--mode', 'symmetric',
+    '--granularity', 'channel', '--axis', '1']);
+  assertSameBytes(bytes, expected, 'per-channel bundle');
+  await finish(page);
+});
+
+test('static params calibrated on a narrower set clip the data they are applied to', async () => {
+  const page = await open('/#data=normal&shape=4096&params=calibrated&calib-spread=0.5');
+  await settled(page);
+  const m = await metrics(page);
+  assert.ok(number(m.clipRate) > 1, `clip rate ${m.clipRate}`);
+  const note = await playground(page).locator('.qp-views .qp-callout').textContent();
+  assert.match(note, /clipped/);
+  // Back to dynamic params: nothing clips.
+  await change(page, 'Params', 'dynamic');
+  assert.equal((await metrics(page)).clipRate, '0 %');
+  await finish(page);
+});
+
+test('a shared link restores the settings; pin, change, compare', async () => {
+  const page = await open('/#data=laplace&shape=2048&seed=7&dtype=uint4&range=percentile:99.5');
+  await settled(page);
+  const pg = playground(page);
+  assert.equal(await pg.getByLabel('Source', { exact: true }).inputValue(), 'laplace');
+  assert.equal(await pg.getByLabel('Range method', { exact: true }).inputValue(), 'percentile');
+  assert.equal(await pg.getByLabel('Percentile P', { exact: true }).inputValue(), '99.5');
+  assert.equal(await pg.getByLabel('Bits', { exact: true }).inputValue(), '4');
+  await pg.getByRole('button', { name: 'Pin to compare' }).click();
+  await change(page, 'Bits', '8');
+  const header = await pg.locator('.qp-metrics thead th').allTextContents();
+  assert.deepEqual(header, ['Metric', 'Current', 'Pinned']);
+  const sqnr = await pg.locator('.qp-metrics tr[data-metric="sqnrDb"] td').allTextContents();
+  assert.ok(number(sqnr[0]) > number(sqnr[1]) + 6, `8 bits vs pinned 4 bits: ${sqnr}`);
+  assert.match(page.url(), /dtype=uint8/);
+  await screenshot(page, 'compare.png');
+  await finish(page);
+});
+
+test('sweeps run in the worker: error vs bits and vs block size', async () => {
+  const page = await open('/#shape=16x256');
+  await settled(page);
+  const pg = playground(page);
+  await pg.getByRole('tab', { name: 'Sweep' }).click();
+  await pg.getByRole('button', { name: 'Error vs bits (2–8)' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('.qp-sweep-table')[0]?.querySelectorAll('tbody tr').length === 7);
+  const sqnr = await pg.locator('.qp-sweep-table').first().locator('tbody tr td:nth-child(3)').allTextContents();
+  const values = sqnr.map(number);
+  for (let k = 1; k < values.length; k++) assert.ok(values[k] > values[k - 1], `SQNR grows with bits: ${sqnr}`);
+  await pg.getByRole('button', { name: 'Error vs block size' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('.qp-sweep-table')[1]?.querySelectorAll('tbody tr').length >= 5);
+  await screenshot(page, 'sweep.png');
+  await finish(page);
+});
+
+test('cancel stops a long run by replacing the worker, which then runs again', async () => {
+  // A KL range search per channel over 512 channels takes many seconds in wasm.
+  const page = await open('/#shape=512x512&range=kl&granularity=channel');
+  const pg = playground(page);
+  const cancel = pg.getByRole('button', { name: 'Cancel' });
+  await page.waitForFunction(() => {
+    const el = document.querySelector('quant-playground');
+    // Loading the module and generating the data are short busy phases of their own: wait for the run.
+    return el.querySelector('.qp-status').textContent === 'Running…' && el.classList.contains('qp-busy');
+  }, null, { timeout: 15000 });
+  assert.equal(await cancel.isEnabled(), true);
+  // The page stays responsive while the worker computes.
+  assert.equal(await page.evaluate(() => 1 + 1), 2);
+  await cancel.click();
+  await page.waitForFunction(() => document.querySelector('quant-playground .qp-status').textContent === 'Cancelled.');
+  assert.equal(await runs(page), 0);
+  await change(page, 'Granularity', 'tensor');
+  await change(page, 'Range method', 'minmax');
+  assert.ok((await runs(page)) >= 1);
+  await finish(page);
+});
+
+test('Korean UI, dark theme and keyboard use', async () => {
+  const page = await open('/', { locale: 'ko-KR' });
+  await settled(page);
+  const pg = playground(page);
+  // The default language follows the browser.
+  assert.equal(await pg.locator('h1').textContent(), '양자화 플레이그라운드');
+  await pg.getByLabel('언어').selectOption('en');
+  assert.equal(await pg.locator('h1').textContent(), 'Quantization Playground');
+  await pg.getByLabel('Language').selectOption('ko');
+  await settled(page, 0);
+  await pg.getByRole('button', { name: /테마/ }).click();
+  await pg.getByRole('button', { name: /테마/ }).click();
+  assert.equal(await pg.getAttribute('theme'), 'dark');
+  // Keyboard: tabs move with the arrow keys and keep focus visible.
+  await pg.getByRole('tab', { name: '히스토그램' }).focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await pg.getByRole('tab', { name: '히트맵' }).getAttribute('aria-selected'), 'true');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), '히트맵');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.equal(outline, 'solid');
+  await page.keyboard.press('ArrowLeft');
+  await screenshot(page, 'korean-dark.png');
+  await finish(page);
+});
+
+test('a 1280x800 laptop screen shows controls and results side by side without horizontal scroll', async () => {
+  const page = await open('/');
+  await settled(page);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px`);
+  const controls = await playground(page).locator('.qp-controls').boundingBox();
+  const results = await playground(page).locator('.qp-results').boundingBox();
+  assert.ok(controls.x + controls.width <= results.x, 'controls beside the results');
+  await finish(page);
+});
+
+test('the embedding demo page: two compact figures with presets', async () => {
+  const page = await open('/embed.html');
+  await settled(page, 0, 0);
+  await settled(page, 0, 1);
+  assert.equal(await page.locator('quant-playground').count(), 2);
+  const seed = playground(page, 0);
+  assert.match(await seed.locator('.qp-formula-card .qp-callout').textContent(), /= 32/);
+  assert.equal(await seed.locator('details.qp-controls').count(), 1, 'compact: options folded');
+  const m = await metrics(page, 1);
+  assert.ok(number(m.sqnrDb) > 10, m.sqnrDb);
+  assert.equal(await playground(page, 1).getByLabel('Granularity', { exact: true }).inputValue(), 'channel');
+  await screenshot(page, 'embed.png', { fullPage: true });
+  await finish(page);
+});
