@@ -421,7 +421,7 @@ class QuantPlayground extends HTMLElement {
     const summary = h('div', { class: 'qp-summary' },
       h('section', { class: 'qp-card qp-metrics-card', 'aria-labelledby': `${this.ids}-mh` },
         h('div', { class: 'qp-card-head' }, h('h3', { id: `${this.ids}-mh` }, t('section.metrics')), this.pinButton),
-        this.metricsTable),
+        h('div', { class: 'qp-table-wrap' }, this.metricsTable)),
       h('section', { class: 'qp-card qp-formula-card', 'aria-labelledby': `${this.ids}-fh` },
         h('div', { class: 'qp-card-head' }, h('h3', { id: `${this.ids}-fh` }, t('section.formulas'))),
         this.formulaBox, this.formulaNote, this.seedNote));
@@ -1079,10 +1079,12 @@ class QuantPlayground extends HTMLElement {
     };
     const head = h('tr', {}, h('th', { scope: 'col' }, t('metric')), h('th', { scope: 'col' }, t('current')),
       pin ? h('th', { scope: 'col' }, t('pinned')) : null);
+    // Byte counts carry their exact value as a tooltip when shown in KiB / MiB.
+    const cell = (kind, m, key) => h('td', { title: kind === 'bytes' && m ? `${F.integer(m[key])} B` : undefined }, m ? fmt(kind, m[key]) : '–');
     const rows = METRICS.map(([key, kind]) => h('tr', { dataset: { metric: key } },
       h('th', { scope: 'row' }, t(`metric.${key}`)),
-      h('td', {}, r ? fmt(kind, r.metrics[key]) : '–'),
-      pin ? h('td', {}, fmt(kind, pin.metrics[key])) : null));
+      cell(kind, r?.metrics, key),
+      pin ? cell(kind, pin.metrics, key) : null));
     const caption = h('caption', { class: 'qp-hint' }, r ? this.describe(this.resultState) : t('noResult'));
     const extra = [];
     if (r && (r.metrics.nan || r.metrics.posInf || r.metrics.negInf)) {

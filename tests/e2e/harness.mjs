@@ -90,7 +90,8 @@ export function cliBundle(tmpDir, args) {
   return fs.readFileSync(out);
 }
 
-export async function screenshot(page, name, options = {}) {
+// A page or a locator (one part of the page) to build/screenshots/NAME.
+export async function screenshot(target, name, options = {}) {
   fs.mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, name), ...options });
+  await target.screenshot({ path: path.join(screenshots, name), ...options });
 }

@@ -168,7 +168,7 @@ test('per-channel int4 on a tensor of a multi-tensor .npz matches the CLI byte f
   const m = await metrics(page);
   assert.ok(number(m.sqnrDb) > 10, m.sqnrDb);
   await playground(page).getByRole('tab', { name: 'Heatmap' }).click();
-  await screenshot(page, 'heatmap.png');
+  await screenshot(playground(page).locator('.qp-views'), 'heatmap.png');
   const { bytes } = await downloadNpz(page);
   const expected = cliBundle(tmp, ['multi.npz', '--tensor', 'weight', '--dtype', 'int4', '--mode', 'symmetric',
     '--granularity', 'channel', '--axis', '1']);
@@ -220,7 +220,7 @@ test('sweeps run in the worker: error vs bits and vs block size', async () => {
   for (let k = 1; k < values.length; k++) assert.ok(values[k] > values[k - 1], `SQNR grows with bits: ${sqnr}`);
   await pg.getByRole('button', { name: 'Error vs block size' }).click();
   await page.waitForFunction(() => document.querySelectorAll('.qp-sweep-table')[1]?.querySelectorAll('tbody tr').length >= 5);
-  await screenshot(page, 'sweep.png');
+  await screenshot(pg.locator('.qp-views'), 'sweep.png');
   await finish(page);
 });
 

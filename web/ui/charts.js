@@ -131,6 +131,8 @@ function drawOverlay(u, grid, marker, colors) {
   const xmin = u.scales.x.min;
   const xmax = u.scales.x.max;
   ctx.save();
+  // A dashed series (the pinned run) leaves its dash pattern on the context.
+  ctx.setLineDash([]);
   ctx.beginPath();
   ctx.rect(left, top, width, height);
   ctx.clip();
@@ -195,6 +197,8 @@ export function lineChart(container, { x, series, colors, xLabel, yLabel, y2Labe
     width: Math.max(280, container.clientWidth || 560),
     height,
     cursor: { drag: { x: false, y: false } },
+    // The table under the chart holds the numbers; a live legend would only show "--" at rest.
+    legend: { live: false },
     scales: {
       x: { time: false, distr: xLog ? 3 : 1, log: 2 },
       y: { auto: true },

@@ -38,9 +38,11 @@ export function percent(v, digits = 3) {
   return `${num(100 * v, digits)} %`;
 }
 
+// Byte counts: exact below 10 KiB (where single bytes of parameter overhead matter), binary units
+// above (the exact count is in integer()).
 export function bytes(n) {
   if (!Number.isFinite(n)) return '–';
-  if (n < 1024) return `${n} B`;
+  if (n < 10240) return `${n.toLocaleString('en-US')} B`;
   const units = ['KiB', 'MiB', 'GiB'];
   let v = n / 1024;
   let u = 0;
@@ -48,7 +50,7 @@ export function bytes(n) {
     v /= 1024;
     u += 1;
   }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]} (${n.toLocaleString('en-US')} B)`;
+  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 
 export function integer(n) {
