@@ -275,6 +275,9 @@ float float_option(const val& v, const char* flag) {
     const std::string text = v.as<std::string>();
     if (!decimal_text(text)) throw Error(bad);
     f = std::strtof(text.c_str(), nullptr);  // correctly rounded, as from_chars
+    // from_chars reports a nonzero value that underflows to 0 as out of range; so does the CLI.
+    const std::string mantissa = text.substr(0, text.find_first_of("eE"));
+    if (f == 0 && mantissa.find_first_of("123456789") != std::string::npos) throw Error(bad);
   } else {
     throw Error(bad);
   }

@@ -20,7 +20,7 @@ const badOptions = [
   ['--rounding', 'nearest'], ['--zero-point-domain', 'double'], ['--profile', 'tflite'],
   ['--axis', 'one'], ['--axis', '99'], ['--axis', '1.5'], ['--group-size', '0'], ['--block-size', '-3'],
   ['--bins', '0'], ['--bins', '2000000'], ['--bins', 'x'],
-  ['--scale', 'abc'], ['--scale', 'inf'], ['--scale', '0x10'], ['--scale', '+1'], ['--scale', ' 1'], ['--scale', '1e39'],
+  ['--scale', 'abc'], ['--scale', 'inf'], ['--scale', '0x10'], ['--scale', '+1'], ['--scale', ' 1'], ['--scale', '1e39'], ['--scale', '1e-50'],
   ['--scale', '0.1', '--zero-point', 'z'],
   ['--zero-point', '3'], ['--range', 'mse', '--scale', '0.1'], ['--range', 'kl', '--params', 'params_4x6_axis0.npz'],
   ['--scale', '0.1', '--params', 'params_4x6_axis0.npz'], ['--zero-point', '1', '--params', 'params_4x6_axis0.npz'],
@@ -34,7 +34,7 @@ const badOptions = [
   // errors found after parsing: the granularity against the shape, given params against the plan
   ['--granularity', 'channel', '--axis', '5'], ['--granularity', 'channel', '--axis', '-3'],
   ['--scale', '0.1', '--zero-point', '300', '--dtype', 'uint8'], ['--scale', '0.1', '--zero-point', '1.5'],
-  ['--scale', '-1'], ['--scale', '0'],
+  ['--scale', '-1'], ['--scale', '0'], ['--scale', '0e5', '--zero-point', '-0.0'],
   ['--dtype', 'uint8', '--granularity', 'channel', '--axis', '1', '--params', 'params_4x6_axis0.npz'],
   ['--calibrate', 'calib_a.npy', '--observer', 'ema'], ['--calibrate', 'calib_a.npy', '--observer', 'moving-average:0'],
   ['--granularity', 'channel', '--calibrate', 'vec17_f32.npy'],

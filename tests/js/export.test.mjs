@@ -95,6 +95,7 @@ const matrix = [
   ['--profile', 'ort-tool', '--dtype', 'int16', '--mode', 'symmetric'],
   // given params
   ['--scale', '0.037', '--zero-point', '3'], ['--scale', '0.1'], ['--scale', '1e-3', '--dtype', 'int16'],
+  ['--scale', '1e-40'], ['--scale', '3.4028235e38', '--zero-point', '-0'], ['--scale', '.5', '--zero-point', '1.'],
   ['--scale', '0.05', '--zero-point', '1.5', '--dtype', 'uint8', '--zero-point-domain', 'float'],
   ['--scale', '0.05', '--granularity', 'channel'],
   // histogram bins
