@@ -17,6 +17,7 @@
 // worker keeps the last few results so an export needs no second run.
 import { createQplay } from './lib/qplay.js';
 import { synthesize } from './ui/synth.js';
+import { storeZipMembers } from './ui/inflate-zip.js';
 
 let qp = null;
 const datasets = new Map();
@@ -119,8 +120,16 @@ const handlers = {
     return { type: 'ready', info: qp.buildInfo() };
   },
 
-  open(msg) {
-    const opened = qp.open(new Uint8Array(msg.bytes), msg.name);
+  async open(msg) {
+    let opened;
+    try {
+      opened = qp.open(new Uint8Array(msg.bytes), msg.name);
+    } catch (err) {
+      // np.savez_compressed deflates the members; the core here has no inflater, the browser has.
+      const stored = /deflated/.test(err.message) ? await storeZipMembers(msg.bytes) : null;
+      if (!stored) throw err;
+      opened = qp.open(stored, msg.name);
+    }
     const tensors = opened.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: Array.from(t.shape, Number) }));
     return { type: 'opened', tensors };
   },
