@@ -1317,7 +1317,8 @@ class QuantPlayground extends HTMLElement {
         { label: t('hist.dequantized'), hist: r.histograms.dequantized, color: colors.dequantized },
         ...(pin ? [{ label: t('pinnedSeries', { what: t('hist.dequantized') }), hist: pin.histograms.dequantized, color: colors.pinned, dash: [5, 4], fill: false }] : []),
       ],
-      grid, colors, xLabel, yLabel, height: 180,
+      // With several param groups the whole tensor's dequantized values mix every group's grid.
+      grid: multi ? null : grid, colors, xLabel, yLabel, height: 180,
     }));
     this.histDequant.setAttribute('aria-label', t('hist.dequantized'));
     this.chart(this.histError, () => histogramChart(this.histError, {
