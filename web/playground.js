@@ -293,7 +293,7 @@ class QuantPlayground extends HTMLElement {
       shape.setAttribute('aria-invalid', String(!ok));
       if (ok) this.set('shape', shape.value.trim());
     });
-    this.fileInput = h('input', { type: 'file', class: 'qp-file-input', accept: '.npy,.npz,.safetensors,.gguf,.bin,.csv,.txt' });
+    this.fileInput = h('input', { type: 'file', class: 'qp-file-input', accept: '.npy,.npz,.safetensors,.gguf,.csv,.tsv,.txt' });
     this.fileInput.addEventListener('change', () => {
       if (this.fileInput.files?.[0]) this.openFile(this.fileInput.files[0]);
     });
