@@ -209,6 +209,9 @@ class QuantPlayground extends HTMLElement {
     const dropHint = h('div', { class: 'qp-drop-overlay', 'aria-hidden': 'true' }, t('dropHere'));
     clear(this).append(h('div', { class: 'qp-root', lang: this.lang }, header, layout, dropHint));
     this.setupDragAndDrop();
+    // A re-render (language switch) keeps what the data section showed.
+    if (this.file) this.renderTensorList();
+    this.setDataNote(this.note?.key ?? null, this.note?.vars);
     this.syncControls();
     this.syncThemeButton();
     if (this.engine?.info) this.showBuildInfo(this.engine.info);
@@ -311,7 +314,11 @@ class QuantPlayground extends HTMLElement {
       this.loadData();
     });
     this.pasteShape = h('input', { type: 'text', spellcheck: 'false', placeholder: t('pasteShapePlaceholder') });
-    this.pasteShape.addEventListener('change', () => this.loadData());
+    this.pasteShape.value = this.pasteShapeText ?? '';
+    this.pasteShape.addEventListener('change', () => {
+      this.pasteShapeText = this.pasteShape.value;
+      this.loadData();
+    });
     this.dataNote = h('p', { class: 'qp-note', 'aria-live': 'polite' });
 
     const dataSet = h('fieldset', { class: 'qp-group' },
@@ -805,6 +812,12 @@ class QuantPlayground extends HTMLElement {
 
   // ---- data ---------------------------------------------------------------------------------------
 
+  // The line under the data controls, kept as a string key so a language switch re-renders it.
+  setDataNote(key, vars) {
+    this.note = key ? { key, vars } : null;
+    if (this.dataNote) this.dataNote.textContent = key ? this.t(key, vars) : '';
+  }
+
   async loadInitialData() {
     const src = this.getAttribute('src');
     if (src && (this.state.data === 'file' || !this.hasAttribute('sync-url') || !location.hash)) {
@@ -822,7 +835,7 @@ class QuantPlayground extends HTMLElement {
     if (this.state.data === 'file') {
       // A link can name a file but not carry it: start from synthetic data and say so.
       this.state.data = this.base.data === 'file' ? 'normal' : this.base.data;
-      this.dataNote.textContent = this.t('fileNotInLink');
+      this.setDataNote('fileNotInLink');
       this.syncControls();
     }
     await this.loadData();
@@ -846,7 +859,7 @@ class QuantPlayground extends HTMLElement {
     this.file = { name, tensors };
     const pick = tensors.find((x) => x.name === wanted) ?? tensors.find((x) => /^f/.test(x.dtype)) ?? tensors[0];
     this.state = { ...this.state, data: 'file', tensor: pick.name, calibrate: this.state.calibrate.filter((n) => tensors.some((x) => x.name === n)) };
-    this.dataNote.textContent = '';
+    this.setDataNote(null);
     this.renderTensorList();
     this.syncControls();
     this.writeHash();
@@ -870,18 +883,18 @@ class QuantPlayground extends HTMLElement {
         const info = this.file.tensors.find((x) => x.name === s.tensor) ?? this.file.tensors[0];
         const reply = await this.engine.request('values', { tensor: info.name });
         this.data = { values: reply.values, shape: info.shape, fileName: this.file.name, tensor: info.name, dtype: info.dtype };
-        this.dataNote.textContent = '';
+        this.setDataNote(null);
       } else if (s.data === 'paste') {
         const parsed = parseNumbers(this.paste);
         if (parsed.error !== undefined) throw new Error(t('pasteBad', { token: parsed.error }));
         if (parsed.values.length === 0) {
           this.data = null;
-          this.dataNote.textContent = t('pasteEmpty');
+          this.setDataNote('pasteEmpty');
           this.showResult();
           return;
         }
         let shape = [parsed.values.length];
-        const shapeTextValue = this.pasteShape.value.trim();
+        const shapeTextValue = (this.pasteShapeText ?? '').trim();
         if (shapeTextValue) {
           shape = parseShape(shapeTextValue);
           if (!shape || shape.reduce((a, b) => a * b, 1) !== parsed.values.length) {
@@ -889,7 +902,7 @@ class QuantPlayground extends HTMLElement {
           }
         }
         this.data = { values: parsed.values, shape, fileName: 'pasted.npy', tensor: 'array', dtype: 'float32' };
-        this.dataNote.textContent = t('pasteCount', { n: parsed.values.length, shape: shapeText(shape) });
+        this.setDataNote('pasteCount', { n: parsed.values.length, shape: shapeText(shape) });
       } else {
         const shape = s.data === 'seed' ? [Math.max(5, parseShape(s.shape)?.[0] ?? 5)] : parseShape(s.shape);
         if (!shape) throw new Error(t('shapeBad', { shape: s.shape }));
@@ -897,7 +910,8 @@ class QuantPlayground extends HTMLElement {
         const values = await this.engine.synthesize('main', { distribution: s.data, shape, seed: s.seed, channelSpread: s.spreadChannels });
         const name = s.data === 'seed' ? 'seed_example.npy' : `${s.data}_${shape.join('x')}_seed${s.seed}.npy`;
         this.data = { values, shape, fileName: name, tensor: 'array', dtype: 'float32' };
-        this.dataNote.textContent = s.data === 'seed' ? t('seedData', { values: SEED_VALUES.join(', ') }) : t('synthCount', { n: F.integer(values.length), shape: shapeText(shape) });
+        if (s.data === 'seed') this.setDataNote('seedData', { values: SEED_VALUES.join(', ') });
+        else this.setDataNote('synthCount', { n: F.integer(values.length), shape: shapeText(shape) });
       }
       if (this.data && s.data === 'paste') await this.engine.setDataset('main', this.data.values, this.data.shape);
       await this.loadCalibration();

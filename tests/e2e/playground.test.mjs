@@ -189,6 +189,10 @@ test('an np.savez_compressed archive opens (inflated by the browser) and matches
   const page = await open('/');
   await settled(page);
   await upload(page, 'multi_deflated.npz');
+  // A language switch re-renders everything but keeps the open file's tensor list.
+  await playground(page).getByLabel('Language').selectOption('ko');
+  assert.equal(await playground(page).locator('.qp-tensor-table tbody tr').count(), 2);
+  await playground(page).getByLabel('언어').selectOption('en');
   await change(page, 'Codes', 'unsigned');
   const { bytes } = await downloadNpz(page);
   assertSameBytes(bytes, cliBundle(tmp, ['multi_deflated.npz', '--tensor', 'weight', '--dtype', 'uint8']), 'deflated input bundle');
