@@ -48,7 +48,14 @@ quantize options (both --flag value and --flag=value work):
                             dequantized.npy, params.json (required)
   --tensor NAME             the tensor to quantize in a multi-tensor .npz (default: the first)
   --dtype T                 int8 (default), uint8, int4, uint4, int2, uint2, intN, uintN
-                            (N = 1..8), int16, uint16
+                            (N = 1..8), int16, uint16; or an element format: nf4, fp4, iq4_nl,
+                            fp8_e4m3fn, fp8_e5m2, fp8_e4m3fnuz, fp8_e5m2fnuz, fp6_e2m3, fp6_e3m2,
+                            fp4_e2m1, mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, mxfp6_e3m2, mxfp4,
+                            mxint8 (blocks of 32 along --axis), pow2, kmeans
+  --bits N                  pow2 / kmeans code width (default 4)
+  --saturate, --no-saturate FP8 overflow to +-max (default) or to Inf/NaN as ONNX saturate=0
+  --pack P                  packed.npy for codes of at most 4 bits: low-first (default for
+                            elements), high-first (bitsandbytes), gptq, awq
   --mode M                  asymmetric (default) | symmetric
   --narrow                  drop the most negative code (int8 -> [-127, 127])
   --reduce-range            halve the code range (PyTorch reduce_range)
@@ -150,6 +157,7 @@ struct QuantizeCommand {
   QuantOptions options;
   ExplicitOptions explicit_set;
   bool json = false;
+  bool bits_given = false;            // --bits (pow2 and kmeans only)
   std::optional<float> scale, zero_point;
   std::string params_file;
   std::vector<std::string> calibration_files;
@@ -245,7 +253,7 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
         c.tensor = r.value(arg);
       } else if (n == "--dtype") {
         once(n);
-        o.dtype = parse_int_type(r.value(arg));
+        parse_dtype(r.value(arg), o);
       } else if (n == "--mode") {
         once(n);
         o.mode = parse_mode(r.value(arg));
@@ -261,7 +269,22 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
       } else if (n == "--granularity") {
         once(n);
         o.granularity = parse_granularity(r.value(arg));
+        x.granularity = true;
+      } else if (n == "--bits") {
+        once(n);
+        const int64_t b = parse_integer(n, r.value(arg));
+        if (b < 1 || b > 8) throw UsageError("--bits must be between 1 and 8 (got " + std::to_string(b) + ")");
+        o.element_bits = static_cast<int>(b);
+        c.bits_given = true;
+      } else if (n == "--saturate" || n == "--no-saturate") {
+        once("--saturate");
+        no_value(arg);
+        o.saturate = n == "--saturate";
+      } else if (n == "--pack") {
+        once(n);
+        o.pack = parse_pack(r.value(arg));
       } else if (n == "--axis") {
+
         once(n);
         const int64_t a = parse_integer(n, r.value(arg));
         if (a < -64 || a > 64) throw UsageError("--axis " + std::to_string(a) + " is out of range");
@@ -274,6 +297,7 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
         once(n);
         o.block_size = parse_integer(n, r.value(arg));
         if (o.block_size < 1) throw UsageError("--block-size must be at least 1");
+        x.block_size = true;
       } else if (n == "--range") {
         once(n);
         parse_range(r.value(arg), o);
@@ -348,6 +372,12 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
     throw UsageError(c.params_file.empty() ? "--zero-point needs --scale"
                                            : "--zero-point needs --scale (with --params the zero points come from P)");
   if (c.observer && c.calibration_files.empty()) throw UsageError("--observer needs --calibrate");
+  if (o.element != ElementKind::integer && !sources.empty())
+    throw UsageError("--dtype " + o.element_name + " computes its own scales from INPUT; " + sources[0] +
+                     " applies to integer dtypes");
+  if (c.bits_given && o.element != ElementKind::pow2 && o.element != ElementKind::kmeans)
+    throw UsageError("--bits sets the width of --dtype pow2 or kmeans (--dtype " + dtype_spelling(o) +
+                     " has its own)");
   if (x.range && o.range != RangeMethod::minmax && !sources.empty())
     throw UsageError("--range " + range_name(o) + " picks dynamic ranges; it has no effect with " + sources[0] +
                      (sources[0] == "--calibrate" ? " (use --observer)" : ""));
@@ -449,7 +479,16 @@ void print_summary(const QuantizeCommand& c, const RunInfo& info, const Quantize
   if (o.granularity != Granularity::tensor) granularity += " (axis " + std::to_string(q.plan.axis) + ")";
   std::printf("input      %s [%s] %s %s\n", c.input.c_str(), info.input_tensor.c_str(),
               std::string(dtype_name(info.input_dtype)).c_str(), shape_to_string(info.input_shape).c_str());
+  if (o.element != ElementKind::integer) {
+    std::printf("scheme     %s (%s, %d-bit codes%s), per %s, rounding %s%s\n", o.element_name.c_str(),
+                std::string(element_kind_name(o.element)).c_str(), code_bits(o),
+                o.element == ElementKind::minifloat ? (o.saturate ? ", saturate" : ", no saturate") : "",
+                granularity.c_str(), rounding_name(o).c_str(),
+                effective_pack(o) == PackOrder::none ? ""
+                                                     : (", pack " + std::string(pack_order_name(effective_pack(o)))).c_str());
+  } else
   std::printf("scheme     %s %s%s%s, per %s, range %s, rounding %s, profile %s\n", int_type_name(o.dtype).c_str(),
+
               std::string(mode_name(o.mode)).c_str(), o.narrow ? ", narrow" : "", o.reduce_range ? ", reduce-range" : "",
               granularity.c_str(), range_name(o).c_str(), rounding_name(o).c_str(),
               std::string(profile_name(o.profile)).c_str());
@@ -513,11 +552,12 @@ int run_quantize(int argc, char** argv) {
       throw Error("calibration gives params of shape " + shape_to_string(params.shape) + ", but " + c.input +
                   " of shape " + shape_to_string(x.shape) + " needs " + shape_to_string(plan.param_shape) +
                   " (calibrate with tensors shaped like the input)");
-  } else {
+  } else if (o.element == ElementKind::integer) {
     params = compute_params(x, o);
   }
 
-  const Quantized q = quantize(x, params, o);
+  // Element kinds pick their own scales (or codebooks) from INPUT: the dynamic path only.
+  const Quantized q = o.element == ElementKind::integer ? quantize(x, params, o) : quantize_dynamic(x, o);
   const std::vector<float> deq = dequantize(q);
   const Evaluation e = evaluate(x, q, deq);
   const std::vector<uint8_t> bundle = export_npz(q, deq, e, info);

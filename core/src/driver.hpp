@@ -47,6 +47,21 @@ QPLAY_FOR_EACH_CODE_TYPE(QPLAY_CODE_KERNELS)
 // (one param set per kernel call); thinner ones as rows with a param per element.
 constexpr int64_t kRunThreshold = 16;
 
+// Visits every element in memory order as visit(element_index, param_group); shared by the
+// calibration buckets (params.cpp) and the element quantizers (schemes/elements.cpp).
+template <class Visit> void for_each_element(const GranularityPlan& p, Visit&& visit) {
+  const int64_t nb = p.granularity == Granularity::block ? (p.dim + p.block - 1) / p.block : 0;
+  int64_t e = 0;
+  for (int64_t o = 0; o < p.outer; ++o)
+    for (int64_t d = 0; d < p.dim; ++d) {
+      int64_t g = 0;
+      if (p.granularity == Granularity::channel || p.granularity == Granularity::group) g = d / p.group;
+      if (p.granularity == Granularity::block) g = (o * nb + d / p.block) * p.inner;
+      const bool per_element = p.granularity == Granularity::block;
+      for (int64_t i = 0; i < p.inner; ++i, ++e) visit(e, per_element ? g + i : g);
+    }
+}
+
 // Per-group finite min/max (kernels), and the count of non-finite values seen.
 GroupStats group_minmax(std::span<const float> x, const GranularityPlan& plan);
 

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "kernels/kernels.hpp"
+#include "qplay/elements.hpp"
 #include "qplay/error.hpp"
 #include "qplay/formats.hpp"
 
@@ -139,6 +140,67 @@ Tensor f32_tensor(const Shape& shape, std::span<const float> values, const char*
   return tensor_from_f32(shape, values);
 }
 
+std::string_view specials_name(minifloat::Specials s) {
+  switch (s) {
+    case minifloat::Specials::ieee: return "ieee";
+    case minifloat::Specials::fn: return "fn";
+    case minifloat::Specials::fnuz: return "fnuz";
+    case minifloat::Specials::finite: return "finite";
+  }
+  return "?";
+}
+
+// The "element" object: the format named exactly, with what a reader needs to decode the codes.
+void element_json(Json& j, const Quantized& q) {
+  const QuantOptions& o = q.options;
+  j.begin_object("element");
+  j.field("name", o.element_name);
+  j.field("kind", element_kind_name(o.element));
+  j.field("bits", code_bits(o));
+  if (const minifloat::Format* f = element_float_format(o)) {
+    j.field("format", f->name);
+    j.field("exponent_bits", int(f->exp_bits));
+    j.field("mantissa_bits", int(f->man_bits));
+    j.field("bias", int(f->bias));
+    j.field("specials", specials_name(f->specials));
+    j.field("max", minifloat::max_value(*f));
+  }
+  switch (o.element) {
+    case ElementKind::minifloat:
+      j.field("scale", "amax / max per group (1 for an all-zero group)");
+      j.field("saturate", o.saturate);
+      j.field("rounding", rounding_name(o));
+      break;
+    case ElementKind::lut:
+      j.field("table", o.element_name == "nf4" ? "bitsandbytes NF4"
+                       : o.element_name == "fp4" ? "bitsandbytes FP4 (bit-pattern order)"
+                                                 : "ggml IQ4_NL / 127");
+      j.field("scale", "absmax per group");
+      j.field("rounding", "nearest, ties to the lower value (bitsandbytes)");
+      break;
+    case ElementKind::mx:
+      j.field("block", q.plan.block);
+      j.field("scale", "E8M0, floor(log2(amax)) - emax (OCP MX)");
+      j.field("max", mx::element_info(element_mx(o)).max_normal);
+      j.field("rounding", rounding_name(o));
+      break;
+    case ElementKind::pow2:
+      j.field("scale", "amax per group (1 for an all-zero group)");
+      j.field("levels", int64_t(q.codebook.size()));
+      j.field("rounding", "nearest in the linear domain, ties to the larger magnitude");
+      break;
+    case ElementKind::kmeans:
+      j.field("k", int64_t(1) << o.element_bits);
+      j.field("scale", "none: the codebook holds values (one per group)");
+      j.field("rounding", "nearest centroid, ties to the lower index");
+      break;
+    case ElementKind::integer:
+      break;
+  }
+  j.field("pack", pack_order_name(effective_pack(o)));
+  j.end_object();
+}
+
 }  // namespace
 
 std::string_view kernel_table_name() { return kernels::table().name; }
@@ -162,8 +224,8 @@ std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& 
   j.end_object();
 
   j.begin_object("options");
-  j.field("dtype", int_type_name(o.dtype));
-  j.field("bits", o.dtype.bits);
+  j.field("dtype", dtype_spelling(o));
+  j.field("bits", code_bits(o));
   j.field("signed", o.dtype.is_signed);
   j.field("mode", mode_name(o.mode));
   j.field("narrow", o.narrow);
@@ -178,7 +240,13 @@ std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& 
   j.field("profile", profile_name(o.profile));
   j.field("division", division_name(o.division));
   j.field("histogram_bins", o.histogram_bins);
+  // Only runs that pack or use a non-integer element carry these keys, so integer bundles keep
+  // their bytes.
+  if (effective_pack(o) != PackOrder::none) j.field("pack", pack_order_name(effective_pack(o)));
   j.end_object();
+
+  if (o.element != ElementKind::integer) element_json(j, q);
+
 
   j.begin_object("params");
   j.field("source", info.params_source);
@@ -255,7 +323,8 @@ Tensor zero_point_tensor(const QuantParams& p) {
 }
 
 std::vector<uint8_t> export_npz_parts(const Tensor& codes, const Tensor& scale, const Tensor& zero_point,
-                                      const Tensor& dequantized, std::string_view params_json) {
+                                      const Tensor& dequantized, std::string_view params_json,
+                                      const std::vector<NpzMember>& extra) {
   const auto fail = [](const std::string& what) { throw Error("export: " + what); };
   const auto describe = [](const Tensor& t) {
     return std::string(dtype_name(t.dtype)) + " " + shape_to_string(t.shape);
@@ -276,6 +345,10 @@ std::vector<uint8_t> export_npz_parts(const Tensor& codes, const Tensor& scale, 
   members.emplace_back("zero_point.npy", write_npy(zero_point));
   members.emplace_back("dequantized.npy", write_npy(dequantized));
   members.emplace_back("params.json", std::vector<uint8_t>(params_json.begin(), params_json.end()));
+  for (const NpzMember& t : extra) {
+    if (!t.name.ends_with(".npy")) fail("extra member '" + t.name + "' must be an .npy");
+    members.emplace_back(t.name, write_npy(t.tensor));
+  }
   return write_npz(members);
 }
 
@@ -285,7 +358,25 @@ std::vector<uint8_t> export_npz(const Quantized& q, std::span<const float> dequa
   const Tensor zp = zero_point_tensor(p);
   const Tensor scale = f32_tensor(p.shape, p.scale, "scale");
   const Tensor deq = f32_tensor(q.codes.shape, dequantized, "dequantized");
-  return export_npz_parts(q.codes, scale, zp, deq, params_json(q, e, info));
+  return export_npz_parts(q.codes, scale, zp, deq, params_json(q, e, info), extra_members(q));
+}
+
+std::vector<NpzMember> extra_members(const Quantized& q) {
+  std::vector<NpzMember> extra;
+  if (!q.codebook.empty()) extra.push_back({"codebook.npy", f32_tensor(q.codebook_shape, q.codebook, "codebook")});
+  const PackOrder pack = effective_pack(q.options);
+  if (pack != PackOrder::none) {
+    const std::vector<uint8_t> bytes = pack_nibbles(q.codes, pack);
+    Tensor packed = make_tensor(DType::u8, {int64_t(bytes.size())});
+    std::copy(bytes.begin(), bytes.end(), packed.bytes.begin());
+    extra.push_back({"packed.npy", std::move(packed)});
+  }
+  if (q.options.element == ElementKind::mx) {
+    Tensor codes = make_tensor(DType::u8, q.params.shape);
+    std::copy(q.scale_codes.begin(), q.scale_codes.end(), codes.bytes.begin());
+    extra.push_back({"scale_e8m0.npy", std::move(codes)});
+  }
+  return extra;
 }
 
 }  // namespace qplay

@@ -73,9 +73,20 @@ Evaluation evaluate(const TensorViewF32& x, const Quantized& q, std::span<const 
 
   // Storage: codes at their bit width; per param a float32 scale, plus the zero point (code width
   // when integer and asymmetric, 32 bits when float, none when symmetric: it is a constant).
-  const int bits = q.options.dtype.bits;
-  const int zero_bits = q.params.float_zero_point ? 32 : (q.options.mode == Mode::symmetric ? 0 : bits);
-  const uint64_t param_bits = uint64_t(q.plan.param_count) * uint64_t(32 + zero_bits);
+  const int bits = code_bits(q.options);
+  uint64_t param_bits = 0;
+  if (q.options.element == ElementKind::integer) {
+    const int zero_bits = q.params.float_zero_point ? 32 : (q.options.mode == Mode::symmetric ? 0 : bits);
+    param_bits = uint64_t(q.plan.param_count) * uint64_t(32 + zero_bits);
+  } else {
+    // Elements store no zero point. A scale per group is float32, or one E8M0 byte for MX; k-means
+    // stores its centroids (float32) instead of a scale. Fixed tables (NF4, FP4, IQ4_NL, the pow2
+    // levels) belong to the format, like an FP8 grid, and cost nothing per tensor.
+    const ElementKind kind = q.options.element;
+    const uint64_t scale_bits = kind == ElementKind::mx ? 8 : kind == ElementKind::kmeans ? 0 : 32;
+    param_bits = uint64_t(q.plan.param_count) * scale_bits;
+    if (kind == ElementKind::kmeans) param_bits += uint64_t(q.codebook.size()) * 32;
+  }
   const uint64_t code_bits = m.elements * uint64_t(bits);
   m.bits_per_element = m.elements ? double(code_bits + param_bits) / double(m.elements) : 0.0;
   m.bytes_before = m.elements * 4;

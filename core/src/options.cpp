@@ -66,6 +66,99 @@ std::string int_type_name(IntType t) {
   return (t.is_signed ? "int" : "uint") + std::to_string(t.bits);
 }
 
+namespace {
+
+// The element names --dtype takes besides the integers, with their kind and code width (0 = from
+// --bits). The formats behind each name live in schemes/elements.cpp.
+struct ElementSpelling {
+  std::string_view name;
+  ElementKind kind;
+  int bits;
+};
+constexpr ElementSpelling kElements[] = {
+    {"nf4", ElementKind::lut, 4},          {"fp4", ElementKind::lut, 4},
+    {"iq4_nl", ElementKind::lut, 4},       {"fp8_e4m3fn", ElementKind::minifloat, 8},
+    {"fp8_e5m2", ElementKind::minifloat, 8}, {"fp8_e4m3fnuz", ElementKind::minifloat, 8},
+    {"fp8_e5m2fnuz", ElementKind::minifloat, 8}, {"fp6_e2m3", ElementKind::minifloat, 6},
+    {"fp6_e3m2", ElementKind::minifloat, 6}, {"fp4_e2m1", ElementKind::minifloat, 4},
+    {"mxfp8_e4m3", ElementKind::mx, 8},    {"mxfp8_e5m2", ElementKind::mx, 8},
+    {"mxfp6_e2m3", ElementKind::mx, 6},    {"mxfp6_e3m2", ElementKind::mx, 6},
+    {"mxfp4", ElementKind::mx, 4},         {"mxint8", ElementKind::mx, 8},
+    {"pow2", ElementKind::pow2, 0},        {"kmeans", ElementKind::kmeans, 0},
+};
+
+const ElementSpelling* find_element(std::string_view name) {
+  for (const ElementSpelling& e : kElements)
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+void parse_dtype(std::string_view text, QuantOptions& into) {
+  if (const ElementSpelling* e = find_element(text)) {
+    into.element = e->kind;
+    into.element_name = std::string(e->name);
+    return;
+  }
+  if (!text.starts_with("int") && !text.starts_with("uint")) {
+    std::string allowed = "int8, uint8, int4, uint4, int2, uint2, intN, uintN with N = 1..8, int16, uint16";
+    for (const ElementSpelling& e : kElements) allowed += ", " + std::string(e.name);
+    bad_value("--dtype", text, allowed);
+  }
+  into.dtype = parse_int_type(text);
+  into.element = ElementKind::integer;
+  into.element_name.clear();
+}
+
+std::string dtype_spelling(const QuantOptions& o) {
+  return o.element == ElementKind::integer ? int_type_name(o.dtype) : o.element_name;
+}
+
+std::string_view element_kind_name(ElementKind k) {
+  switch (k) {
+    case ElementKind::integer: return "integer";
+    case ElementKind::minifloat: return "minifloat";
+    case ElementKind::lut: return "lut";
+    case ElementKind::mx: return "mx";
+    case ElementKind::pow2: return "pow2";
+    case ElementKind::kmeans: return "kmeans";
+  }
+  return "?";
+}
+
+int code_bits(const QuantOptions& o) {
+  if (o.element == ElementKind::integer) return o.dtype.bits;
+  const ElementSpelling* e = find_element(o.element_name);
+  if (!e) throw Error("unknown element format '" + o.element_name + "'");
+  return e->bits ? e->bits : o.element_bits;
+}
+
+PackOrder parse_pack(std::string_view text) {
+  if (text == "low-first") return PackOrder::low_first;
+  if (text == "high-first") return PackOrder::high_first;
+  if (text == "gptq") return PackOrder::gptq;
+  if (text == "awq") return PackOrder::awq;
+  bad_value("--pack", text, "low-first, high-first, gptq, awq");
+}
+
+std::string_view pack_order_name(PackOrder p) {
+  switch (p) {
+    case PackOrder::none: return "none";
+    case PackOrder::low_first: return "low-first";
+    case PackOrder::high_first: return "high-first";
+    case PackOrder::gptq: return "gptq";
+    case PackOrder::awq: return "awq";
+  }
+  return "?";
+}
+
+PackOrder effective_pack(const QuantOptions& o) {
+  if (code_bits(o) > 4) return PackOrder::none;
+  if (o.pack != PackOrder::none) return o.pack;
+  return o.element == ElementKind::integer ? PackOrder::none : PackOrder::low_first;
+}
+
 Mode parse_mode(std::string_view text) {
   if (text == "asymmetric") return Mode::asymmetric;
   if (text == "symmetric") return Mode::symmetric;
@@ -205,7 +298,60 @@ std::string observer_name(const CalibrationOptions& c) {
   return "moving-average:" + format_number(c.averaging_constant);
 }
 
+namespace {
+
+// Element kinds compute their own scales (docs/SCHEMES.md section 4): the affine options do not
+// apply, so an explicit one is an error rather than silently ignored.
+void check_element_options(QuantOptions& o, const ExplicitOptions& user) {
+  const std::string dtype = "--dtype " + o.element_name;
+  const auto reject = [&](bool set, const std::string& flag) {
+    if (set) throw Error(dtype + " scales by the absolute maximum; " + flag + " applies to integer dtypes");
+  };
+  reject(user.mode && o.mode != Mode::symmetric, "--mode asymmetric");
+  reject(o.narrow, "--narrow");
+  reject(o.reduce_range, "--reduce-range");
+  reject(user.range && o.range != RangeMethod::minmax, "--range " + range_name(o));
+  reject(o.zero_point_domain == ZeroPointDomain::floating, "--zero-point-domain float");
+  if (o.profile != Profile::custom)
+    throw Error(dtype + " has no --profile " + std::string(profile_name(o.profile)) +
+                " (profiles reproduce integer quantizers)");
+  const bool half_away_ok = o.element == ElementKind::minifloat || o.element == ElementKind::mx;
+  if (o.rounding != RoundingMode::half_even &&
+      !(half_away_ok && o.rounding == RoundingMode::half_away))
+    throw Error(dtype + " rounds half-even" + std::string(half_away_ok ? " or half-away" : "") +
+                " (got --rounding " + rounding_name(o) + ")");
+  if ((o.element == ElementKind::pow2 && (o.element_bits < 2 || o.element_bits > 8)) ||
+      (o.element == ElementKind::kmeans && (o.element_bits < 1 || o.element_bits > 8)))
+    throw Error(dtype + " takes --bits " + (o.element == ElementKind::pow2 ? "2..8" : "1..8") + " (got " +
+                std::to_string(o.element_bits) + ")");
+  if (o.element == ElementKind::mx) {
+    // OCP MX shares one E8M0 scale per k = 32 consecutive elements: the granularity is fixed.
+    if (o.granularity == Granularity::tensor && !user.granularity) {
+      o.granularity = Granularity::block;
+      o.block_size = 32;
+    }
+    if (o.granularity != Granularity::block || o.block_size != 32)
+      throw Error(dtype + " shares one scale per 32 elements along --axis (OCP MX k = 32); it conflicts with --granularity " +
+                  std::string(granularity_name(o.granularity)) +
+                  (o.granularity == Granularity::block ? " --block-size " + std::to_string(o.block_size) : ""));
+  }
+  if (o.pack != PackOrder::none && code_bits(o) > 4)
+    throw Error("--pack packs codes of at most 4 bits (" + dtype + " has " + std::to_string(code_bits(o)) + ")");
+  o.mode = Mode::symmetric;
+}
+
+}  // namespace
+
 void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
+  if (o.element != ElementKind::integer) {
+    check_element_options(o, user);
+    o.division = DivisionMode::divide;
+    if (o.histogram_bins < 1 || o.histogram_bins > (1 << 20))
+      throw Error("--bins must be between 1 and 1048576 (got " + std::to_string(o.histogram_bins) + ")");
+    return;
+  }
+  if (o.pack != PackOrder::none && o.dtype.bits > 4)
+    throw Error("--pack packs codes of at most 4 bits (got --dtype " + int_type_name(o.dtype) + ")");
   const std::string profile = "--profile " + std::string(profile_name(o.profile));
   auto fix_rounding = [&] {
     if (user.rounding && o.rounding != RoundingMode::half_even)
@@ -250,6 +396,8 @@ void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
 }
 
 CodeRange code_range(const QuantOptions& o) {
+  // Element codes are bit patterns or table indices: every value of the code width.
+  if (o.element != ElementKind::integer) return {0, (1 << code_bits(o)) - 1};
   const int bits = o.dtype.bits;
   CodeRange r;
   if (o.dtype.is_signed) {

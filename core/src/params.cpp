@@ -162,18 +162,7 @@ struct Buckets {
   std::vector<float> values;
 };
 
-template <class Visit> void for_each_element(const GranularityPlan& p, Visit&& visit) {
-  const int64_t nb = p.granularity == Granularity::block ? (p.dim + p.block - 1) / p.block : 0;
-  int64_t e = 0;
-  for (int64_t o = 0; o < p.outer; ++o)
-    for (int64_t d = 0; d < p.dim; ++d) {
-      int64_t g = 0;
-      if (p.granularity == Granularity::channel || p.granularity == Granularity::group) g = d / p.group;
-      if (p.granularity == Granularity::block) g = (o * nb + d / p.block) * p.inner;
-      const bool per_element = p.granularity == Granularity::block;
-      for (int64_t i = 0; i < p.inner; ++i, ++e) visit(e, per_element ? g + i : g);
-    }
-}
+using detail::for_each_element;
 
 Buckets bucket_finite(std::span<const float> x, const GranularityPlan& p) {
   Buckets b;

@@ -74,6 +74,8 @@ std::vector<float> spread(const std::vector<float>& per_group, const Granularity
 }  // namespace
 
 Quantized quantize(const TensorViewF32& x, const QuantParams& params, const QuantOptions& o) {
+  if (o.element != ElementKind::integer)
+    throw Error("--dtype " + o.element_name + " computes its own scales; given or calibrated params apply to integer dtypes");
   if (shape_elements(x.shape) != int64_t(x.values.size()))
     throw Error("the input has shape " + shape_to_string(x.shape) + " but " +
                 std::to_string(x.values.size()) + " values");
@@ -116,12 +118,14 @@ Quantized quantize(const TensorViewF32& x, const QuantParams& params, const Quan
 }
 
 Quantized quantize_dynamic(const TensorViewF32& x, const QuantOptions& o) {
+  if (o.element != ElementKind::integer) return quantize_elements(x, o);
   Quantized q = quantize(x, compute_params(x, o), o);
   q.group_stats = detail::group_minmax(x.values, q.plan);
   return q;
 }
 
 std::vector<float> dequantize(const Quantized& q) {
+  if (q.options.element != ElementKind::integer) return dequantize_elements(q);
   const size_t n = size_t(q.codes.elements());
   std::vector<float> y(n);
   const kernels::Table& k = kernels::table();

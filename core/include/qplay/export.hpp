@@ -52,7 +52,21 @@ Tensor zero_point_tensor(const QuantParams& p);
 // The bundle from its parts. Checks what makes a consistent bundle: codes int8/uint8/int16/uint16,
 // dequantized float32 with the codes' shape, scale float32, zero_point int32 or float32 with the
 // scale's shape; throws qplay::Error naming the part otherwise.
+// One more .npy member of a bundle, by its file name inside the zip ("codebook.npy").
+struct NpzMember {
+  std::string name;
+  Tensor tensor;
+};
+
+// `extra` members (.npy) follow params.json in order: what extra_members(q) gives.
 std::vector<uint8_t> export_npz_parts(const Tensor& codes, const Tensor& scale, const Tensor& zero_point,
-                                      const Tensor& dequantized, std::string_view params_json);
+                                      const Tensor& dequantized, std::string_view params_json,
+                                      const std::vector<NpzMember>& extra = {});
+
+// The members a non-integer or packed run adds after params.json: codebook.npy (float32, [K] or
+// [groups, K]) when a table or codebook applies, packed.npy (uint8 bytes, effective_pack order)
+// for codes of at most 4 bits, scale_e8m0.npy (uint8, param shape) for MX. Empty for plain
+// integer runs.
+std::vector<NpzMember> extra_members(const Quantized& q);
 
 }  // namespace qplay

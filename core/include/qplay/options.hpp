@@ -28,6 +28,17 @@ struct IntType {
   bool operator==(const IntType&) const = default;
 };
 
+// What one code stands for. `integer` is the uniform affine grid (IntType); the others are the
+// non-uniform and floating-point elements of docs/SCHEMES.md section 4, named by --dtype too.
+enum class ElementKind : uint8_t { integer, minifloat, lut, mx, pow2, kmeans };
+
+// How sub-byte codes are packed into packed.npy. `none` = the user gave no --pack: element kinds
+// with 4-bit codes then pack low_first, integer runs write no packed.npy (their bundles keep their
+// bytes). low_first: element 2i in bits 0..3 (ONNX); high_first: bits 4..7 (bitsandbytes);
+// gptq: 8 nibbles per int32 LSB-first, bytes little-endian; awq: int32 nibble slots in the order
+// [0, 4, 1, 5, 2, 6, 3, 7] (AutoAWQ's AWQ_ORDER).
+enum class PackOrder : uint8_t { none, low_first, high_first, gptq, awq };
+
 struct QuantOptions {
   IntType dtype;                       // --dtype int8
   Mode mode = Mode::asymmetric;        // --mode
@@ -44,6 +55,11 @@ struct QuantOptions {
   ZeroPointDomain zero_point_domain = ZeroPointDomain::integer;
   Profile profile = Profile::custom;
   int histogram_bins = 64;             // --bins
+  ElementKind element = ElementKind::integer;  // set by --dtype with an element name
+  std::string element_name;            // that name ("nf4", "fp8_e4m3fn", ...); empty for integers
+  bool saturate = true;                // --saturate / --no-saturate: FP8 overflow -> +-max, else Inf/NaN
+  int element_bits = 4;                // --bits N: pow2 / kmeans code width (k = 2^N levels)
+  PackOrder pack = PackOrder::none;    // --pack
   // Set by the driver from the profile (not a flag): how x is divided by s.
   DivisionMode division = DivisionMode::divide;
 };
@@ -63,6 +79,18 @@ struct CalibrationOptions {
 // Spelling table: parse throws qplay::Error naming the option and the allowed values.
 IntType parse_int_type(std::string_view text);  // int8, uint4, int16, intN, uintN
 std::string int_type_name(IntType t);
+// --dtype: an integer type (sets dtype, element = integer) or an element name (sets element and
+// element_name): nf4, fp4, iq4_nl, fp8_*, fp6_*, fp4_e2m1, mx*, pow2, kmeans.
+void parse_dtype(std::string_view text, QuantOptions& into);
+// The --dtype spelling of a run: int_type_name for integers, the element name otherwise.
+std::string dtype_spelling(const QuantOptions& o);
+std::string_view element_kind_name(ElementKind k);
+// Bits of one code: the integer width, or the element format's width (8/6/4, --bits for pow2/kmeans).
+int code_bits(const QuantOptions& o);
+PackOrder parse_pack(std::string_view text);  // low-first, high-first, gptq, awq
+std::string_view pack_order_name(PackOrder p);  // "none" for PackOrder::none
+// The order packed.npy uses for this run, or none when the run writes no packed.npy.
+PackOrder effective_pack(const QuantOptions& o);
 Mode parse_mode(std::string_view text);
 std::string_view mode_name(Mode m);
 Granularity parse_granularity(std::string_view text);
@@ -85,7 +113,7 @@ std::string observer_name(const CalibrationOptions& c);
 // What the user set explicitly, so a profile can tell a conflict from a default.
 struct ExplicitOptions {
   bool mode = false, narrow = false, reduce_range = false, range = false, rounding = false,
-       zero_point_domain = false;
+       zero_point_domain = false, granularity = false, block_size = false;
 };
 
 // Applies the profile to `o`: sets what it fixes, and throws qplay::Error when an explicitly set

@@ -74,12 +74,26 @@ struct Quantized {
   GranularityPlan plan;
   QuantOptions options;              // after the profile was applied
   uint64_t saturated = 0;            // finite elements the clamp moved (clip rate numerator)
+  // Non-integer elements (options.element != integer; docs/SCHEMES.md section 4). codes are then
+  // uint8 bit patterns (minifloat, MX) or table indices (lut, pow2, kmeans); params.scale holds
+  // each group's float32 multiplier and params.zero_point zeros.
+  std::vector<float> codebook;       // the values a code stands for before scaling: lut / pow2
+                                     // levels, or the k-means centroids of every group
+  Shape codebook_shape;              // [K] shared by all groups, [groups, K] for kmeans; empty when
+                                     // the code is a float bit pattern (minifloat, MX)
+  std::vector<uint8_t> scale_codes;  // MX: the E8M0 code of each block's scale (params.scale is
+                                     // its decoded power of two; NaN for a block with NaN/Inf)
 };
 
 // Quantizes with the params (codes only). Throws when the params do not fit the plan.
 Quantized quantize(const TensorViewF32& x, const QuantParams& params, const QuantOptions& o);
-// Dynamic convenience: compute_params + quantize.
+// Dynamic convenience: compute_params + quantize; element kinds go to quantize_elements.
 Quantized quantize_dynamic(const TensorViewF32& x, const QuantOptions& o);
+// Non-integer elements, per param group of the plan: minifloat s = amax / max_value, lut
+// s = absmax, MX blocks of 32 with E8M0 scales, pow2 s = amax, k-means with its own codebook per
+// group. Options must have gone through apply_profile. docs/SCHEMES.md section 4.
+Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o);
+std::vector<float> dequantize_elements(const Quantized& q);
 std::vector<float> dequantize(const Quantized& q);
 
 struct Evaluation {

@@ -1,0 +1,322 @@
+// The non-uniform and floating-point elements behind --dtype nf4|fp8_*|mx*|pow2|kmeans...: each
+// param group of the granularity plan gets a scale (or a codebook) and every element a uint8 code,
+// using the tested building blocks (minifloat, lut, mx, pow2, kmeans). Formulas: docs/SCHEMES.md
+// section 4; the formats themselves: docs/FLOAT_FORMATS.md.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "driver.hpp"
+#include "qplay/elements.hpp"
+#include "qplay/error.hpp"
+#include "qplay/kmeans.hpp"
+#include "qplay/lut.hpp"
+#include "qplay/minifloat.hpp"
+#include "qplay/mx.hpp"
+#include "qplay/pow2.hpp"
+
+namespace qplay {
+namespace {
+
+// ggml's IQ4_NL values (ggml-common.h kvalues_iq4nl), divided by 127 so the table spans [-1, 1]
+// like NF4 and the absmax scale applies unchanged.
+const lut::Codebook& iq4nl_codebook() {
+  static const lut::Codebook book = [] {
+    constexpr int8_t raw[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+    float v[16];
+    for (int i = 0; i < 16; ++i) v[i] = float(raw[i]) / 127.0f;
+    return lut::Codebook(v, 16);
+  }();
+  return book;
+}
+
+const minifloat::Format& minifloat_of(const QuantOptions& o) {
+  const std::string& n = o.element_name;
+  if (n == "fp8_e4m3fn") return minifloat::e4m3fn;
+  if (n == "fp8_e5m2") return minifloat::e5m2;
+  if (n == "fp8_e4m3fnuz") return minifloat::e4m3fnuz;
+  if (n == "fp8_e5m2fnuz") return minifloat::e5m2fnuz;
+  if (n == "fp6_e2m3") return minifloat::e2m3;
+  if (n == "fp6_e3m2") return minifloat::e3m2;
+  if (n == "fp4_e2m1") return minifloat::e2m1;
+  throw Error("'" + n + "' is not a small-float element");
+}
+
+minifloat::Rounding element_rounding(const QuantOptions& o) {
+  return o.rounding == RoundingMode::half_away ? minifloat::Rounding::half_away : minifloat::Rounding::half_even;
+}
+
+// Largest finite |t| that rounds to at most max_value: the midpoint to the next grid value above
+// max (one more step of the top binade's spacing). A tie at the midpoint rounds away (half-away)
+// or to the even mantissa: up when max's own mantissa is odd.
+bool overflows(float t, const minifloat::Format& f, minifloat::Rounding rounding) {
+  const float max = minifloat::max_value(f);
+  int e = 0;
+  std::frexp(max, &e);  // max = m * 2^e, m in [0.5, 1): the top binade is 2^(e-1)
+  const float limit = max + std::ldexp(1.0f, e - 2 - f.man_bits);
+  const float a = std::fabs(t);
+  if (a != limit) return a > limit;
+  return rounding == minifloat::Rounding::half_away || (f.max_code() & 1u);
+}
+
+// Finite amax of every group (0 when a group holds no finite value).
+std::vector<float> group_amax(const GroupStats& st) {
+  std::vector<float> amax(st.min.size());
+  for (size_t g = 0; g < amax.size(); ++g)
+    amax[g] = st.min[g] <= st.max[g] ? std::max(std::fabs(st.min[g]), std::fabs(st.max[g])) : 0.0f;
+  return amax;
+}
+
+// Element indices grouped by param group, each group in memory order (MX blocks and k-means fits
+// need a group's values together).
+struct Members {
+  std::vector<int64_t> offset, index;
+};
+Members members_of(const GranularityPlan& p) {
+  Members m;
+  m.offset.assign(size_t(p.param_count) + 1, 0);
+  detail::for_each_element(p, [&](int64_t, int64_t g) { ++m.offset[size_t(g) + 1]; });
+  for (size_t g = 1; g < m.offset.size(); ++g) m.offset[g] += m.offset[g - 1];
+  m.index.resize(size_t(m.offset.back()));
+  std::vector<int64_t> cursor(m.offset.begin(), m.offset.end() - 1);
+  detail::for_each_element(p, [&](int64_t e, int64_t g) { m.index[size_t(cursor[size_t(g)]++)] = e; });
+  return m;
+}
+
+// A group is a full block when the plan is blockwise and the block is not the axis' tail.
+bool full_block(const GranularityPlan& p, int64_t g) {
+  if (p.granularity != Granularity::block) return true;
+  const int64_t nb = (p.dim + p.block - 1) / p.block;
+  const int64_t b = (g / p.inner) % nb;
+  return (b + 1) * p.block <= p.dim;
+}
+
+}  // namespace
+
+const lut::Codebook& element_codebook(const QuantOptions& o) {
+  if (o.element_name == "nf4") return lut::nf4_codebook();
+  if (o.element_name == "fp4") return lut::bnb_fp4_codebook();
+  if (o.element_name == "iq4_nl") return iq4nl_codebook();
+  throw Error("'" + o.element_name + "' is not a lookup-table element");
+}
+
+const minifloat::Format* element_float_format(const QuantOptions& o) {
+  if (o.element == ElementKind::minifloat) return &minifloat_of(o);
+  if (o.element == ElementKind::mx) return mx::element_info(element_mx(o)).format;
+  return nullptr;
+}
+
+mx::Element element_mx(const QuantOptions& o) {
+  const std::string& n = o.element_name;
+  if (n == "mxfp8_e4m3") return mx::Element::fp8_e4m3;
+  if (n == "mxfp8_e5m2") return mx::Element::fp8_e5m2;
+  if (n == "mxfp6_e2m3") return mx::Element::fp6_e2m3;
+  if (n == "mxfp6_e3m2") return mx::Element::fp6_e3m2;
+  if (n == "mxfp4") return mx::Element::fp4_e2m1;
+  if (n == "mxint8") return mx::Element::int8;
+  throw Error("'" + n + "' is not an MX element");
+}
+
+Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
+  if (o.element == ElementKind::integer) throw Error("quantize_elements: --dtype " + dtype_spelling(o) + " is an integer type");
+  if (shape_elements(x.shape) != int64_t(x.values.size()))
+    throw Error("the input has shape " + shape_to_string(x.shape) + " but " + std::to_string(x.values.size()) +
+                " values");
+  Quantized q;
+  q.options = o;
+  q.plan = plan_granularity(x.shape, o);
+  q.range = code_range(o);
+  const GranularityPlan& p = q.plan;
+  const size_t groups = size_t(p.param_count);
+  q.params.shape = p.param_shape;
+  q.params.scale.assign(groups, 1.0f);
+  q.params.zero_point.assign(groups, 0.0f);
+  q.group_stats = detail::group_minmax(x.values, p);
+  q.codes = make_tensor(DType::u8, x.shape);
+  uint8_t* codes = q.codes.data<uint8_t>();
+  const float* xs = x.values.data();
+  const std::vector<float> amax = group_amax(q.group_stats);
+
+  switch (o.element) {
+    case ElementKind::integer:
+      break;
+    case ElementKind::minifloat: {
+      const minifloat::Format& f = minifloat_of(o);
+      const minifloat::EncodeOptions eo{o.saturate, element_rounding(o), minifloat::FnuzInf::nan};
+      const float max = minifloat::max_value(f);
+      for (size_t g = 0; g < groups; ++g) q.params.scale[g] = amax[g] > 0 ? amax[g] / max : 1.0f;
+      detail::for_each_element(p, [&](int64_t e, int64_t g) {
+        const float t = xs[e] / q.params.scale[size_t(g)];
+        if (std::isfinite(t) && overflows(t, f, eo.rounding)) ++q.saturated;
+        codes[e] = minifloat::encode(t, f, eo);
+      });
+      break;
+    }
+    case ElementKind::lut: {
+      const lut::Codebook& book = element_codebook(o);
+      q.codebook = book.values();
+      q.codebook_shape = {int64_t(book.size())};
+      // bitsandbytes' default backend: a full block multiplies by 1 / max(absmax, 1e-38), its tail
+      // block divides by max(absmax, 1e-38); both clamp to [-1, 1] and send ties to the lower code.
+      std::vector<float> inverse(groups), divisor(groups);
+      for (size_t g = 0; g < groups; ++g) {
+        q.params.scale[g] = amax[g];
+        divisor[g] = std::max(amax[g], 1e-38f);
+        inverse[g] = 1.0f / divisor[g];
+      }
+      std::vector<uint8_t> full(groups);
+      for (size_t g = 0; g < groups; ++g) full[g] = full_block(p, int64_t(g));
+      detail::for_each_element(p, [&](int64_t e, int64_t g) {
+        const float v = xs[e];
+        float t = full[size_t(g)] ? v * inverse[size_t(g)] : v / divisor[size_t(g)];
+        if (!(t != t)) t = std::min(std::max(t, -1.0f), 1.0f);
+        codes[e] = book.nearest(t, lut::Tie::lower);
+      });
+      break;
+    }
+    case ElementKind::mx: {
+      mx::Options mo;
+      mo.element = element_mx(o);
+      mo.rounding = element_rounding(o);
+      mo.block = size_t(p.block);
+      const Members m = members_of(p);
+      q.scale_codes.assign(groups, 0);
+      std::vector<float> values;
+      for (size_t g = 0; g < groups; ++g) {
+        const int64_t begin = m.offset[g], end = m.offset[g + 1];
+        values.resize(size_t(end - begin));
+        for (int64_t k = begin; k < end; ++k) values[size_t(k - begin)] = xs[m.index[size_t(k)]];
+        const mx::Quantized b = mx::quantize(values.data(), values.size(), mo);
+        q.scale_codes[g] = b.scales.empty() ? 0 : b.scales[0];
+        q.params.scale[g] = minifloat::decode_e8m0(q.scale_codes[g]);
+        q.saturated += b.saturated;
+        for (int64_t k = begin; k < end; ++k) codes[m.index[size_t(k)]] = b.codes[size_t(k - begin)];
+      }
+      break;
+    }
+    case ElementKind::pow2: {
+      pow2::Options po;
+      po.bits = o.element_bits;
+      const int levels = 1 << o.element_bits;
+      q.codebook.resize(size_t(levels));
+      for (int c = 0; c < levels; ++c) q.codebook[size_t(c)] = pow2::decode(uint8_t(c), po);
+      q.codebook_shape = {levels};
+      for (size_t g = 0; g < groups; ++g) q.params.scale[g] = amax[g] > 0 ? amax[g] : 1.0f;
+      detail::for_each_element(p, [&](int64_t e, int64_t g) {
+        po.scale = q.params.scale[size_t(g)];
+        codes[e] = pow2::encode(xs[e], po);
+      });
+      break;
+    }
+    case ElementKind::kmeans: {
+      kmeans::Options ko;
+      ko.bits = o.element_bits;
+      const size_t k = size_t(1) << o.element_bits;
+      const Members m = members_of(p);
+      q.codebook.assign(groups * k, 0.0f);
+      q.codebook_shape = {int64_t(groups), int64_t(k)};
+      std::vector<float> values;
+      for (size_t g = 0; g < groups; ++g) {
+        const int64_t begin = m.offset[g], end = m.offset[g + 1];
+        values.resize(size_t(end - begin));
+        for (int64_t i = begin; i < end; ++i) values[size_t(i - begin)] = xs[m.index[size_t(i)]];
+        const kmeans::Result r = kmeans::fit(values.data(), values.size(), ko);
+        std::copy(r.codebook.begin(), r.codebook.end(), q.codebook.begin() + ptrdiff_t(g * k));
+        for (int64_t i = begin; i < end; ++i) codes[m.index[size_t(i)]] = r.codes[size_t(i - begin)];
+      }
+      break;
+    }
+  }
+  return q;
+}
+
+std::vector<float> dequantize_elements(const Quantized& q) {
+  const QuantOptions& o = q.options;
+  const size_t n = size_t(q.codes.elements());
+  std::vector<float> y(n);
+  const uint8_t* codes = q.codes.data<uint8_t>();
+  const std::vector<float>& s = q.params.scale;
+  switch (o.element) {
+    case ElementKind::integer:
+      throw Error("dequantize_elements: --dtype " + dtype_spelling(o) + " is an integer type");
+    case ElementKind::minifloat: {
+      const minifloat::Format& f = minifloat_of(o);
+      detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
+        y[size_t(e)] = minifloat::decode(codes[e], f) * s[size_t(g)];
+      });
+      break;
+    }
+    case ElementKind::lut:
+      detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
+        y[size_t(e)] = q.codebook[codes[e]] * s[size_t(g)];
+      });
+      break;
+    case ElementKind::mx: {
+      const mx::Element el = element_mx(o);
+      detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
+        y[size_t(e)] = mx::decode_element(codes[e], el) * minifloat::decode_e8m0(q.scale_codes[size_t(g)]);
+      });
+      break;
+    }
+    case ElementKind::pow2: {
+      pow2::Options po;
+      po.bits = o.element_bits;
+      detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
+        po.scale = s[size_t(g)];
+        y[size_t(e)] = pow2::decode(codes[e], po);
+      });
+      break;
+    }
+    case ElementKind::kmeans: {
+      const size_t k = size_t(1) << o.element_bits;
+      detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
+        y[size_t(e)] = q.codebook[size_t(g) * k + codes[e]];
+      });
+      break;
+    }
+  }
+  return y;
+}
+
+std::vector<uint8_t> pack_nibbles(const Tensor& codes, PackOrder order) {
+  if (codes.dtype != DType::u8 && codes.dtype != DType::i8)
+    throw Error("--pack packs 8-bit code tensors (got " + std::string(dtype_name(codes.dtype)) + ")");
+  const size_t n = size_t(codes.elements());
+  const uint8_t* c = codes.bytes.data();
+  // Signed codes keep their two's complement low nibble (ONNX int4 packing).
+  const auto nib = [&](size_t i) -> uint8_t { return i < n ? uint8_t(c[i] & 0x0F) : uint8_t(0); };
+  std::vector<uint8_t> out;
+  switch (order) {
+    case PackOrder::none:
+      break;
+    case PackOrder::low_first:
+    case PackOrder::high_first: {
+      out.resize(n / 2 + n % 2);
+      const int first = order == PackOrder::low_first ? 0 : 4;
+      for (size_t b = 0; b < out.size(); ++b)
+        out[b] = uint8_t((nib(2 * b) << first) | (nib(2 * b + 1) << (4 - first)));
+      break;
+    }
+    case PackOrder::gptq:
+    case PackOrder::awq: {
+      // One little-endian int32 per 8 codes (the tail word padded with code 0). GPTQ puts code j
+      // of a word in nibble slot j; AWQ in slot kAwqSlot[j] (AutoAWQ's reverse order map).
+      constexpr int kAwqSlot[8] = {0, 4, 1, 5, 2, 6, 3, 7};
+      const size_t words = (n + 7) / 8;
+      out.assign(words * 4, 0);
+      for (size_t w = 0; w < words; ++w) {
+        uint32_t word = 0;
+        for (int j = 0; j < 8; ++j) {
+          const int slot = order == PackOrder::gptq ? j : kAwqSlot[j];
+          word |= uint32_t(nib(w * 8 + size_t(j))) << (4 * slot);
+        }
+        for (int b = 0; b < 4; ++b) out[w * 4 + size_t(b)] = uint8_t(word >> (8 * b));
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace qplay
