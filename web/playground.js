@@ -94,6 +94,8 @@ class QuantPlayground extends HTMLElement {
     this.sweeps = {};
     this.live = true;
     this.runCount = 0;         // results shown so far (data-runs, what tests wait on)
+    this.paramsFile = null;    // name of a params .npz sent to the worker (given params)
+    this.calibFiles = [];      // names of calibration files sent to the worker
     this.runPending = false;   // a debounced run is scheduled
   }
 
@@ -368,6 +370,13 @@ class QuantPlayground extends HTMLElement {
 
     // Params
     this.calibList = h('div', { class: 'qp-calib-tensors' });
+    // Further files, as the CLI's --params P.npz and --calibrate A B take them.
+    this.paramsFileInput = h('input', { type: 'file', class: 'qp-file-input', accept: '.npz' });
+    this.paramsFileInput.addEventListener('change', () => this.addAuxFiles(this.paramsFileInput, 'params'));
+    this.paramsFileList = h('ul', { class: 'qp-aux-list' });
+    this.calibFileInput = h('input', { type: 'file', class: 'qp-file-input', multiple: true, accept: '.npy,.npz,.safetensors,.gguf,.csv,.tsv,.txt' });
+    this.calibFileInput.addEventListener('change', () => this.addAuxFiles(this.calibFileInput, 'calib'));
+    this.calibFileList = h('ul', { class: 'qp-aux-list' });
     this.useBlogScale = h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.useBlogParams() }, t('seed.useBlog'));
     const paramsSet = h('fieldset', { class: 'qp-group' },
       h('legend', {}, t('section.params')),
@@ -379,7 +388,9 @@ class QuantPlayground extends HTMLElement {
       h('div', { class: 'qp-sub', dataset: { when: 'given' } },
         h('div', { class: 'qp-row' },
           this.field('scale', this.number('scale', { min: 1e-38 }), { field: 'scale' }),
-          this.field('zeroPoint', this.number('zeroPoint', {}), { field: 'zeroPoint' }))),
+          this.field('zeroPoint', this.number('zeroPoint', {}), { field: 'zeroPoint' })),
+        this.field('paramsFile', this.paramsFileInput, { hint: t('paramsFileHint') }),
+        this.paramsFileList),
       h('div', { class: 'qp-sub', dataset: { when: 'calibrated' } },
         h('div', { class: 'qp-row' },
           this.field('observer', this.select('observer', S.OBSERVERS, (v) => t(`observer.${v}`)), { field: 'observer' }),
@@ -391,7 +402,9 @@ class QuantPlayground extends HTMLElement {
             this.field('calibSpread', this.number('calibSpread', { min: 0.001, max: 1000 }), { field: 'calibSpread' }))),
         h('div', { class: 'qp-sub', dataset: { when: 'calib-file' } },
           h('p', { class: 'qp-hint' }, t('calibFileHint')),
-          this.calibList)),
+          this.calibList),
+        this.field('calibFiles', this.calibFileInput, { hint: t('calibFilesHint') }),
+        this.calibFileList),
       this.field('bins', this.number('bins', { min: 1, max: 1048576, step: 1, integer: true }), { field: 'bins' }));
 
     const form = h('form', { class: 'qp-controls-form', onsubmit: (e) => { e.preventDefault(); this.run(); } },
@@ -698,8 +711,17 @@ class QuantPlayground extends HTMLElement {
     this.controls.roundingSeed.wrap.hidden = eff.rounding !== 'stochastic';
     this.controls.averagingConstant.wrap.hidden = s.observer !== 'moving-average';
     this.useBlogScale.hidden = true;
+    if (this.paramsFile) {
+      for (const f of ['scale', 'zeroPoint']) {
+        const c = this.controls[f];
+        c.control.disabled = true;
+        c.lock.hidden = false;
+        c.lock.textContent = t('fromParamsFile');
+      }
+    }
     this.syncAxis();
     this.syncCalibList();
+    this.syncAuxLists();
   }
 
   // The axis picker lists the tensor's dimensions with their sizes.
@@ -733,6 +755,38 @@ class QuantPlayground extends HTMLElement {
       if (!names.length) this.calibList.append(h('p', { class: 'qp-hint' }, t('calibNoFile')));
     }
     for (const box of this.calibList.querySelectorAll('input')) box.checked = this.state.calibrate.includes(box.value);
+  }
+
+  syncAuxLists() {
+    const t = this.t;
+    const item = (name, remove) => h('li', {},
+      h('span', { class: 'qp-file-name' }, name), ' ',
+      h('button', { type: 'button', class: 'qp-button qp-small', onclick: remove, 'aria-label': t('removeFile', { name }) }, t('remove')));
+    this.paramsFileList.replaceChildren(...(this.paramsFile ? [item(this.paramsFile, () => this.removeAux('params', this.paramsFile))] : []));
+    this.calibFileList.replaceChildren(...this.calibFiles.map((name) => item(name, () => this.removeAux('calib', name))));
+  }
+
+  async addAuxFiles(input, kind) {
+    const files = [...(input.files ?? [])];
+    input.value = '';
+    try {
+      for (const file of files) {
+        await this.engine.addAux(file.name, await file.arrayBuffer());
+        if (kind === 'params') this.paramsFile = file.name;
+        else if (!this.calibFiles.includes(file.name)) this.calibFiles = [...this.calibFiles, file.name];
+      }
+    } catch (err) {
+      this.showError(err);
+    }
+    this.syncControls();
+    this.scheduleRun(0);
+  }
+
+  removeAux(kind, name) {
+    if (kind === 'params') this.paramsFile = null;
+    else this.calibFiles = this.calibFiles.filter((n) => n !== name);
+    this.syncControls();
+    this.scheduleRun(0);
   }
 
   renderTensorList() {
@@ -955,13 +1009,25 @@ class QuantPlayground extends HTMLElement {
     const source = s.data === 'file' ? { tensor: d.tensor } : { dataset: 'main' };
     const options = S.apiOptions(s, { fileName: d.fileName, tensor: s.data === 'file' ? d.tensor : undefined });
     let calibration = null;
-    if (s.params === 'calibrated') {
-      const sources = s.data === 'file'
-        ? s.calibrate.map((name) => ({ tensor: name }))
-        : [{ dataset: 'calib' }];
-      calibration = { sources, observer: S.observerFlag(s), files: s.data === 'file' ? s.calibrate : ['calibration.npy'] };
+    let paramsFile;
+    if (s.params === 'given' && this.paramsFile) {
+      delete options.scale;
+      delete options.zeroPoint;
+      paramsFile = this.paramsFile;
     }
-    return { source, options, calibration };
+    if (s.params === 'calibrated') {
+      const sources = this.calibrationSources();
+      calibration = { sources, observer: S.observerFlag(s), files: sources.map((x) => x.tensor ?? x.aux ?? 'calibration.npy') };
+    }
+    return { source, options, calibration, paramsFile };
+  }
+
+  // Checked tensors of the open file and added calibration files; for generated or pasted data
+  // without files, the generated calibration set.
+  calibrationSources() {
+    const aux = this.calibFiles.map((name) => ({ aux: name }));
+    if (this.state.data === 'file') return [...this.state.calibrate.map((name) => ({ tensor: name })), ...aux];
+    return aux.length ? aux : [{ dataset: 'calib' }];
   }
 
   async run() {
@@ -969,7 +1035,7 @@ class QuantPlayground extends HTMLElement {
     this.runPending = false;
     if (!this.data) return;
     const s = this.state;
-    if (s.params === 'calibrated' && s.data === 'file' && s.calibrate.length === 0) {
+    if (s.params === 'calibrated' && this.calibrationSources().length === 0) {
       this.showError(new Error(this.t('calibNone')));
       return;
     }
@@ -1061,7 +1127,8 @@ class QuantPlayground extends HTMLElement {
     this.cliLine.textContent = S.cliCommand(this.state, {
       input: this.data?.fileName ?? 'INPUT.npy',
       tensor: this.state.data === 'file' && this.file?.tensors.length > 1 ? this.data?.tensor : undefined,
-      calibrationFiles: this.state.params === 'calibrated' ? (this.state.data === 'file' ? this.state.calibrate : ['calibration.npy']) : [],
+      calibrationFiles: this.state.params === 'calibrated' ? this.calibrationSources().map((x) => x.tensor ?? x.aux ?? 'calibration.npy') : [],
+      paramsFile: this.paramsFile,
     });
     this.showMetrics();
     this.showFormulas();

@@ -6,6 +6,7 @@
 //   open     {name, bytes: ArrayBuffer}             opened   {tensors}       [{name, dtype, shape}]
 //   dataset  {key, values: Float32Array, shape}     stored   {}              pasted data
 //   synthesize {key, spec, want}                    stored   {values?}       synthetic data (ui/synth.js)
+//   aux      {name, bytes}                          stored   {}              a params or calibration file
 //   values   {tensor}                               values   {values}        a tensor of the open file as float32
 //   quantize {source, options, calibration}         result   {result}        see `summarize` below
 //   sweep    {source, options, calibration, points} progress {done, total}, then swept {points}
@@ -13,14 +14,18 @@
 //   any failure                                     error    {message}       the core's message
 //
 // `source` is {tensor: name} (a tensor of the open file) or {dataset: key}; `calibration` is null
-// or {sources: [source...], observer, files}. Large arrays travel as transferred ArrayBuffers; the
+// or {sources: [source | {aux: name}...], observer, files}; `paramsFile` names an aux file whose
+// scale and zero_point arrays are the given params (the CLI's --params P.npz). Large arrays travel as transferred ArrayBuffers; the
 // worker keeps the last few results so an export needs no second run.
 import { createQplay } from './lib/qplay.js';
 import { synthesize } from './ui/synth.js';
 import { storeZipMembers } from './ui/inflate-zip.js';
 
 let qp = null;
+let qpAux = null;          // a second instance for reading params files (qp keeps the open file)
+let config = {};
 const datasets = new Map();
+const auxFiles = new Map();  // name -> bytes: params and calibration files
 const results = new Map();
 const KEEP_RESULTS = 3;
 let nextResultId = 1;
@@ -33,6 +38,11 @@ const own = (a) => (a.byteOffset === 0 && a.byteLength === a.buffer.byteLength ?
 // A source as the API takes it: a tensor name of the open file, or float32 values with a shape.
 function sourceOf(src, fileName) {
   if (typeof src.tensor === 'string') return src.tensor;
+  if (typeof src.aux === 'string') {
+    const bytes = auxFiles.get(src.aux);
+    if (!bytes) throw new Error(`the file '${src.aux}' was not sent to the worker`);
+    return { bytes, fileName: src.aux };
+  }
   const d = datasets.get(src.dataset);
   if (!d) throw new Error(`no data named '${src.dataset}' was sent to the worker`);
   return fileName === undefined ? { values: d.values, shape: d.shape } : { values: d.values, shape: d.shape, fileName };
@@ -45,15 +55,38 @@ const CALIBRATION_OPTIONS = ['dtype', 'mode', 'narrow', 'reduceRange', 'granular
 // Static calibrated params come from the core's observers over the calibration sources (named
 // tensors of the open file, or data sent as a dataset under a file name that params.json records)
 // and are applied as the run's params, as `qplay quantize INPUT --calibrate A B` does.
-function quantize(req, override = {}) {
+async function quantize(req, override = {}) {
   const options = { ...req.options, ...override };
   for (const k of Object.keys(options)) if (options[k] === undefined) delete options[k];
+  if (req.paramsFile) options.params = await paramsFromFile(req.paramsFile);
   if (req.calibration) {
     const { sources, observer, files = [] } = req.calibration;
     const tensors = sources.map((src, k) => sourceOf(src, files[k]));
     options.params = qp.calibrate(tensors, observer, pick(options, CALIBRATION_OPTIONS));
   }
   return qp.quantize(sourceOf(req.source), options);
+}
+
+// Given params from an .npz holding scale.npy and zero_point.npy shaped for the granularity, read
+// with a second module instance so the open input file stays open.
+async function paramsFromFile(name) {
+  const bytes = auxFiles.get(name);
+  if (!bytes) throw new Error(`the params file '${name}' was not sent to the worker`);
+  qpAux ??= await createQplay(config);
+  const { tensors } = qpAux.open(bytes, name);
+  const find = (n) => tensors.find((t) => t.name === n || t.name === `${n}.npy`);
+  const scale = find('scale');
+  if (!scale) throw new Error(`${name}: no scale.npy member (a params file needs scale.npy and zero_point.npy)`);
+  const zero = find('zero_point');
+  const params = {
+    scale: qpAux.values(scale.name),
+    zeroPoint: zero ? qpAux.values(zero.name) : null,
+    shape: scale.shape,
+    source: 'given',
+    files: [name],
+  };
+  qpAux.close();
+  return params;
 }
 
 function pick(o, keys) {
@@ -116,7 +149,8 @@ function keep(result) {
 
 const handlers = {
   async init(msg) {
-    qp = await createQplay({ simd: msg.simd ?? 'auto' });
+    config = { simd: msg.simd ?? 'auto' };
+    qp = await createQplay(config);
     return { type: 'ready', info: qp.buildInfo() };
   },
 
@@ -147,24 +181,29 @@ const handlers = {
     return [{ type: 'stored', values: copy }, [copy.buffer]];
   },
 
+  aux(msg) {
+    auxFiles.set(msg.name, new Uint8Array(msg.bytes));
+    return { type: 'stored' };
+  },
+
   values(msg) {
     const values = own(qp.values(msg.tensor));
     return [{ type: 'values', values }, [values.buffer]];
   },
 
-  quantize(msg) {
-    const r = quantize(msg);
+  async quantize(msg) {
+    const r = await quantize(msg);
     const id = keep(r);
     const { out, transfer } = summarize(id, r);
     return [{ type: 'result', result: out }, transfer];
   },
 
-  sweep(msg) {
+  async sweep(msg) {
     const points = [];
     const total = msg.points.length;
     for (let k = 0; k < total; k++) {
       try {
-        const r = quantize(msg, msg.points[k]);
+        const r = await quantize(msg, msg.points[k]);
         points.push({ metrics: metricsOf(r.metrics) });
       } catch (err) {
         points.push({ error: err.message ?? String(err) });
@@ -187,7 +226,7 @@ self.addEventListener('message', async (e) => {
   const handler = handlers[msg?.type];
   try {
     if (!handler) throw new Error(`unknown message type '${msg?.type}'`);
-    if (msg.type !== 'init' && msg.type !== 'synthesize' && msg.type !== 'dataset' && !qp) throw new Error('the wasm module is not loaded yet');
+    if (!['init', 'synthesize', 'dataset', 'aux'].includes(msg.type) && !qp) throw new Error('the wasm module is not loaded yet');
     const reply = await handler(msg);
     const [body, transfer] = Array.isArray(reply) ? reply : [reply, []];
     post({ ...body, id: msg.id }, transfer);

@@ -76,7 +76,7 @@ const number = (text) => Number(text.replace('−', '-').replace(/[^0-9eE.+-].*$
 
 async function upload(page, file) {
   const before = await runs(page);
-  await playground(page).locator('input.qp-file-input').setInputFiles(path.join(data, file));
+  await playground(page).getByLabel('Choose a file…').setInputFiles(path.join(data, file));
   return settled(page, before);
 }
 
@@ -243,6 +243,44 @@ test('numbers pasted as text, and a file dropped onto the playground', async () 
   await settled(page, before);
   assert.match(await pg.locator('.qp-tensors').textContent(), /mat4x6_f32\.npy.*array.*float32.*4×6/s);
   assert.equal(await pg.getByLabel('Source', { exact: true }).inputValue(), 'file');
+  await finish(page);
+});
+
+test('static params from a params .npz, and calibrated on other files, match the CLI', async () => {
+  const page = await open('/');
+  await settled(page);
+  const pg = playground(page);
+  await upload(page, 'mat4x6_f32.npy');
+  await change(page, 'Codes', 'unsigned');
+  await change(page, 'Granularity', 'channel');
+  await change(page, 'Params', 'given');
+  let before = await runs(page);
+  await pg.getByLabel('Or a params file (.npz)').setInputFiles(path.join(data, 'params_4x6_axis0.npz'));
+  await settled(page, before);
+  assert.equal(await pg.getByLabel('Scale s', { exact: true }).isDisabled(), true);
+  assert.match(await pg.locator('.qp-cli').textContent(), /--params params_4x6_axis0\.npz/);
+  let { bytes } = await downloadNpz(page);
+  assertSameBytes(bytes, cliBundle(tmp, ['mat4x6_f32.npy', '--dtype', 'uint8', '--granularity', 'channel',
+    '--params', 'params_4x6_axis0.npz']), 'given params file bundle');
+
+  // Removing the file returns to the scalar given params.
+  before = await runs(page);
+  await pg.getByRole('button', { name: 'Remove params_4x6_axis0.npz' }).click();
+  await settled(page, before);
+  assert.equal(await pg.getByLabel('Scale s', { exact: true }).isDisabled(), false);
+
+  // Calibrate on two other files (no tensor of the open file is checked), apply to this one.
+  await change(page, 'Granularity', 'tensor');
+  before = await errors(page);
+  await pg.getByLabel('Params', { exact: true }).selectOption('calibrated');
+  await page.waitForFunction((n) => Number(document.querySelector('quant-playground').dataset.errors ?? 0) > n, before);
+  before = await runs(page);
+  await pg.getByLabel('Calibration files').setInputFiles([path.join(data, 'calib_a.npy'), path.join(data, 'calib_b.npy')]);
+  await settled(page, before);
+  assert.match(await pg.locator('.qp-cli').textContent(), /--calibrate calib_a\.npy calib_b\.npy/);
+  ({ bytes } = await downloadNpz(page));
+  assertSameBytes(bytes, cliBundle(tmp, ['mat4x6_f32.npy', '--dtype', 'uint8', '--calibrate', 'calib_a.npy', 'calib_b.npy']),
+    'calibrated bundle');
   await finish(page);
 });
 

@@ -20,6 +20,7 @@ export class Engine extends EventTarget {
     this.pending = new Map();  // id -> {resolve, reject, onProgress, type}
     this.file = null;          // {name, bytes: ArrayBuffer} the open file, kept for a respawn
     this.datasets = new Map(); // key -> {values: Float32Array, shape} | {spec} (synthesized in the worker)
+    this.aux = new Map();      // name -> ArrayBuffer: params and calibration files (the CLI's --params, --calibrate)
     this.info = null;
     this.ready = this.spawn();
   }
@@ -40,6 +41,7 @@ export class Engine extends EventTarget {
       this.info = reply.info;
       if (this.file) await this.send('open', { name: this.file.name, bytes: this.file.bytes.slice(0) });
       for (const [key, d] of this.datasets) await this.sendDataset(key, d);
+      for (const [name, bytes] of this.aux) await this.sendAux(name, bytes);
       return reply.info;
     });
   }
@@ -121,6 +123,18 @@ export class Engine extends EventTarget {
     this.datasets.set(key, d);
     await this.ready;
     return this.sendDataset(key, d);
+  }
+
+  sendAux(name, bytes) {
+    const copy = bytes.slice(0);
+    return this.send('aux', { name, bytes: copy }, [copy]);
+  }
+
+  // A further file by name: a params .npz, or a calibration tensor file.
+  async addAux(name, bytes) {
+    this.aux.set(name, bytes.slice(0));
+    await this.ready;
+    return this.sendAux(name, bytes);
   }
 
   terminate() {

@@ -157,7 +157,7 @@ export function apiOptions(state, { fileName, tensor } = {}) {
 }
 
 // The equivalent command line (shown under the run button: what to type to get the same bundle).
-export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFiles = [] } = {}) {
+export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFiles = [], paramsFile = null } = {}) {
   const s = effective(state);
   const d = DEFAULTS;
   const args = ['qplay', 'quantize', input, '-o', 'out.npz'];
@@ -173,7 +173,8 @@ export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFile
     if (s.granularity === 'block') args.push('--block-size', String(s.blockSize));
   }
   if (s.params === 'dynamic' && s.range !== 'minmax') args.push('--range', rangeFlag(s));
-  if (s.params === 'given') args.push('--scale', String(s.scale), '--zero-point', String(s.zeroPoint));
+  if (s.params === 'given' && paramsFile) args.push('--params', paramsFile);
+  else if (s.params === 'given') args.push('--scale', String(s.scale), '--zero-point', String(s.zeroPoint));
   if (s.params === 'calibrated') {
     args.push('--calibrate', ...(calibrationFiles.length ? calibrationFiles : ['CALIB.npy']));
     if (s.observer !== 'minmax') args.push('--observer', observerFlag(s));
