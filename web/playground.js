@@ -23,7 +23,7 @@ import { Engine, CancelledError } from './ui/engine.js';
 import { histogramChart, lineChart, chartColors, fitWidth } from './ui/charts.js';
 import { Heatmap } from './ui/heatmap.js';
 import { renderFormulas } from './ui/formula.js';
-import { planOf, paramIndex, unravel, ravel, breakdown, scaled, isTie } from './ui/inspect.js';
+import { planOf, paramIndex, unravel, ravel, breakdown, forEachInGroup } from './ui/inspect.js';
 import * as F from './ui/format.js';
 import { translator, LANGUAGES, defaultLanguage } from './ui/i18n.js';
 
@@ -83,7 +83,6 @@ class QuantPlayground extends HTMLElement {
     this.pinned = null;
     this.group = 0;            // the param group whose grid the histogram draws
     this.sample = 0;           // the inspected element (flat index)
-    this.bin = null;           // the histogram bin the inspector lists
     this.tab = 'histograms';
     this.plots = [];
     this.cleanups = [];
@@ -971,7 +970,7 @@ class QuantPlayground extends HTMLElement {
       await this.loadCalibration();
       if (this.sample >= (this.data?.values.length ?? 0)) this.sample = 0;
       this.group = 0;
-      this.bin = null;
+
       this.sweeps = {};
       this.syncAxis();
       this.scheduleRun(0);
@@ -1311,12 +1310,11 @@ class QuantPlayground extends HTMLElement {
     let lo = Infinity;
     let hi = -Infinity;
     const v = d.values;
-    for (let i = 0; i < v.length; i++) {
-      if (plan.granularity !== 'tensor' && paramIndex(plan, i) !== g) continue;
+    forEachInGroup(plan, g, (i) => {
       const x = v[i];
       if (x < lo) lo = x;
       if (x > hi) hi = x;
-    }
+    });
     return lo <= hi ? [lo, hi] : [NaN, NaN];
   }
 
@@ -1381,6 +1379,8 @@ class QuantPlayground extends HTMLElement {
     // group's values (binned here for display, over the group's range and its grid).
     const groupOnly = multi && this.onlyGroup !== false;
     const original = groupOnly ? this.groupHistogram(this.group, grid) : r.histograms.original;
+    this.shownOriginal = original;
+    this.shownGroup = groupOnly ? this.group : undefined;
     const pinSame = pin && pin.dataKey === this.dataKey();
     const xLabel = t('axis.value');
     const yLabel = t('axis.count');
@@ -1420,10 +1420,10 @@ class QuantPlayground extends HTMLElement {
     const e = S.effective(this.resultState);
     const plan = planOf(d.shape, e.granularity, e.axis, e.groupSize, e.blockSize);
     const members = [];
-    for (let i = 0; i < d.values.length; i++) {
+    forEachInGroup(plan, g, (i) => {
       const x = d.values[i];
-      if (Number.isFinite(x) && paramIndex(plan, i) === g) members.push(x);
-    }
+      if (Number.isFinite(x)) members.push(x);
+    });
     let lo = grid.lo;
     let hi = grid.hi;
     for (const x of members) {
@@ -1471,15 +1471,19 @@ class QuantPlayground extends HTMLElement {
     return s.data === 'file' ? `file:${this.file?.name}:${s.tensor}` : s.data === 'paste' ? `paste:${this.paste}` : `${s.data}:${s.shape}:${s.seed}:${s.spreadChannels}`;
   }
 
+  // A click on the original histogram lists the elements of that bin (of the histogram shown: the
+  // whole tensor's, or one group's).
   pickBin(x) {
-    const r = this.result;
-    const hist = r.histograms.original;
+    const hist = this.shownOriginal;
     const bins = hist.counts.length;
     const width = (hist.hi - hist.lo) / bins;
     let k = width > 0 ? Math.floor((x - hist.lo) / width) : 0;
     k = Math.min(bins - 1, Math.max(0, k));
-    this.bin = { k, lo: hist.lo + k * width, hi: hist.lo + (k + 1) * width, last: k === bins - 1 };
-    this.selectTab('inspector', false);
+    this.foundBin = { k, lo: hist.lo + k * width, hi: hist.lo + (k + 1) * width };
+    this.findElements('bin', {
+      lo: this.foundBin.lo, hi: this.foundBin.hi, last: k === bins - 1,
+      group: this.shownGroup,
+    });
   }
 
   // ---- heatmaps -----------------------------------------------------------------------------------
@@ -1511,7 +1515,6 @@ class QuantPlayground extends HTMLElement {
       this.inspectNote.textContent = this.t('inspect.badIndex', { text, n: d.values.length });
       return;
     }
-    this.bin = null;
     this.inspect(flat);
   }
 
@@ -1519,7 +1522,6 @@ class QuantPlayground extends HTMLElement {
     const d = this.resultData;
     if (!d) return;
     this.sample = Math.min(d.values.length - 1, Math.max(0, flat));
-    this.bin = null;
     if (this.result) {
       const b = this.sampleBreakdown(this.sample);
       if (b && b.group !== this.group) this.group = b.group;
@@ -1528,44 +1530,22 @@ class QuantPlayground extends HTMLElement {
     this.showInspector();
   }
 
-  findElements(kind) {
-    const d = this.resultData;
+  // Inspector searches run in the worker, which holds the values and the result: a scan of
+  // millions of elements never stalls the page.
+  async findElements(kind, extra = {}) {
     const r = this.result;
-    if (!d || !r) return;
-    const e = S.effective(this.resultState);
-    const plan = planOf(d.shape, e.granularity, e.axis, e.groupSize, e.blockSize);
-    const division = S.divisionOf(e.profile);
-    const found = [];
-    const limit = 50;
-    if (kind === 'maxError') {
-      let best = -1;
-      let bestErr = -1;
-      for (let i = 0; i < d.values.length; i++) {
-        const err = Math.abs(r.dequantized[i] - d.values[i]);
-        if (err > bestErr) { bestErr = err; best = i; }
-      }
-      if (best >= 0) found.push(best);
-    } else {
-      for (let i = 0; i < d.values.length && found.length < limit; i++) {
-        const g = paramIndex(plan, i);
-        const tq = scaled(d.values[i], r.scale[g], division);
-        if (kind === 'ties') {
-          const target = r.floatZeroPoint ? Math.fround(tq + r.zeroPoint[g]) : tq;
-          if (isTie(target)) found.push(i);
-        } else if (kind === 'clipped') {
-          const x = d.values[i];
-          if (Number.isFinite(x) && (r.codes[i] === r.qmin || r.codes[i] === r.qmax)) {
-            const unclamped = r.floatZeroPoint ? Math.round(tq + r.zeroPoint[g]) : Math.round(tq) + r.zeroPoint[g];
-            if (unclamped < r.qmin || unclamped > r.qmax) found.push(i);
-          }
-        }
-      }
+    if (!r) return;
+    try {
+      const reply = await this.engine.request('find', { resultId: r.id, kind, ...extra });
+      if (this.result !== r) return;
+      this.found = { kind, list: reply.indices, total: reply.total, ...extra };
+      if (reply.indices.length && kind !== 'bin') this.sample = reply.indices[0];
+      this.showFormulas();
+      if (this.tab === 'inspector') this.showInspector();
+      else this.selectTab('inspector', false);
+    } catch (err) {
+      if (!(err instanceof CancelledError)) this.showError(err);
     }
-    this.found = { kind, list: found };
-    this.bin = null;
-    if (found.length) this.sample = found[0];
-    this.showFormulas();
-    this.showInspector();
   }
 
   showInspector() {
@@ -1576,23 +1556,15 @@ class QuantPlayground extends HTMLElement {
     this.indexInput.value = this.indexText(this.sample);
     let list = [this.sample];
     let note = '';
-    if (this.bin) {
-      list = [];
-      let total = 0;
-      for (let i = 0; i < d.values.length; i++) {
-        const x = d.values[i];
-        if (x >= this.bin.lo && (x < this.bin.hi || (this.bin.last && x <= this.bin.hi))) {
-          total += 1;
-          if (list.length < 50) list.push(i);
-        }
-      }
-      note = t('inspect.bin', { k: this.bin.k, lo: F.num(this.bin.lo, 5), hi: F.num(this.bin.hi, 5), total: F.integer(total), shown: list.length });
-    } else if (this.found) {
-      const { kind, list: found } = this.found;
+    if (this.found) {
+      const { kind, list: found, total } = this.found;
       this.found = null;
-      if (found.length) {
+      if (kind === 'bin') {
         list = found;
-        note = t(`inspect.found.${kind}`, { n: found.length });
+        note = t('inspect.bin', { k: this.foundBin.k, lo: F.num(this.foundBin.lo, 5), hi: F.num(this.foundBin.hi, 5), total: F.integer(total), shown: found.length });
+      } else if (found.length) {
+        list = found;
+        note = t(`inspect.found.${kind}`, { n: F.integer(total) });
       } else {
         note = t(`inspect.none.${kind}`);
       }

@@ -11,6 +11,7 @@
 //   quantize {source, options, calibration}         result   {result}        see `summarize` below
 //   sweep    {source, options, calibration, points} progress {done, total}, then swept {points}
 //   export   {resultId, format: 'npz' | 'json'}     exported {bytes}
+//   find     {resultId, kind, lo, hi, last, group}  found    {indices, total} inspector searches
 //   any failure                                     error    {message}       the core's message
 //
 // `source` is {tensor: name} (a tensor of the open file) or {dataset: key}; `calibration` is null
@@ -20,12 +21,14 @@
 import { createQplay } from './lib/qplay.js';
 import { synthesize } from './ui/synth.js';
 import { storeZipMembers } from './ui/inflate-zip.js';
+import { planOf, findElements } from './ui/inspect.js';
 
 let qp = null;
 let qpAux = null;          // a second instance for reading params files (qp keeps the open file)
 let config = {};
 const datasets = new Map();
 const auxFiles = new Map();  // name -> bytes: params and calibration files
+const tensorValues = new Map();  // name -> float32 values of a tensor of the open file (searches)
 const results = new Map();
 const KEEP_RESULTS = 3;
 let nextResultId = 1;
@@ -155,6 +158,7 @@ const handlers = {
   },
 
   async open(msg) {
+    tensorValues.clear();
     let opened;
     try {
       opened = qp.open(new Uint8Array(msg.bytes), msg.name);
@@ -193,7 +197,7 @@ const handlers = {
 
   async quantize(msg) {
     const r = await quantize(msg);
-    const id = keep(r);
+    const id = keep({ result: r, source: msg.source });
     const { out, transfer } = summarize(id, r);
     return [{ type: 'result', result: out }, transfer];
   },
@@ -213,10 +217,31 @@ const handlers = {
     return { type: 'swept', points };
   },
 
+  find(msg) {
+    const kept = results.get(msg.resultId);
+    if (!kept) throw new Error('that result is no longer kept: run again');
+    const r = kept.result;
+    const o = r.options;
+    let values;
+    if (typeof kept.source.tensor === 'string') {
+      if (!tensorValues.has(kept.source.tensor)) tensorValues.set(kept.source.tensor, qp.values(kept.source.tensor));
+      values = tensorValues.get(kept.source.tensor);
+    } else {
+      values = datasets.get(kept.source.dataset).values;
+    }
+    const found = findElements({
+      values, codes: r.codes, dequantized: r.dequantized, scale: r.scale, zeroPoint: r.zeroPoint,
+      qmin: r.params.qmin, qmax: r.params.qmax, floatZeroPoint: r.params.floatZeroPoint, division: r.division,
+      plan: planOf(r.shape, o.granularity ?? 'tensor', r.params.axis, Number(o.groupSize ?? 0), Number(o.blockSize ?? 0)),
+      kind: msg.kind, lo: msg.lo, hi: msg.hi, last: msg.last, group: msg.group,
+    });
+    return { type: 'found', ...found };
+  },
+
   export(msg) {
-    const r = results.get(msg.resultId);
-    if (!r) throw new Error('that result is no longer kept: run again, then download');
-    const bytes = own(qp.export(r, msg.format));
+    const kept = results.get(msg.resultId);
+    if (!kept) throw new Error('that result is no longer kept: run again, then download');
+    const bytes = own(qp.export(kept.result, msg.format));
     return [{ type: 'exported', bytes }, [bytes.buffer]];
   },
 };

@@ -139,6 +139,16 @@ test('seed example: uint8 with the seed profile gives q = 32, the blog scale 0.0
   await settled(page, before);
   await page.waitForFunction(() => document.querySelector('.qp-inspect tbody tr.qp-current td:nth-child(7)')?.textContent === '33');
   assert.match(await playground(page).locator('.qp-formula-card .qp-callout').textContent(), /q = 33/);
+
+  // A click on the histogram's last bin lists the element in it (4.67, index 4) in the inspector.
+  await playground(page).getByRole('tab', { name: 'Histograms' }).click();
+  const over = playground(page).locator('.qp-chart .u-over').first();
+  const box = await over.boundingBox();
+  await over.click({ position: { x: box.width - 2, y: box.height / 2 } });
+  await page.waitForFunction(() => /^Bin 63:/.test(document.querySelector('quant-playground .qp-inspect')?.closest('[role=tabpanel]')?.querySelector('.qp-note')?.textContent ?? ''));
+  const first = await playground(page).locator('.qp-inspect tbody tr td').allTextContents();
+  assert.equal(first[0], '4');
+  assert.equal(first[2], '4.67');
   await finish(page);
 });
 

@@ -7,7 +7,9 @@
 // [outer, D, inner] around the axis.
 export function planOf(shape, granularity, axis, groupSize, blockSize) {
   const rank = shape.length;
-  if (granularity === 'tensor' || rank === 0) return { granularity: 'tensor', outer: 1, dim: 1, inner: 1, count: 1 };
+  if (granularity === 'tensor' || rank === 0) {
+    return { granularity: 'tensor', outer: 1, dim: shape.reduce((x, y) => x * y, 1), inner: 1, count: 1 };
+  }
   const a = axis < 0 ? axis + rank : axis;
   const outer = shape.slice(0, a).reduce((x, y) => x * y, 1);
   const dim = shape[a];
@@ -94,4 +96,107 @@ export function breakdown({ x, s, z, q, xhat, division, floatZeroPoint, rounding
     tie: isTie(tieTarget),
     clipped: Number.isFinite(rounded) && rounded !== q,
   };
+}
+
+// Calls fn(flat) for every element of param group g, visiting only that group's elements (a
+// channel of a [4096, 4096] matrix is 4096 calls, not 16 M index computations).
+export function forEachInGroup(plan, g, fn) {
+  if (plan.granularity === 'tensor') {
+    const n = plan.outer * plan.dim * plan.inner;
+    for (let k = 0; k < n; k++) fn(k);
+    return;
+  }
+  const { outer, dim, inner } = plan;
+  let dLo;
+  let dHi;
+  let oLo = 0;
+  let oHi = outer;
+  let iLo = 0;
+  let iHi = inner;
+  if (plan.granularity === 'channel') {
+    dLo = g;
+    dHi = g + 1;
+  } else if (plan.granularity === 'group') {
+    dLo = g * plan.group;
+    dHi = Math.min(dim, dLo + plan.group);
+  } else {
+    const nb = Math.ceil(dim / plan.block);
+    const i = g % inner;
+    const ob = Math.floor(g / inner);
+    const b = ob % nb;
+    oLo = Math.floor(ob / nb);
+    oHi = oLo + 1;
+    iLo = i;
+    iHi = i + 1;
+    dLo = b * plan.block;
+    dHi = Math.min(dim, dLo + plan.block);
+  }
+  for (let o = oLo; o < oHi; o++) {
+    for (let d = dLo; d < dHi; d++) {
+      const base = (o * dim + d) * inner;
+      for (let i = iLo; i < iHi; i++) fn(base + i);
+    }
+  }
+}
+
+// Searches the elements of a result for the inspector (run in the worker, where the values are):
+// 'maxError' the largest |x̂ − x|; 'ties' x/s exactly halfway between integers; 'clipped' elements
+// whose unclamped code fell outside [qmin, qmax]; 'bin' values in [lo, hi) (the last bin includes
+// hi; `group` limits it to one param group). Returns up to `limit` indices and how many there are
+// in all.
+export function findElements({ values, codes, dequantized, scale, zeroPoint, qmin, qmax, floatZeroPoint, plan, division, kind, lo, hi, last, group, limit = 50 }) {
+  const indices = [];
+  let total = 0;
+  const n = values.length;
+  if (kind === 'maxError') {
+    let best = -1;
+    let bestErr = -1;
+    for (let i = 0; i < n; i++) {
+      const err = Math.abs(dequantized[i] - values[i]);
+      if (err > bestErr) {
+        bestErr = err;
+        best = i;
+      }
+    }
+    return { indices: best >= 0 ? [best] : [], total: best >= 0 ? 1 : 0 };
+  }
+  if (kind === 'bin') {
+    // Within one param group when the histogram showed one group's values.
+    const visit = (i) => {
+      const x = values[i];
+      if (x >= lo && (x < hi || (last && x <= hi))) {
+        total += 1;
+        if (indices.length < limit) indices.push(i);
+      }
+    };
+    if (group === undefined || group === null) for (let i = 0; i < n; i++) visit(i);
+    else forEachInGroup(plan, group, visit);
+    indices.sort((a, b) => a - b);
+    return { indices, total };
+  }
+  // Ties and clipping depend on each element's params: walk group by group.
+  for (let g = 0; g < plan.count; g++) {
+    const s = scale[g];
+    const z = zeroPoint[g];
+    forEachInGroup(plan, g, (i) => {
+      const x = values[i];
+      if (!Number.isFinite(x)) return;
+      const t = scaled(x, s, division);
+      let hit;
+      if (kind === 'ties') {
+        hit = isTie(floatZeroPoint ? Math.fround(t + z) : t);
+      } else {
+        const code = codes[i];
+        if (code !== qmin && code !== qmax) return;
+        const unclamped = floatZeroPoint ? Math.round(t + z) : Math.round(t) + z;
+        hit = unclamped < qmin || unclamped > qmax;
+      }
+      if (hit) {
+        total += 1;
+        if (indices.length < limit) indices.push(i);
+      }
+    });
+  }
+  indices.sort((a, b) => a - b);
+  return { indices, total };
 }
