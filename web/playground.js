@@ -22,7 +22,7 @@ import { parseShape, parseNumbers, shapeText, SEED_VALUES, SEED_SAMPLE_INDEX } f
 import { Engine, CancelledError } from './ui/engine.js';
 import { histogramChart, lineChart, chartColors, fitWidth } from './ui/charts.js';
 import { Heatmap } from './ui/heatmap.js';
-import { renderFormulas } from './ui/formula.js';
+import { renderFormulas, renderElementFormulas } from './ui/formula.js';
 import { planOf, paramIndex, unravel, ravel, breakdown, forEachInGroup } from './ui/inspect.js';
 import * as F from './ui/format.js';
 import { translator, LANGUAGES, defaultLanguage } from './ui/i18n.js';
@@ -345,14 +345,30 @@ class QuantPlayground extends HTMLElement {
     bits.addEventListener('change', setDtype);
     this.controls.dtypeSigned = { control: signed };
     this.controls.dtypeBits = { control: bits };
+    // Integer codes, or one of the element formats (its own dtype name).
+    const format = h('select', {},
+      h('option', { value: 'integer' }, t('format.integer')),
+      Object.entries(S.ELEMENT_KINDS).map(([kind, names]) => h('optgroup', { label: t(`format.${kind}`) },
+        names.map((n) => h('option', { value: n }, n)))));
+    format.addEventListener('change', () => {
+      if (format.value === 'integer') this.set('dtype', this.lastIntegerDtype ?? 'int8');
+      else this.set('dtype', format.value);
+    });
+    this.controls.format = { control: format };
+    const pack = this.select('pack', S.PACK_ORDERS, (v) => (v ? v : t('pack.none')));
     this.axisSelect = h('select', {});
     this.axisSelect.addEventListener('change', () => this.set('axis', Number(this.axisSelect.value)));
     const schemeSet = h('fieldset', { class: 'qp-group' },
       h('legend', {}, t('section.scheme')),
       this.field('profile', this.select('profile', S.PROFILES, (v) => t(`profile.${v}`)), { field: 'profile', hint: t('profileHint') }),
-      h('div', { class: 'qp-row' },
+      this.field('format', format, { hint: t('formatHint') }),
+      h('div', { class: 'qp-row', dataset: { role: 'integer-dtype' } },
         this.field('signedness', signed),
         this.field('bits', bits)),
+      h('div', { class: 'qp-row' },
+        this.field('elementBits', this.number('elementBits', { min: 1, max: 8, step: 1, integer: true }), { field: 'elementBits' }),
+        this.checkField('saturate', 'saturate'),
+        this.field('pack', pack, { field: 'pack' })),
       this.field('mode', this.select('mode', S.MODES, (v) => t(`mode.${v}`)), { field: 'mode' }),
       h('div', { class: 'qp-row' },
         this.checkField('narrow', 'narrow'),
@@ -556,6 +572,11 @@ class QuantPlayground extends HTMLElement {
     this.indexInput.addEventListener('change', () => this.inspectIndexText(this.indexInput.value));
     const nav = (delta) => () => this.inspect(this.sample + delta);
     this.inspectTable = h('table', { class: 'qp-inspect' });
+    // Ties and clipping are found through the integer formula; element formats have their own rules.
+    this.integerOnlyButtons = [
+      h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.findElements('ties') }, t('inspect.ties')),
+      h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.findElements('clipped') }, t('inspect.clipped')),
+    ];
     this.inspectNote = h('p', { class: 'qp-note', 'aria-live': 'polite' });
     p.append(
       h('p', { class: 'qp-hint' }, t('inspectHint')),
@@ -564,8 +585,7 @@ class QuantPlayground extends HTMLElement {
         h('button', { type: 'button', class: 'qp-button qp-small', onclick: nav(-1), 'aria-label': t('inspect.prev') }, '←'),
         h('button', { type: 'button', class: 'qp-button qp-small', onclick: nav(1), 'aria-label': t('inspect.next') }, '→'),
         h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.findElements('maxError') }, t('inspect.maxError')),
-        h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.findElements('ties') }, t('inspect.ties')),
-        h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.findElements('clipped') }, t('inspect.clipped'))),
+        ...this.integerOnlyButtons),
       this.inspectNote,
       h('div', { class: 'qp-table-wrap' }, this.inspectTable));
   }
@@ -659,7 +679,7 @@ class QuantPlayground extends HTMLElement {
   syncControls() {
     const s = this.state;
     const eff = S.effective(s);
-    const locks = S.profileLocks(s.profile);
+    const locks = S.locks(s);
     const t = this.t;
     for (const [field, { control, wrap, lock }] of Object.entries(this.controls)) {
       if (!(field in s)) continue;
@@ -672,13 +692,24 @@ class QuantPlayground extends HTMLElement {
       control.disabled = locked;
       if (lock) {
         lock.hidden = !locked;
-        lock.textContent = locked ? t('lockedBy', { profile: s.profile }) : '';
+        lock.textContent = !locked ? '' : locks[field][1] === 'profile' ? t('lockedBy', { profile: s.profile }) : t('lockedByElement', { dtype: s.dtype });
       }
       wrap?.classList.toggle('qp-locked', locked);
     }
-    const dt = S.parseDtype(s.dtype) ?? { signed: true, bits: 8 };
-    this.controls.dtypeSigned.control.value = dt.signed ? 'signed' : 'unsigned';
-    this.controls.dtypeBits.control.value = String(dt.bits);
+    const kind = S.elementKind(s.dtype);
+    const dt = S.parseDtype(s.dtype);
+    if (dt) this.lastIntegerDtype = s.dtype;
+    this.controls.format.control.value = kind ? s.dtype : 'integer';
+    this.controls.dtypeSigned.control.value = (dt ?? { signed: true }).signed ? 'signed' : 'unsigned';
+    this.controls.dtypeBits.control.value = String((dt ?? { bits: 8 }).bits);
+    this.querySelector('[data-role="integer-dtype"]').hidden = Boolean(kind);
+    this.controls.elementBits.wrap.hidden = !(kind === 'pow2' || kind === 'kmeans');
+    this.controls.saturate.wrap.hidden = kind !== 'minifloat';
+    this.controls.pack.wrap.hidden = S.codeBits(eff) > 4;
+    // Small floats and MX round half-even or half-away; the other choices are disabled there.
+    for (const option of this.controls.rounding.control.options) {
+      option.disabled = (kind === 'minifloat' || kind === 'mx') && !['half-even', 'half-away'].includes(option.value);
+    }
     // A float zero point only exists for asymmetric schemes.
     const zpd = this.controls.zeroPointDomain;
     if (s.mode === 'symmetric') {
@@ -706,7 +737,7 @@ class QuantPlayground extends HTMLElement {
     this.controls.axis.wrap.hidden = g === 'tensor';
     this.controls.groupSize.wrap.hidden = g !== 'group';
     this.controls.blockSize.wrap.hidden = g !== 'block';
-    this.controls.percentile.wrap.hidden = s.range !== 'percentile';
+    this.controls.percentile.wrap.hidden = eff.range !== 'percentile';
     this.controls.roundingSeed.wrap.hidden = eff.rounding !== 'stochastic';
     this.controls.averagingConstant.wrap.hidden = s.observer !== 'moving-average';
     this.useBlogScale.hidden = true;
@@ -1178,7 +1209,7 @@ class QuantPlayground extends HTMLElement {
   describe(s) {
     const t = this.t;
     const e = S.effective(s);
-    const parts = [e.dtype, t(`mode.${e.mode}`), t(`granularity.${e.granularity}`)];
+    const parts = S.elementKind(e.dtype) ? [e.dtype, t(`granularity.${e.granularity}`)] : [e.dtype, t(`mode.${e.mode}`), t(`granularity.${e.granularity}`)];
     if (e.granularity === 'group') parts.push(`G=${e.groupSize}`);
     if (e.granularity === 'block') parts.push(`B=${e.blockSize}`);
     parts.push(e.params === 'dynamic' ? S.rangeFlag(e) : t(`params.${e.params}`));
@@ -1212,7 +1243,8 @@ class QuantPlayground extends HTMLElement {
         xhat: r.dequantized[flat],
         division: S.divisionOf(e.profile),
         floatZeroPoint: r.floatZeroPoint,
-        rounding: e.rounding,
+        // Element codes are table indices or bit patterns: no integer rounding to reproduce.
+        rounding: S.elementKind(e.dtype) ? 'none' : e.rounding,
       }),
     };
   }
@@ -1230,6 +1262,18 @@ class QuantPlayground extends HTMLElement {
     const e = S.effective(s);
     const b = this.sampleBreakdown(this.sample);
     const g = b ? b.group : this.group;
+    const kind = S.elementKind(e.dtype);
+    if (kind) {
+      const [lo, hi] = r.groupMin && r.groupMax ? [r.groupMin[g], r.groupMax[g]] : this.groupRange(g);
+      renderElementFormulas(this.formulaBox, {
+        kind, dtype: e.dtype, s: r.scale[g], amax: Math.max(Math.abs(lo), Math.abs(hi)), max: S.MINIFLOAT_MAX[e.dtype],
+        bits: e.elementBits, sample: b ? { x: b.x, t: b.t, q: b.q, xhat: b.xhat } : null,
+      });
+      const notes = [t('formula.element', { dtype: e.dtype })];
+      if (b) notes.unshift(t('formula.sample', { index: this.indexText(b.index), x: F.f32(b.x), group: this.groupWhere(b.group) || '0' }));
+      this.formulaNote.replaceChildren(...notes.map((n) => h('p', { class: 'qp-hint' }, n)));
+      return;
+    }
     // The numbers of (1) and (2) need the range the params were computed from. For dynamic minmax
     // params that is the group's min and max (the core's group stats when the API reports them);
     // other range methods and calibrated params pick a range the formula then shows symbolically.
@@ -1350,13 +1394,50 @@ class QuantPlayground extends HTMLElement {
 
   gridOf(g) {
     const r = this.result;
+    const e = S.effective(this.resultState);
+    const kind = S.elementKind(e.dtype);
+    if (kind) return this.elementGrid(g, kind, e);
     const s = r.scale[g];
     const z = r.zeroPoint[g];
     const count = r.qmax - r.qmin + 1;
     // Up to 65536 levels (16 bits): all are kept, the chart thins them when drawing.
     const levels = new Float64Array(count);
     for (let k = 0; k < count; k++) levels[k] = Math.fround(Math.fround(r.qmin + k - z) * s);
-    return { levels, lo: levels[0], hi: levels[count - 1], step: s };
+    return { levels, lo: levels[0], hi: levels[count - 1], step: s, clip: true };
+  }
+
+  // The levels of an element format in group g: its table times the group's scale when the format
+  // has one (lookup tables, pow2, k-means), else the dequantized values the group actually uses
+  // (small floats, MX), which are the grid points in play without re-deriving the format here.
+  elementGrid(g, kind, e) {
+    const r = this.result;
+    const s = r.scale[g];
+    let levels;
+    if (r.codebook) {
+      const rows = r.codebookShape?.length === 2 ? r.codebookShape[0] : 1;
+      const k = r.codebook.length / rows;
+      const row = rows > 1 ? r.codebook.subarray(g * k, (g + 1) * k) : r.codebook;
+      levels = Float64Array.from(row, (v) => Math.fround(v * s)).sort();
+    } else {
+      const d = this.resultData;
+      const plan = planOf(d.shape, e.granularity, e.axis, e.groupSize, e.blockSize);
+      const used = new Set();
+      forEachInGroup(plan, g, (i) => {
+        const v = r.dequantized[i];
+        if (Number.isFinite(v)) used.add(v);
+      });
+      levels = Float64Array.from(used).sort();
+    }
+    const finite = levels.filter(Number.isFinite);
+    let lo = finite.length ? finite[0] : 0;
+    let hi = finite.length ? finite[finite.length - 1] : 0;
+    // Small floats saturate at ±max·s: beyond that the values clip.
+    const clip = kind === 'minifloat' && e.saturate;
+    if (kind === 'minifloat') {
+      hi = Math.fround(S.MINIFLOAT_MAX[e.dtype] * s);
+      lo = -hi;
+    }
+    return { levels: finite, lo, hi, step: 0, clip };
   }
 
   showHistograms() {
@@ -1446,7 +1527,7 @@ class QuantPlayground extends HTMLElement {
     const t = this.t;
     const r = this.result;
     const e = S.effective(this.resultState);
-    if (e.params === 'dynamic' || r.scale.length !== 1) {
+    if (e.params === 'dynamic' || r.scale.length !== 1 || S.elementKind(e.dtype)) {
       this.staticNote.hidden = true;
       return;
     }
@@ -1571,6 +1652,8 @@ class QuantPlayground extends HTMLElement {
     }
     const e = S.effective(this.resultState);
     const stochastic = e.rounding === 'stochastic';
+    const element = Boolean(S.elementKind(e.dtype));
+    for (const b of this.integerOnlyButtons) b.disabled = element;
     const head = h('tr', {}, ['inspect.col.index', 'inspect.col.group', 'inspect.col.x', 'inspect.col.t', 'inspect.col.shifted', 'inspect.col.round', 'inspect.col.q', 'inspect.col.xhat', 'inspect.col.error', 'inspect.col.flags']
       .map((k) => h('th', { scope: 'col' }, t(k, { div: S.divisionOf(e.profile) === 'multiply-inverse' ? 'x·(1/s)' : 'x/s' }))));
     const rows = list.map((i) => {
@@ -1583,8 +1666,8 @@ class QuantPlayground extends HTMLElement {
         h('td', {}, this.groupWhere(b.group) || '0'),
         h('td', {}, F.f32(b.x)),
         h('td', {}, F.num(b.t, 8)),
-        h('td', {}, r.floatZeroPoint ? F.num(b.shifted, 8) : `${F.num(b.t, 8)} + ${F.f32(b.z)}`),
-        h('td', {}, stochastic ? t('inspect.stochastic') : String(b.rounded)),
+        h('td', {}, element ? '–' : r.floatZeroPoint ? F.num(b.shifted, 8) : `${F.num(b.t, 8)} + ${F.f32(b.z)}`),
+        h('td', {}, element ? '–' : stochastic ? t('inspect.stochastic') : String(b.rounded)),
         h('td', {}, String(b.q)),
         h('td', {}, F.f32(b.xhat)),
         h('td', {}, F.num(b.error, 5)),
@@ -1612,11 +1695,20 @@ class QuantPlayground extends HTMLElement {
     const t = this.t;
     if (!this.data) return;
     const base = this.request();
-    const dt = S.parseDtype(S.effective(this.state).dtype);
+    const e = S.effective(this.state);
+    const dt = S.parseDtype(e.dtype);
+    const element = S.elementKind(e.dtype);
+    // Formats without a bit width to vary (small floats, tables) or with fixed blocks (MX).
+    if ((kind === 'bits' && element && element !== 'pow2' && element !== 'kmeans') || (kind === 'block' && element === 'mx')) {
+      this.sweepNote.textContent = t(kind === 'bits' ? 'sweep.noBits' : 'sweep.noBlock', { dtype: e.dtype });
+      return;
+    }
     let points;
     let axis = null;
     if (kind === 'bits') {
-      points = [2, 3, 4, 5, 6, 7, 8].map((bits) => ({ value: bits, options: { dtype: S.dtypeName(dt.signed, bits) } }));
+      points = [2, 3, 4, 5, 6, 7, 8].map((bits) => ({ value: bits, options: element ? { bits } : { dtype: S.dtypeName(dt.signed, bits) } }));
+      // --pack needs codes of at most 4 bits.
+      if (e.pack) points.forEach((p) => { if (p.value > 4) p.options.pack = undefined; });
     } else {
       const sv = this.blockSweepValues();
       axis = sv.axis;

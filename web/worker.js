@@ -136,8 +136,11 @@ function summarize(id, r) {
     groupMin: copy(r.groupStats?.min),
     groupMax: copy(r.groupStats?.max),
     groupMse: copy(r.groupMse),
+    // Element formats with a table: its values before scaling ([K], or [groups, K] for kmeans).
+    codebook: copy(r.codebook),
+    codebookShape: r.codebookShape ? Array.from(r.codebookShape, Number) : null,
   };
-  const transfer = [out.codes, out.scale, out.zeroPoint, out.dequantized, out.groupMin, out.groupMax, out.groupMse,
+  const transfer = [out.codes, out.scale, out.zeroPoint, out.dequantized, out.groupMin, out.groupMax, out.groupMse, out.codebook,
     out.histograms.original.counts, out.histograms.dequantized.counts, out.histograms.error.counts]
     .filter(Boolean).map((a) => a.buffer);
   return { out, transfer };

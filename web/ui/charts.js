@@ -84,8 +84,8 @@ function axes(colors, xLabel, yLabel) {
 
 // A histogram chart. options:
 //   series: [{label, hist: {lo, hi, counts}, color, dash?, fill?}]
-//   grid:   {levels: [x values], lo, hi} the quantization grid and the representable range
-//           [lo, hi]; values beyond half a step outside it are clipped (shaded)
+//   grid:   {levels: [x values], lo, hi, step, clip} the quantization grid and the representable
+//           range [lo, hi]; with clip, values beyond half a step outside it are shaded as clipped
 //   marker: x value to mark (the inspected element), or null
 //   onBin:  (x) => void when the plot is clicked (the x value under the pointer)
 export function histogramChart(container, { series, grid = null, marker = null, onBin, colors, xLabel, yLabel, height = 220 }) {
@@ -137,16 +137,17 @@ function drawOverlay(u, grid, marker, colors) {
   ctx.rect(left, top, width, height);
   ctx.clip();
   if (grid) {
-    // Clipping zones: beyond the representable range by more than half a step.
+    // Clipping zones: beyond the representable range by more than half a step (formats that
+    // cannot clip, such as lookup tables scaled by the group's amax, have grid.clip false).
     const half = grid.step / 2;
     const lo = grid.lo - half;
     const hi = grid.hi + half;
     ctx.fillStyle = colors.clip;
-    if (lo > xmin) {
+    if (grid.clip !== false && lo > xmin) {
       const p = u.valToPos(lo, 'x', true);
       ctx.fillRect(left, top, p - left, height);
     }
-    if (hi < xmax) {
+    if (grid.clip !== false && hi < xmax) {
       const p = u.valToPos(hi, 'x', true);
       ctx.fillRect(p, top, left + width - p, height);
     }

@@ -120,3 +120,51 @@ export function renderFormulas(container, info) {
     container.append(el);
   });
 }
+
+// Element formats (docs/SCHEMES.md §4): (1) the group's scale, (2) the code, (3) the value, with
+// the run's numbers. info: {kind, dtype, s, amax, max (small floats), bits, sample: {x, t, q, xhat}}
+export function elementFormulaLines(info) {
+  const { kind, dtype, s, amax, max, bits, sample } = info;
+  const name = `\\text{${dtype.replaceAll('_', '\\_')}}`;
+  const A = Number.isFinite(amax) ? T(amax) : null;
+  const lines = [];
+  const v = sample && s ? sample.xhat / s : NaN;  // the format's value of the code, before scaling
+  const code = sample ? `${I(sample.q)}` : '';
+  switch (kind) {
+    case 'minifloat':
+      lines.push(`s = \\frac{\\max|x|}{\\max_{${name}}}${A ? ` = \\frac{${A}}{${N(max)}}` : ''} = ${T(s)}`);
+      lines.push(`q = \\operatorname{encode}_{${name}}\\!\\left(\\frac{x}{s}\\right)${sample ? ` = \\operatorname{encode}(${N(sample.t)}) = ${code}` : ''}`);
+      lines.push(`\\hat{x} = \\operatorname{decode}(q)\\, s${sample ? ` = ${N(v)} \\cdot ${T(s)} = ${T(sample.xhat)}` : ''}`);
+      break;
+    case 'lut':
+      lines.push(`s = \\max|x| = ${T(s)}`);
+      lines.push(`q = \\arg\\min_k \\left|\\,\\text{table}_k - \\operatorname{clamp}\\!\\left(\\frac{x}{s}, -1, 1\\right)\\right|${sample ? ` = ${code}` : ''}`);
+      lines.push(`\\hat{x} = \\text{table}_q \\, s${sample ? ` = ${N(v)} \\cdot ${T(s)} = ${T(sample.xhat)}` : ''}`);
+      break;
+    case 'pow2':
+      lines.push(`s = \\max|x| = ${T(s)}`);
+      lines.push(`q = \\operatorname{sign}(x) \\cdot \\text{nearest level } 2^{k-L}\\text{ of } \\frac{|x|}{s}\\ (${I(bits)}\\text{ bits})${sample ? ` = ${code}` : ''}`);
+      lines.push(`\\hat{x} = \\pm s \\cdot 2^{k-L}${sample ? ` = ${T(s)} \\cdot ${N(v)} = ${T(sample.xhat)}` : ''}`);
+      break;
+    case 'mx':
+      lines.push(`X = 2^{\\lfloor \\log_2 \\max|x| \\rfloor - e_{\\max}}${A ? `,\\ \\max|x| = ${A}` : ''} = ${T(s)}`);
+      lines.push(`q = \\operatorname{quantize}_{${name}}\\!\\left(\\frac{x}{X}\\right)${sample ? ` = \\operatorname{quantize}(${N(sample.t)}) = ${code}` : ''}`);
+      lines.push(`\\hat{x} = \\operatorname{element}(q)\\, X${sample ? ` = ${N(v)} \\cdot ${T(s)} = ${T(sample.xhat)}` : ''}`);
+      break;
+    default:  // kmeans
+      lines.push(`c_0 < \\dots < c_{K-1}:\\ K = 2^{${I(bits)}} \\text{ centroids fitted on the group}`);
+      lines.push(`q = \\arg\\min_k |x - c_k|${sample ? ` = ${code}` : ''}`);
+      lines.push(`\\hat{x} = c_q${sample ? ` = ${T(sample.xhat)}` : ''}`);
+  }
+  return lines;
+}
+
+export function renderElementFormulas(container, info) {
+  container.replaceChildren();
+  elementFormulaLines(info).forEach((line, k) => {
+    const el = document.createElement('div');
+    el.className = 'qp-formula-line';
+    katex.render(`${line} \\tag{${k + 1}}`, el, { displayMode: true, throwOnError: false, output: 'htmlAndMathml' });
+    container.append(el);
+  });
+}

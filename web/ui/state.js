@@ -13,6 +13,38 @@ export const PROFILES = ['custom', 'seed', 'pytorch', 'onnx', 'ort-tool'];
 export const PARAM_SOURCES = ['dynamic', 'given', 'calibrated'];
 export const OBSERVERS = ['minmax', 'moving-average'];
 export const DATA_SOURCES = ['seed', 'normal', 'uniform', 'laplace', 'outliers', 'paste', 'file'];
+export const PACK_ORDERS = ['', 'low-first', 'high-first', 'gptq', 'awq'];
+
+// Element formats (docs/SCHEMES.md §4): codes that are not points of a uniform grid, by kind.
+export const ELEMENT_KINDS = {
+  minifloat: ['fp8_e4m3fn', 'fp8_e5m2', 'fp8_e4m3fnuz', 'fp8_e5m2fnuz', 'fp6_e2m3', 'fp6_e3m2', 'fp4_e2m1'],
+  lut: ['nf4', 'fp4', 'iq4_nl'],
+  mx: ['mxfp8_e4m3', 'mxfp8_e5m2', 'mxfp6_e2m3', 'mxfp6_e3m2', 'mxfp4', 'mxint8'],
+  pow2: ['pow2'],
+  kmeans: ['kmeans'],
+};
+export const ELEMENT_DTYPES = Object.values(ELEMENT_KINDS).flat();
+
+// The largest magnitude of each small float format (SCHEMES.md §4: s = amax / max).
+export const MINIFLOAT_MAX = {
+  fp8_e4m3fn: 448, fp8_e5m2: 57344, fp8_e4m3fnuz: 240, fp8_e5m2fnuz: 57344, fp6_e2m3: 7.5, fp6_e3m2: 28, fp4_e2m1: 6,
+};
+
+export function elementKind(dtype) {
+  for (const [kind, names] of Object.entries(ELEMENT_KINDS)) if (names.includes(dtype)) return kind;
+  return null;
+}
+
+// Code width in bits: what decides whether --pack applies (codes of at most 4 bits).
+export function codeBits(state) {
+  const kind = elementKind(state.dtype);
+  if (!kind) return parseDtype(state.dtype)?.bits ?? 8;
+  if (kind === 'pow2' || kind === 'kmeans') return state.elementBits;
+  const m = /(\d)/.exec(state.dtype.replace(/^mx/, ''));
+  if (state.dtype === 'mxint8') return 8;
+  if (kind === 'lut') return 4;
+  return m ? Number(m[1]) : 8;
+}
 
 // The CLI's defaults (README's option table) plus the page's own data settings.
 export const DEFAULTS = Object.freeze({
@@ -38,6 +70,9 @@ export const DEFAULTS = Object.freeze({
   zeroPointDomain: 'int',
   profile: 'custom',
   bins: 64,
+  elementBits: 4,
+  saturate: true,
+  pack: '',
   // params
   params: 'dynamic',
   scale: 0.037,
@@ -63,6 +98,22 @@ export function profileLocks(profile) {
   }
 }
 
+// Everything the current setting fixes: the profile's rules, and for element formats the integer
+// affine options they refuse (SCHEMES.md §4; MX also fixes blocks of 32). field -> [value, reason]
+// with reason 'profile' or 'element'.
+export function locks(state) {
+  const out = {};
+  for (const [k, v] of Object.entries(profileLocks(state.profile))) out[k] = [v, 'profile'];
+  const kind = elementKind(state.dtype);
+  if (kind) {
+    const fixed = { mode: 'symmetric', narrow: false, reduceRange: false, range: 'minmax', zeroPointDomain: 'int', profile: 'custom', params: 'dynamic' };
+    if (kind !== 'minifloat' && kind !== 'mx') fixed.rounding = 'half-even';
+    if (kind === 'mx') Object.assign(fixed, { granularity: 'block', blockSize: 32 });
+    for (const [k, v] of Object.entries(fixed)) out[k] = [v, 'element'];
+  }
+  return out;
+}
+
 // The division each profile uses (shown in the formula panel and the inspector).
 export function divisionOf(profile) {
   return profile === 'pytorch' ? 'multiply-inverse' : 'divide';
@@ -83,8 +134,11 @@ export function dtypeName(signed, bits) {
 // The settings after the profile's locks and the rules that are not a matter of taste (a float
 // zero point only exists for asymmetric schemes).
 export function effective(state) {
-  const s = { ...state, ...profileLocks(state.profile) };
+  const s = { ...state };
+  for (const [k, [v]] of Object.entries(locks(state))) s[k] = v;
   if (s.mode === 'symmetric') s.zeroPointDomain = 'int';
+  // Rounding for small floats and MX is half-even or half-away only.
+  if ((elementKind(s.dtype) === 'minifloat' || elementKind(s.dtype) === 'mx') && !['half-even', 'half-away'].includes(s.rounding)) s.rounding = 'half-even';
   return s;
 }
 
@@ -132,6 +186,21 @@ export function observerFlag(s) {
 // not apply to the granularity are left out, as a command line would leave them out.
 export function apiOptions(state, { fileName, tensor } = {}) {
   const s = effective(state);
+  const kind = elementKind(s.dtype);
+  if (kind) {
+    // Element formats take only what a command line for them would say.
+    const o = { dtype: s.dtype, granularity: s.granularity, bins: s.bins };
+    if (s.rounding !== 'half-even') o.rounding = roundingFlag(s);
+    if (kind === 'pow2' || kind === 'kmeans') o.bits = s.elementBits;
+    if (kind === 'minifloat' && !s.saturate) o.saturate = false;
+    if (s.pack) o.pack = s.pack;
+    if (s.granularity !== 'tensor') o.axis = s.axis;
+    if (s.granularity === 'group') o.groupSize = s.groupSize;
+    if (s.granularity === 'block') o.blockSize = s.blockSize;
+    if (fileName !== undefined) o.fileName = fileName;
+    if (tensor !== undefined) o.tensor = tensor;
+    return o;
+  }
   const o = {
     dtype: s.dtype,
     mode: s.mode,
@@ -151,6 +220,7 @@ export function apiOptions(state, { fileName, tensor } = {}) {
     o.scale = s.scale;
     o.zeroPoint = s.zeroPoint;
   }
+  if (s.pack && codeBits(s) <= 4) o.pack = s.pack;
   if (fileName !== undefined) o.fileName = fileName;
   if (tensor !== undefined) o.tensor = tensor;
   return o;
@@ -162,10 +232,14 @@ export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFile
   const d = DEFAULTS;
   const args = ['qplay', 'quantize', input, '-o', 'out.npz'];
   if (tensor) args.push('--tensor', tensor);
+  const kind = elementKind(s.dtype);
   if (s.dtype !== d.dtype) args.push('--dtype', s.dtype);
-  if (s.mode !== d.mode) args.push('--mode', s.mode);
-  if (s.narrow) args.push('--narrow');
-  if (s.reduceRange) args.push('--reduce-range');
+  if ((kind === 'pow2' || kind === 'kmeans') && s.elementBits !== d.elementBits) args.push('--bits', String(s.elementBits));
+  if (kind === 'minifloat' && !s.saturate) args.push('--no-saturate');
+  if (s.pack && codeBits(s) <= 4) args.push('--pack', s.pack);
+  if (!kind && s.mode !== d.mode) args.push('--mode', s.mode);
+  if (!kind && s.narrow) args.push('--narrow');
+  if (!kind && s.reduceRange) args.push('--reduce-range');
   if (s.granularity !== 'tensor') {
     args.push('--granularity', s.granularity);
     if (s.axis !== 0) args.push('--axis', String(s.axis));
@@ -180,8 +254,8 @@ export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFile
     if (s.observer !== 'minmax') args.push('--observer', observerFlag(s));
   }
   if (s.rounding !== 'half-even') args.push('--rounding', roundingFlag(s));
-  if (s.zeroPointDomain !== 'int') args.push('--zero-point-domain', s.zeroPointDomain);
-  if (s.profile !== 'custom') args.push('--profile', s.profile);
+  if (!kind && s.zeroPointDomain !== 'int') args.push('--zero-point-domain', s.zeroPointDomain);
+  if (!kind && s.profile !== 'custom') args.push('--profile', s.profile);
   if (s.bins !== d.bins) args.push('--bins', String(s.bins));
   return args.map((a) => (/^[\w.:/=+-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
 }
@@ -208,6 +282,9 @@ const URL_FIELDS = {
   'zero-point-domain': ['zeroPointDomain', ZERO_POINT_DOMAINS],
   profile: ['profile', PROFILES],
   bins: ['bins', 'posint'],
+  bits: ['elementBits', 'posint'],
+  saturate: ['saturate', 'bool'],
+  pack: ['pack', PACK_ORDERS],
   params: ['params', PARAM_SOURCES],
   scale: ['scale', 'posnum'],
   'zero-point': ['zeroPoint', 'num'],
@@ -272,7 +349,7 @@ function parseField(kind, raw) {
     case 'posint': return Number.isInteger(num) && num > 0 ? num : undefined;
     case 'num': return raw.trim() !== '' && Number.isFinite(num) ? num : undefined;
     case 'posnum': return raw.trim() !== '' && Number.isFinite(num) && num > 0 ? num : undefined;
-    case 'dtype': return parseDtype(raw) ? raw : undefined;
+    case 'dtype': return parseDtype(raw) || ELEMENT_DTYPES.includes(raw) ? raw : undefined;
     case 'list': return raw.split(',').filter(Boolean);
     case 'range': {
       const [name, arg] = raw.split(':');
