@@ -149,6 +149,14 @@ test('seed example: uint8 with the seed profile gives q = 32, the blog scale 0.0
   const first = await playground(page).locator('.qp-inspect tbody tr td').allTextContents();
   assert.equal(first[0], '4');
   assert.equal(first[2], '4.67');
+
+  // The same from the keyboard: focus the chart, Home, Enter lists the first bin (−4.75, index 0).
+  await playground(page).getByRole('tab', { name: 'Histograms' }).click();
+  await playground(page).locator('.qp-chart').first().focus();
+  await page.keyboard.press('Home');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /^Bin 0:/.test(document.querySelector('quant-playground .qp-inspect')?.closest('[role=tabpanel]')?.querySelector('.qp-note')?.textContent ?? ''));
+  assert.equal((await playground(page).locator('.qp-inspect tbody tr td').allTextContents())[0], '0');
   await finish(page);
 });
 

@@ -195,7 +195,7 @@ export default {
   'tab.inspector': 'Inspector',
   'tab.sweep': 'Sweep',
 
-  histHint: 'Thin lines: the quantization grid (q − z)·s. Red lines: the representable range; shaded: values that get clipped. Click a bin to list its elements.',
+  histHint: 'Thin lines: the quantization grid (q − z)·s. Red lines: the representable range; shaded: values that get clipped. Click a bin (or focus the chart, move with the arrow keys, press Enter) to list its elements.',
   histGroup: 'Param group',
   histOnlyGroup: 'Only this group’s values',
   'hist.groupValues': 'Values of group {where}',

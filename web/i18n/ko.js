@@ -194,7 +194,7 @@ export default {
   'tab.inspector': '검사기',
   'tab.sweep': '스윕',
 
-  histHint: '가는 선: 양자화 격자 (q − z)·s. 빨간 선: 표현 가능한 범위, 음영: 클리핑되는 값. 구간을 클릭하면 그 원소들을 보여 줍니다.',
+  histHint: '가는 선: 양자화 격자 (q − z)·s. 빨간 선: 표현 가능한 범위, 음영: 클리핑되는 값. 구간을 클릭하면(또는 차트에 초점을 두고 화살표 키로 움직여 Enter) 그 원소들을 보여 줍니다.',
   histGroup: '파라미터 그룹',
   histOnlyGroup: '이 그룹의 값만',
   'hist.groupValues': '그룹 {where}의 값',

@@ -121,8 +121,33 @@ export function histogramChart(container, { series, grid = null, marker = null, 
       if (left == null || left < 0) return;
       onBin(plot.posToVal(left, 'x'));
     });
+    keyboardBins(plot, container, data[0], onBin);
   }
   return plot;
+}
+
+// The keyboard's way to pick a bin: the chart is focusable, the arrow keys move uPlot's cursor from
+// step to step (Home / End jump to the ends) and Enter or Space picks the step under it.
+function keyboardBins(plot, container, xs, onBin) {
+  container.tabIndex = 0;
+  let k = -1;
+  const move = (to) => {
+    k = Math.max(0, Math.min(xs.length - 2, to));
+    const mid = (xs[k] + xs[k + 1]) / 2;
+    plot.setCursor({ left: plot.valToPos(mid, 'x'), top: plot.over.clientHeight / 2 });
+  };
+  container.addEventListener('keydown', (e) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1, Home: -Infinity, End: Infinity }[e.key];
+    if (step !== undefined) {
+      e.preventDefault();
+      if (step === -Infinity) move(0);
+      else if (step === Infinity) move(xs.length - 2);
+      else move(k < 0 ? 0 : k + step);
+    } else if ((e.key === 'Enter' || e.key === ' ') && k >= 0) {
+      e.preventDefault();
+      onBin((xs[k] + xs[k + 1]) / 2);
+    }
+  });
 }
 
 function drawOverlay(u, grid, marker, colors) {
