@@ -392,7 +392,6 @@ class QuantPlayground extends HTMLElement {
     this.calibFileInput = h('input', { type: 'file', class: 'qp-file-input', multiple: true, accept: '.npy,.npz,.safetensors,.gguf,.csv,.tsv,.txt' });
     this.calibFileInput.addEventListener('change', () => this.addAuxFiles(this.calibFileInput, 'calib'));
     this.calibFileList = h('ul', { class: 'qp-aux-list' });
-    this.useBlogScale = h('button', { type: 'button', class: 'qp-button qp-small', onclick: () => this.useBlogParams() }, t('seed.useBlog'));
     const paramsSet = h('fieldset', { class: 'qp-group' },
       h('legend', {}, t('section.params')),
       this.field('params.source', this.select('params', S.PARAM_SOURCES, (v) => t(`params.${v}`)), { field: 'params', hint: t('paramsHint') }),
@@ -740,7 +739,6 @@ class QuantPlayground extends HTMLElement {
     this.controls.percentile.wrap.hidden = eff.range !== 'percentile';
     this.controls.roundingSeed.wrap.hidden = eff.rounding !== 'stochastic';
     this.controls.averagingConstant.wrap.hidden = s.observer !== 'moving-average';
-    this.useBlogScale.hidden = true;
     if (this.paramsFile) {
       for (const f of ['scale', 'zeroPoint']) {
         const c = this.controls[f];
