@@ -54,15 +54,16 @@ const char* const kAllElements[] = {"nf4",          "fp4",        "iq4_nl",     
 
 }  // namespace
 
-TEST_CASE("nf4 blockwise codes equal the bitsandbytes blockwise result for the same block size") {
+TEST_CASE("nf4 and fp4 blockwise codes equal the bitsandbytes blockwise result for the same block size") {
+  for (const lut::Bnb4Type type : {lut::Bnb4Type::nf4, lut::Bnb4Type::fp4})
   for (size_t block : {size_t(64), size_t(256)}) {
     std::vector<float> x = values(1000, 3);
     for (size_t i = 128; i < 192; ++i) x[i] = 0.0f;  // an all-zero block
-    x[5] = x[0] / 2;                                  // a value on an NF4 midpoint is not needed: ties go low in both
-    const QuantOptions o = element("nf4", Granularity::block, 0, int64_t(block));
+    const QuantOptions o = element(type == lut::Bnb4Type::nf4 ? "nf4" : "fp4", Granularity::block, 0, int64_t(block));
     const Quantized q = quantize_dynamic({{int64_t(x.size())}, x}, o);
     lut::Bnb4Options bo;
     bo.blocksize = block;
+    bo.type = type;
     const lut::Bnb4Quantized ref = lut::bnb_quantize_4bit(x.data(), x.size(), bo);
     REQUIRE(q.params.scale.size() == ref.absmax.size());
     for (size_t b = 0; b < ref.absmax.size(); ++b) CHECK(q.params.scale[b] == ref.absmax[b]);

@@ -195,6 +195,8 @@ constexpr OptionName kOptions[] = {
     {"rounding", "--rounding"},     {"zeroPointDomain", "--zero-point-domain"},
     {"profile", "--profile"},       {"bins", "--bins"},
     {"tensor", "--tensor"},         {"fileName", "INPUT"},
+    {"saturate", "--saturate"},     {"bits", "--bits"},
+    {"pack", "--pack"},
 };
 
 std::string option_list() {
@@ -382,6 +384,7 @@ val parse_options(val js, bool calibrating) {
     std::optional<ParamsSource> given_arrays;
     std::string tensor, file_name;
     bool have_file_name = false;
+    bool bits_given = false;
 
     const std::vector<std::string> keys = absent(js) ? std::vector<std::string>{} : keys_of(js, "options");
     for (const auto& key : keys)
@@ -395,7 +398,7 @@ val parse_options(val js, bool calibrating) {
       const std::string key = name.js;
       const char* flag = name.flag;
       if (key == "dtype") {
-        o.dtype = parse_int_type(string_option(v, flag));
+        parse_dtype(string_option(v, flag), o);
       } else if (key == "mode") {
         o.mode = parse_mode(string_option(v, flag));
         x.mode = true;
@@ -407,6 +410,16 @@ val parse_options(val js, bool calibrating) {
         x.reduce_range = true;
       } else if (key == "granularity") {
         o.granularity = parse_granularity(string_option(v, flag));
+        x.granularity = true;
+      } else if (key == "saturate") {
+        o.saturate = bool_option(v, flag);
+      } else if (key == "bits") {
+        const int64_t b = integer_option(v, flag);
+        if (b < 1 || b > 8) throw Error("--bits must be between 1 and 8 (got " + std::to_string(b) + ")");
+        o.element_bits = static_cast<int>(b);
+        bits_given = true;
+      } else if (key == "pack") {
+        o.pack = parse_pack(string_option(v, flag));
       } else if (key == "axis") {
         const int64_t a = integer_option(v, flag);
         if (a < -64 || a > 64) throw Error("--axis " + std::to_string(a) + " is out of range");
@@ -417,6 +430,7 @@ val parse_options(val js, bool calibrating) {
       } else if (key == "blockSize") {
         o.block_size = integer_option(v, flag);
         if (o.block_size < 1) throw Error("--block-size must be at least 1");
+        x.block_size = true;
       } else if (key == "range") {
         parse_range(string_option(v, flag), o);
         x.range = true;
@@ -458,6 +472,11 @@ val parse_options(val js, bool calibrating) {
       throw Error(!given_arrays || given_arrays->kind == "calibrated"
                       ? "--zero-point needs --scale"
                       : "--zero-point needs --scale (with --params the zero points come from P)");
+    if (o.element != ElementKind::integer && !sources.empty())
+      throw Error("--dtype " + o.element_name + " computes its own scales from INPUT; " + sources[0] +
+                  " applies to integer dtypes");
+    if (bits_given && o.element != ElementKind::pow2 && o.element != ElementKind::kmeans)
+      throw Error("--bits sets the width of --dtype pow2 or kmeans (--dtype " + dtype_spelling(o) + " has its own)");
     if (x.range && o.range != RangeMethod::minmax && !sources.empty())
       throw Error("--range " + range_name(o) + " picks dynamic ranges; it has no effect with " + sources[0] +
                   (sources[0] == "--calibrate" ? " (use --observer)" : ""));
@@ -498,7 +517,7 @@ val parse_observer_js(val text) {
 // The options in the user's spelling (what the result reports; valid input to a later quantize).
 val options_to_js(const QuantOptions& o) {
   val v = val::object();
-  v.set("dtype", int_type_name(o.dtype));
+  v.set("dtype", dtype_spelling(o));
   v.set("mode", std::string(mode_name(o.mode)));
   v.set("narrow", o.narrow);
   v.set("reduceRange", o.reduce_range);
@@ -511,6 +530,10 @@ val options_to_js(const QuantOptions& o) {
   v.set("zeroPointDomain", std::string(zero_point_domain_name(o.zero_point_domain)));
   v.set("profile", std::string(profile_name(o.profile)));
   v.set("bins", o.histogram_bins);
+  // Element and packing options only where they apply, so integer results keep their shape.
+  if (o.element == ElementKind::minifloat) v.set("saturate", o.saturate);
+  if (o.element == ElementKind::pow2 || o.element == ElementKind::kmeans) v.set("bits", o.element_bits);
+  if (o.pack != PackOrder::none) v.set("pack", std::string(pack_order_name(o.pack)));
   return v;
 }
 
@@ -773,6 +796,17 @@ val quantize_js(val source, QuantOptions o, val params_js, std::string file_name
     r.set("input", input);
     r.set("kernels", std::string(kernel_table_name()));
     r.set("paramsJson", params_json(q, e, info));
+    // What the .npz adds for element dtypes and --pack (extra_members): the same arrays, by name.
+    for (const NpzMember& m : extra_members(q)) {
+      if (m.name == "codebook.npy") {
+        r.set("codebook", tensor_to_js(m.tensor));
+        r.set("codebookShape", shape_to_js(m.tensor.shape));
+      } else if (m.name == "packed.npy") {
+        r.set("packed", tensor_to_js(m.tensor));
+      } else if (m.name == "scale_e8m0.npy") {
+        r.set("scaleE8m0", tensor_to_js(m.tensor));
+      }
+    }
     return r;
   });
 }
@@ -840,8 +874,20 @@ val export_npz_js(val parts) {
                                        {{"Int32Array", DType::i32}, {"Float32Array", DType::f32}});
     const Tensor deq = tensor_from_js(parts["dequantized"], shape, "dequantized", {{"Float32Array", DType::f32}});
     if (!parts["paramsJson"].isString()) throw Error("export: paramsJson must be the result's params.json text");
+    // Optional members, in extra_members' order: codebook (float32, codebookShape), packed (uint8
+    // bytes), scaleE8m0 (uint8, the param shape).
+    std::vector<NpzMember> extra;
+    if (!absent(parts["codebook"]))
+      extra.push_back({"codebook.npy", tensor_from_js(parts["codebook"], shape_from_js(parts["codebookShape"], "export: codebookShape"),
+                                                      "codebook", {{"Float32Array", DType::f32}})});
+    if (!absent(parts["packed"]))
+      extra.push_back({"packed.npy", tensor_from_js(parts["packed"], {int64_t(parts["packed"]["length"].as<double>())},
+                                                    "packed", {{"Uint8Array", DType::u8}})});
+    if (!absent(parts["scaleE8m0"]))
+      extra.push_back({"scale_e8m0.npy", tensor_from_js(parts["scaleE8m0"], param_shape, "scaleE8m0",
+                                                        {{"Uint8Array", DType::u8}})});
     const std::vector<uint8_t> bytes =
-        export_npz_parts(codes, scale, zero, deq, parts["paramsJson"].as<std::string>());
+        export_npz_parts(codes, scale, zero, deq, parts["paramsJson"].as<std::string>(), extra);
     val r = success();
     r.set("bytes", copy_to_js("Uint8Array", std::span<const uint8_t>(bytes), 1));
     return r;
@@ -904,6 +950,20 @@ EMSCRIPTEN_BINDINGS(qplay) {
       .value("onnx", Profile::onnx)
       .value("ort_tool", Profile::ort_tool);
 
+  enum_<ElementKind>("ElementKind")
+      .value("integer", ElementKind::integer)
+      .value("minifloat", ElementKind::minifloat)
+      .value("lut", ElementKind::lut)
+      .value("mx", ElementKind::mx)
+      .value("pow2", ElementKind::pow2)
+      .value("kmeans", ElementKind::kmeans);
+  enum_<PackOrder>("PackOrder")
+      .value("none", PackOrder::none)
+      .value("low_first", PackOrder::low_first)
+      .value("high_first", PackOrder::high_first)
+      .value("gptq", PackOrder::gptq)
+      .value("awq", PackOrder::awq);
+
   value_object<IntType>("IntType").field("bits", &IntType::bits).field("signed", &IntType::is_signed);
   value_object<QuantOptions>("QuantOptions")
       .field("dtype", &QuantOptions::dtype)
@@ -921,7 +981,12 @@ EMSCRIPTEN_BINDINGS(qplay) {
       .field("zeroPointDomain", &QuantOptions::zero_point_domain)
       .field("profile", &QuantOptions::profile)
       .field("bins", &QuantOptions::histogram_bins)
-      .field("division", &QuantOptions::division);
+      .field("division", &QuantOptions::division)
+      .field("element", &QuantOptions::element)
+      .field("elementName", &QuantOptions::element_name)
+      .field("saturate", &QuantOptions::saturate)
+      .field("elementBits", &QuantOptions::element_bits)
+      .field("pack", &QuantOptions::pack);
   value_object<CalibrationOptions>("CalibrationOptions")
       .field("observer", &CalibrationOptions::observer)
       .field("averagingConstant", &CalibrationOptions::averaging_constant);

@@ -108,6 +108,25 @@ for (const input of ['vec17_f32.npy', 'mat4x6_f32.npy', 't2x3x4x5_f32.npy']) {
   }
 }
 
+// Element dtypes (docs/SCHEMES.md section 4): the bundles with codebook.npy, packed.npy and
+// scale_e8m0.npy, and the CLI's messages for the options they refuse.
+const elementRuns = [
+  ['--dtype', 'nf4'], ['--dtype', 'nf4', '--granularity', 'block', '--block-size', '4', '--axis', '-1', '--pack', 'high-first'],
+  ['--dtype', 'fp4', '--granularity', 'channel', '--pack', 'awq'], ['--dtype', 'iq4_nl', '--pack', 'gptq'],
+  ['--dtype', 'fp8_e4m3fn'], ['--dtype', 'fp8_e5m2', '--no-saturate', '--granularity', 'channel', '--axis', '-1'],
+  ['--dtype', 'fp8_e4m3fnuz'], ['--dtype', 'fp6_e3m2', '--rounding', 'half-away'], ['--dtype', 'fp4_e2m1'],
+  ['--dtype', 'mxfp4', '--axis', '-1'], ['--dtype', 'mxfp8_e5m2'], ['--dtype', 'mxint8', '--axis', '-1'],
+  ['--dtype', 'pow2', '--bits', '3'], ['--dtype', 'kmeans', '--granularity', 'channel'],
+  ['--dtype', 'int4', '--pack', 'low-first'],
+  ['--dtype', 'mxfp4', '--granularity', 'channel'], ['--dtype', 'nf4', '--scale', '0.1'], ['--dtype', 'nf4', '--bits', '3'],
+];
+
+for (const input of ['vec17_f32.npy', 'mat4x6_f32.npy', 't2x3x4x5_f32.npy', 'nan_inf_f32.npy']) {
+  for (const args of elementRuns) {
+    test(`elements ${input} ${args.join(' ')}`, () => check(input, args));
+  }
+}
+
 // Params from a file and from calibration, and a tensor picked from an .npz.
 const paramsRuns = [
   ['mat4x6_f32.npy', ['--dtype', 'uint8', '--granularity', 'channel', '--axis', '0', '--params', 'params_4x6_axis0.npz']],

@@ -131,8 +131,9 @@ const FLAG_TO_KEY = {
   '--tensor': 'tensor', '--scale': 'scale', '--zero-point': 'zeroPoint',
   // Integers cross as JS numbers (the spelling of "-1" and -1 is the same to the core).
   '--axis': 'axis', '--group-size': 'groupSize', '--block-size': 'blockSize', '--bins': 'bins',
+  '--bits': 'bits', '--pack': 'pack',
 };
-const NUMERIC = new Set(['axis', 'groupSize', 'blockSize', 'bins']);
+const NUMERIC = new Set(['axis', 'groupSize', 'blockSize', 'bins', 'bits']);
 
 /** Splits CLI quantize options into {options, paramsFile, calibrate, observer}. */
 export function cliToApi(args) {
@@ -144,6 +145,7 @@ export function cliToApi(args) {
     const flag = args[i];
     if (flag === '--narrow') options.narrow = true;
     else if (flag === '--reduce-range') options.reduceRange = true;
+    else if (flag === '--saturate' || flag === '--no-saturate') options.saturate = flag === '--saturate';
     else if (flag === '--params') paramsFile = args[++i];
     else if (flag === '--observer') observer = args[++i];
     else if (flag === '--calibrate') {

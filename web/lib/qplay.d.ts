@@ -55,8 +55,19 @@ export interface ParamsInput {
 
 /** The CLI's quantize flags, camelCased, with the same spellings and defaults. */
 export interface QuantizeOptions {
-  /** --dtype: int8 (default), uint8, int4, uint4, int2, uint2, intN, uintN (N = 1..8), int16, uint16 */
+  /**
+   * --dtype: int8 (default), uint8, int4, uint4, int2, uint2, intN, uintN (N = 1..8), int16, uint16;
+   * or an element format: nf4, fp4, iq4_nl, fp8_e4m3fn, fp8_e5m2, fp8_e4m3fnuz, fp8_e5m2fnuz,
+   * fp6_e2m3, fp6_e3m2, fp4_e2m1, mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, mxfp6_e3m2, mxfp4, mxint8,
+   * pow2, kmeans (docs/SCHEMES.md section 4)
+   */
   dtype?: string;
+  /** --saturate / --no-saturate: FP8 overflow to +-max (default true) or Inf/NaN */
+  saturate?: boolean;
+  /** --bits: pow2 / kmeans code width (default 4) */
+  bits?: number | string;
+  /** --pack: packed.npy order for codes of at most 4 bits */
+  pack?: 'low-first' | 'high-first' | 'gptq' | 'awq';
   /** --mode: asymmetric (default) | symmetric */
   mode?: 'asymmetric' | 'symmetric';
   /** --narrow */
@@ -160,6 +171,13 @@ export interface QuantizeResult {
   kernels: string;
   /** params.json as export() writes it. */
   paramsJson: string;
+  /** Element dtypes with a table or codebook: codebook.npy's values ([K], or [groups, K] for kmeans). */
+  codebook?: Float32Array;
+  codebookShape?: number[];
+  /** Codes of at most 4 bits under a pack order: packed.npy's bytes. */
+  packed?: Uint8Array;
+  /** MX dtypes: each block's E8M0 scale code (scale_e8m0.npy). */
+  scaleE8m0?: Uint8Array;
 }
 
 /** A calibration tensor: a name in the open file, float32 values, or a whole file (options.tensor picks its tensor). */

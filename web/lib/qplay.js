@@ -247,6 +247,11 @@ export class Qplay {
       paramShape: result.params.shape,
       dequantized: result.dequantized,
       paramsJson: result.paramsJson,
+      // Present for element dtypes and --pack: the bundle's codebook.npy, packed.npy, scale_e8m0.npy.
+      codebook: result.codebook,
+      codebookShape: result.codebookShape,
+      packed: result.packed,
+      scaleE8m0: result.scaleE8m0,
     })).bytes;
   }
 }
