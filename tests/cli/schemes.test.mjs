@@ -241,3 +241,16 @@ test('usage errors name the conflict', () => {
     assert.match(r.stderr, message);
   }
 });
+
+test('the summary names the element format', () => {
+  const r = qplay('quantize', path.join(tmp, 'mat.npy'), '-o', path.join(tmp, 'summary.npz'), '--dtype', 'fp8_e4m3fn',
+    '--no-saturate', '--granularity', 'channel');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^scheme {5}fp8_e4m3fn \(minifloat, 8-bit codes, no saturate\), per channel \(axis 0\), rounding half-even$/m);
+  assert.match(r.stdout, /^bits\/elem {2}8\.\d+$/m);
+  const mx = qplay('quantize', path.join(tmp, 'mat.npy'), '-o', path.join(tmp, 'summary.npz'), '--dtype', 'mxfp4', '--axis', '-1');
+  assert.equal(mx.status, 0, mx.stderr);
+  assert.match(mx.stdout, /^scheme {5}mxfp4 \(mx, 4-bit codes\), per block \(axis 1\), rounding half-even, pack low-first$/m);
+  // 4 bits per code + one E8M0 byte per 32 elements (the last block of 150 holds 22)
+  assert.match(mx.stdout, /^bits\/elem {2}4\.2667$/m);
+});
