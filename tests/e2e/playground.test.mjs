@@ -302,6 +302,33 @@ test('static params from a params .npz, and calibrated on other files, match the
   await finish(page);
 });
 
+test('element formats: nf4 blocks packed high-first and 3-bit k-means match the CLI byte for byte', async () => {
+  const page = await open('/');
+  await settled(page);
+  const pg = playground(page);
+  await upload(page, 'mat4x6_f32.npy');
+  await change(page, 'Format', 'nf4');
+  // nf4 refuses the integer affine options: they are locked, and so is the profile.
+  assert.equal(await pg.getByLabel('Mode', { exact: true }).isDisabled(), true);
+  assert.equal(await pg.getByLabel('Profile', { exact: true }).isDisabled(), true);
+  await change(page, 'Granularity', 'block');
+  await change(page, 'Axis', '1');
+  await change(page, 'Block size', '3');
+  await change(page, 'Pack 4-bit codes', 'high-first');
+  let { bytes } = await downloadNpz(page);
+  assertSameBytes(bytes, cliBundle(tmp, ['mat4x6_f32.npy', '--dtype', 'nf4', '--granularity', 'block', '--axis', '1',
+    '--block-size', '3', '--pack', 'high-first']), 'nf4 bundle');
+
+  await change(page, 'Format', 'kmeans');
+  await change(page, 'Pack 4-bit codes', '');
+  await change(page, 'Code bits', '3');
+  await change(page, 'Granularity', 'tensor');
+  assert.match(await pg.locator('.qp-cli').textContent(), /--dtype kmeans --bits 3/);
+  ({ bytes } = await downloadNpz(page));
+  assertSameBytes(bytes, cliBundle(tmp, ['mat4x6_f32.npy', '--dtype', 'kmeans', '--bits', '3']), 'kmeans bundle');
+  await finish(page);
+});
+
 test('static params calibrated on a narrower set clip the data they are applied to', async () => {
   const page = await open('/#data=normal&shape=4096&params=calibrated&calib-spread=0.5');
   await settled(page);

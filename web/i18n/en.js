@@ -81,7 +81,7 @@ export default {
   elementBits: 'Code bits',
   saturate: 'Saturate overflow',
   pack: 'Pack 4-bit codes',
-  'pack.none': 'no packed.npy',
+  'pack.none': 'default (elements: low-first; integers: none)',
   lockedByElement: 'fixed by {dtype}',
   signedness: 'Codes',
   signed: 'signed (int)',

@@ -80,7 +80,7 @@ export default {
   elementBits: '코드 비트',
   saturate: '넘침 포화',
   pack: '4비트 코드 패킹',
-  'pack.none': 'packed.npy 없음',
+  'pack.none': '기본 (원소 형식: low-first, 정수: 없음)',
   lockedByElement: '{dtype}이(가) 고정',
   signedness: '코드',
   signed: '부호 있음 (int)',

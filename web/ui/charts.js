@@ -193,7 +193,8 @@ function drawOverlay(u, grid, marker, colors) {
     ctx.strokeStyle = colors.clipLine;
     ctx.lineWidth = 2;
     ctx.beginPath();
-    for (const v of [grid.lo, grid.hi]) {
+    // The representable range's ends matter only where values can clip.
+    for (const v of grid.clip === false ? [] : [grid.lo, grid.hi]) {
       if (v < xmin || v > xmax) continue;
       const p = u.valToPos(v, 'x', true);
       ctx.moveTo(p, top);

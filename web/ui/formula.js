@@ -146,11 +146,18 @@ export function elementFormulaLines(info) {
       lines.push(`q = \\operatorname{sign}(x) \\cdot \\text{nearest level } 2^{k-L}\\text{ of } \\frac{|x|}{s}\\ (${I(bits)}\\text{ bits})${sample ? ` = ${code}` : ''}`);
       lines.push(`\\hat{x} = \\pm s \\cdot 2^{k-L}${sample ? ` = ${T(s)} \\cdot ${N(v)} = ${T(sample.xhat)}` : ''}`);
       break;
-    case 'mx':
-      lines.push(`X = 2^{\\lfloor \\log_2 \\max|x| \\rfloor - e_{\\max}}${A ? `,\\ \\max|x| = ${A}` : ''} = ${T(s)}`);
+    case 'mx': {
+      // e_max follows from the block's X and amax: X = 2^(floor(log2 amax) - e_max).
+      const fl = Number.isFinite(amax) && amax > 0 ? Math.floor(Math.log2(amax)) : NaN;
+      const emax = fl - Math.log2(s);
+      const numbers = Number.isInteger(emax)
+        ? ` = 2^{\\lfloor \\log_2 ${A} \\rfloor - ${I(emax)}} = 2^{${I(fl - emax)}}`
+        : '';
+      lines.push(`X = 2^{\\lfloor \\log_2 \\max|x| \\rfloor - e_{\\max}}${numbers} = ${T(s)}`);
       lines.push(`q = \\operatorname{quantize}_{${name}}\\!\\left(\\frac{x}{X}\\right)${sample ? ` = \\operatorname{quantize}(${N(sample.t)}) = ${code}` : ''}`);
       lines.push(`\\hat{x} = \\operatorname{element}(q)\\, X${sample ? ` = ${N(v)} \\cdot ${T(s)} = ${T(sample.xhat)}` : ''}`);
       break;
+    }
     default:  // kmeans
       lines.push(`c_0 < \\dots < c_{K-1}:\\ K = 2^{${I(bits)}} \\text{ centroids fitted on the group}`);
       lines.push(`q = \\arg\\min_k |x - c_k|${sample ? ` = ${code}` : ''}`);
