@@ -368,7 +368,7 @@ class QuantPlayground extends HTMLElement {
       h('div', { class: 'qp-row' },
         this.field('elementBits', this.number('elementBits', { min: 1, max: 8, step: 1, integer: true }), { field: 'elementBits' }),
         this.checkField('saturate', 'saturate'),
-        this.field('pack', pack, { field: 'pack' })),
+        this.field('pack', pack, { field: 'pack', hint: t('packHint') })),
       this.field('mode', this.select('mode', S.MODES, (v) => t(`mode.${v}`)), { field: 'mode' }),
       h('div', { class: 'qp-row' },
         this.checkField('narrow', 'narrow'),
