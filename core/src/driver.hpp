@@ -65,6 +65,12 @@ template <class Visit> void for_each_element(const GranularityPlan& p, Visit&& v
 // Per-group finite min/max (kernels), and the count of non-finite values seen.
 GroupStats group_minmax(std::span<const float> x, const GranularityPlan& plan);
 
+// Dynamic params over an already checked plan. `stats`, when given, must be group_minmax of x
+// under `plan`; minmax then needs no pass of its own (quantize_dynamic computes them once for
+// both the params and the report).
+QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o, const GranularityPlan& plan,
+                           const GroupStats* stats);
+
 // Sum of squared error of quantizing `values` with one param set (the run's own quantizer).
 double group_sse(std::span<const float> values, float scale, float zero, bool float_zero_point,
                  const QuantOptions& o, CodeRange r);

@@ -322,9 +322,20 @@ QuantParams params_from_ranges(std::span<const float> lo, std::span<const float>
 
 QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o) {
   check_plan_fits(x.values, x.shape, "the input");
-  const GranularityPlan plan = plan_granularity(x.shape, o);
-  GroupStats stats = detail::group_minmax(x.values, plan);
-  if (o.range == RangeMethod::minmax) return params_from_ranges(stats.min, stats.max, plan.param_shape, o);
+  return detail::compute_params(x, o, plan_granularity(x.shape, o), nullptr);
+}
+
+namespace detail {
+
+// The range methods other than minmax work on each group's finite values; `stats`, when the
+// caller already has the group extremes (quantize_dynamic reports them), saves the min/max pass.
+QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o, const GranularityPlan& plan,
+                           const GroupStats* stats) {
+  if (o.range == RangeMethod::minmax) {
+    if (stats) return params_from_ranges(stats->min, stats->max, plan.param_shape, o);
+    const GroupStats own = group_minmax(x.values, plan);
+    return params_from_ranges(own.min, own.max, plan.param_shape, o);
+  }
 
   const CodeRange r = code_range(o);
   const Buckets buckets = bucket_finite(x.values, plan);
@@ -348,6 +359,8 @@ QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o) {
   }
   return params_from_ranges(lo, hi, plan.param_shape, o);
 }
+
+}  // namespace detail
 
 QuantParams given_params(const GivenParams& given, const GranularityPlan& plan, const QuantOptions& o) {
   const CodeRange r = code_range(o);
