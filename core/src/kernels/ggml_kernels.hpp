@@ -1,0 +1,27 @@
+// The hot ggml block quantizers: the scalar twin (ggml_scalar.cpp) is the specification, the SIMD
+// twin (ggml_simd128.cpp, wasm_simd128 intrinsics, natively through SIMDe) must give the same bytes.
+// Each takes nblocks whole 32-element blocks at x (any alignment, finite values) and writes
+// nblocks * <block bytes> bytes at out. core/src/schemes/ggml.cpp picks the twin (the same choice as
+// kernels::table(): SIMD unless the build lacks it or force_scalar(true)).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace qplay::kernels {
+
+#define QPLAY_GGML_KERNELS(X) X(q8_0) X(q4_0) X(mxfp4)
+
+#define QPLAY_GGML_QUANTIZE_DECL(type) \
+  void ggml_quantize_##type(const float* x, size_t nblocks, uint8_t* out) noexcept;
+
+namespace scalar {
+QPLAY_GGML_KERNELS(QPLAY_GGML_QUANTIZE_DECL)
+}
+#if QPLAY_HAVE_SIMD128
+namespace simd128 {
+QPLAY_GGML_KERNELS(QPLAY_GGML_QUANTIZE_DECL)
+}
+#endif
+
+}  // namespace qplay::kernels
