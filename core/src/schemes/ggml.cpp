@@ -1,0 +1,153 @@
+// The public ggml API: the type table (names, GGUF ids, block geometry), argument checks, and the
+// dispatch to the per-family implementations (ggml_legacy.cpp, ggml_kquants.cpp,
+// ggml_iq4nl_mxfp4.cpp).
+#include "qplay/ggml.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <string>
+
+#include "ggml_schemes.hpp"
+#include "kernels/ggml_element.hpp"
+#include "kernels/kernels.hpp"
+#include "qplay/error.hpp"
+
+namespace qplay {
+
+namespace {
+
+struct TypeInfo {
+  GgmlType type;
+  std::string_view name;
+  uint32_t gguf_id;
+  size_t block_elems;
+  size_t block_bytes;
+  ggml_detail::QuantizeFn quantize;
+  ggml_detail::DequantizeFn dequantize;
+};
+
+#define QPLAY_GGML_ROW(t, id, elems, bytes) \
+  TypeInfo{GgmlType::t, #t, id, elems, bytes, &ggml_detail::quantize_##t, &ggml_detail::dequantize_##t}
+// Block sizes from ggml-common.h's static_asserts; ids from ggml.h / docs/gguf.md.
+constexpr TypeInfo kTypes[] = {
+    QPLAY_GGML_ROW(q8_0, 8, 32, 34),     QPLAY_GGML_ROW(q8_1, 9, 32, 36),
+    QPLAY_GGML_ROW(q4_0, 2, 32, 18),     QPLAY_GGML_ROW(q4_1, 3, 32, 20),
+    QPLAY_GGML_ROW(q5_0, 6, 32, 22),     QPLAY_GGML_ROW(q5_1, 7, 32, 24),
+    QPLAY_GGML_ROW(q2_k, 10, 256, 84),   QPLAY_GGML_ROW(q3_k, 11, 256, 110),
+    QPLAY_GGML_ROW(q4_k, 12, 256, 144),  QPLAY_GGML_ROW(q5_k, 13, 256, 176),
+    QPLAY_GGML_ROW(q6_k, 14, 256, 210),  QPLAY_GGML_ROW(iq4_nl, 20, 32, 18),
+    QPLAY_GGML_ROW(mxfp4, 39, 32, 17),
+};
+#undef QPLAY_GGML_ROW
+static_assert(std::size(kTypes) == kGgmlTypes.size());
+
+const TypeInfo& info(GgmlType t) {
+  for (const TypeInfo& i : kTypes) {
+    if (i.type == t) return i;
+  }
+  throw Error("unknown ggml type (enum value " + std::to_string(int(t)) + ")");
+}
+
+std::string type_label(GgmlType t) { return "ggml " + std::string(info(t).name); }
+
+void check_whole_blocks(GgmlType t, size_t n) {
+  const TypeInfo& i = info(t);
+  if (n % i.block_elems != 0) {
+    throw Error(type_label(t) + ": a row of " + std::to_string(n) +
+                " elements is not a multiple of the block size " + std::to_string(i.block_elems));
+  }
+}
+
+std::string describe_value(float v) {
+  if (v != v) return "NaN";
+  return v > 0 ? "inf" : "-inf";
+}
+
+}  // namespace
+
+std::string_view ggml_type_name(GgmlType t) { return info(t).name; }
+
+GgmlType parse_ggml_type(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (const TypeInfo& i : kTypes) {
+    if (i.name == lower) return i.type;
+  }
+  std::string allowed;
+  for (const TypeInfo& i : kTypes) allowed += (allowed.empty() ? "" : ", ") + std::string(i.name);
+  throw Error("unknown ggml type '" + std::string(name) + "' (allowed: " + allowed + ")");
+}
+
+uint32_t ggml_type_id(GgmlType t) { return info(t).gguf_id; }
+
+std::optional<GgmlType> ggml_type_from_id(uint32_t id) {
+  for (const TypeInfo& i : kTypes) {
+    if (i.gguf_id == id) return i.type;
+  }
+  return std::nullopt;
+}
+
+size_t ggml_block_elems(GgmlType t) { return info(t).block_elems; }
+size_t ggml_block_bytes(GgmlType t) { return info(t).block_bytes; }
+
+size_t ggml_row_bytes(GgmlType t, size_t n) {
+  check_whole_blocks(t, n);
+  return n / info(t).block_elems * info(t).block_bytes;
+}
+
+namespace {
+
+// Throws for the first non-finite value of x[0..n) (index reported from `base`).
+void check_finite(GgmlType t, const float* x, size_t n, size_t base) {
+  kernels::MinMax mm;
+  kernels::table().minmax_f32(x, n, &mm);
+  if (mm.nonfinite == 0) return;
+  for (size_t k = 0; k < n; ++k) {
+    if (!std::isfinite(x[k])) {
+      throw Error(type_label(t) + ": element " + std::to_string(base + k) + " is " +
+                  describe_value(x[k]) + "; ggml block formats need finite values");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<uint8_t> ggml_quantize(GgmlType t, std::span<const float> row) {
+  const TypeInfo& i = info(t);
+  check_whole_blocks(t, row.size());
+  std::vector<uint8_t> out(row.size() / i.block_elems * i.block_bytes);
+  if (t == GgmlType::iq4_nl) {
+    // IQ4_NL carries codes from block to block (its all-zero blocks), so one call for the row.
+    check_finite(t, row.data(), row.size(), 0);
+    i.quantize(row.data(), row.size() / i.block_elems, out.data());
+    return out;
+  }
+  // The finiteness check runs chunk by chunk just before the chunk is quantized, so the quantizer
+  // reads values that are still in cache. kChunk is a multiple of every block size.
+  constexpr size_t kChunk = 8192;
+  for (size_t at = 0; at < row.size(); at += kChunk) {
+    const size_t n = std::min(kChunk, row.size() - at);
+    check_finite(t, row.data() + at, n, at);
+    i.quantize(row.data() + at, n / i.block_elems, out.data() + at / i.block_elems * i.block_bytes);
+  }
+  return out;
+}
+
+void ggml_dequantize(GgmlType t, std::span<const uint8_t> blocks, std::span<float> out) {
+  const TypeInfo& i = info(t);
+  check_whole_blocks(t, out.size());
+  const size_t nblocks = out.size() / i.block_elems;
+  if (blocks.size() != nblocks * i.block_bytes) {
+    throw Error(type_label(t) + ": " + std::to_string(out.size()) + " elements need " +
+                std::to_string(nblocks * i.block_bytes) + " bytes (" + std::to_string(nblocks) +
+                " blocks of " + std::to_string(i.block_bytes) + "), got " +
+                std::to_string(blocks.size()));
+  }
+  i.dequantize(blocks.data(), nblocks, out.data());
+}
+
+uint16_t ggml_fp32_to_fp16(float f) { return ggml_element::fp32_to_fp16(f); }
+float ggml_fp16_to_fp32(uint16_t h) { return ggml_element::fp16_to_fp32(h); }
+
+}  // namespace qplay

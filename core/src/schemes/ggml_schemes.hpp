@@ -1,0 +1,48 @@
+// Internal: one quantize and one dequantize function per ggml block type, over whole blocks. The
+// public entry points (ggml.cpp) validate lengths and values and pick these from a table.
+//
+// Every function restates ggml's quantize_row_<type>_ref / dequantize_row_<type>
+// (ggml-org/ggml@d99724f2:src/ggml-quants.c) with the same float operations in the same order, so
+// the results are bit-identical wherever C leaves nothing to the platform; docs/GGML_FORMATS.md
+// lists the few places where it does and what we chose.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/ggml_kernels.hpp"
+#include "kernels/kernels.hpp"
+
+namespace qplay::ggml_detail {
+
+// x: nblocks * block elements (finite); out: nblocks * block bytes.
+using QuantizeFn = void (*)(const float* x, size_t nblocks, uint8_t* out);
+using DequantizeFn = void (*)(const uint8_t* in, size_t nblocks, float* y);
+
+#define QPLAY_GGML_TYPES(X) \
+  X(q8_0) X(q8_1) X(q4_0) X(q4_1) X(q5_0) X(q5_1) X(q2_k) X(q3_k) X(q4_k) X(q5_k) X(q6_k) X(iq4_nl) X(mxfp4)
+#define QPLAY_GGML_SCHEME_DECL(type)                                  \
+  void quantize_##type(const float* x, size_t nblocks, uint8_t* out); \
+  void dequantize_##type(const uint8_t* in, size_t nblocks, float* y);
+QPLAY_GGML_TYPES(QPLAY_GGML_SCHEME_DECL)
+#undef QPLAY_GGML_SCHEME_DECL
+
+// The hot quantizers exist as a scalar spec and a SIMD twin (core/src/kernels/ggml_*.cpp); this is
+// the same choice kernels::table() makes: the SIMD twin unless the build lacks it or
+// kernels::force_scalar(true) is on.
+inline bool use_simd_kernels() {
+#if QPLAY_HAVE_SIMD128
+  return &kernels::table() != &kernels::scalar_table();
+#else
+  return false;
+#endif
+}
+#if QPLAY_HAVE_SIMD128
+#define QPLAY_GGML_KERNEL_CALL(type, x, nblocks, out)                                 \
+  (use_simd_kernels() ? kernels::simd128::ggml_quantize_##type(x, nblocks, out)        \
+                      : kernels::scalar::ggml_quantize_##type(x, nblocks, out))
+#else
+#define QPLAY_GGML_KERNEL_CALL(type, x, nblocks, out) kernels::scalar::ggml_quantize_##type(x, nblocks, out)
+#endif
+
+}  // namespace qplay::ggml_detail
