@@ -379,4 +379,39 @@ std::vector<NpzMember> extra_members(const Quantized& q) {
   return extra;
 }
 
+std::vector<uint8_t> export_safetensors_parts(const std::vector<SafetensorsPart>& parts) {
+  std::vector<NamedTensor> tensors;
+  Metadata metadata;
+  for (const SafetensorsPart& p : parts) {
+    const auto fail = [&](const std::string& what) { throw Error("export: part '" + p.name + "': " + what); };
+    const auto describe = [](const Tensor& t) {
+      return std::string(dtype_name(t.dtype)) + " " + shape_to_string(t.shape);
+    };
+    if (p.name.empty()) throw Error("export: a safetensors part needs a name");
+    const DType c = p.codes.dtype;
+    if (c != DType::i8 && c != DType::u8 && c != DType::i16 && c != DType::u16)
+      fail("codes must be int8, uint8, int16 or uint16 (got " + describe(p.codes) + ")");
+    if (p.scale.dtype != DType::f32) fail("scale must be float32 (got " + describe(p.scale) + ")");
+    if ((p.zero_point.dtype != DType::i32 && p.zero_point.dtype != DType::f32) || p.zero_point.shape != p.scale.shape)
+      fail("zero_point must be int32 or float32 shaped like the scale " + shape_to_string(p.scale.shape) + " (got " +
+           describe(p.zero_point) + ")");
+    tensors.push_back({p.name + ".codes", p.codes});
+    tensors.push_back({p.name + ".scale", p.scale});
+    tensors.push_back({p.name + ".zero_point", p.zero_point});
+    metadata.emplace_back("qplay.params." + p.name, p.params_json);
+  }
+  // write_safetensors rejects duplicate tensor names and metadata keys, so two parts of one name fail.
+  return write_safetensors(tensors, metadata);
+}
+
+std::vector<uint8_t> export_safetensors(const Quantized& q, const Evaluation& e, const RunInfo& info) {
+  SafetensorsPart part;
+  part.name = info.input_tensor.empty() ? "array" : info.input_tensor;
+  part.codes = q.codes;
+  part.scale = f32_tensor(q.params.shape, q.params.scale, "scale");
+  part.zero_point = zero_point_tensor(q.params);
+  part.params_json = params_json(q, e, info);
+  return export_safetensors_parts({part});
+}
+
 }  // namespace qplay

@@ -10,7 +10,7 @@ namespace qplay {
 
 size_t dtype_size(DType t) {
   switch (t) {
-    case DType::i8: case DType::u8: case DType::boolean: return 1;
+    case DType::i8: case DType::u8: case DType::boolean: case DType::f8_e4m3: case DType::f8_e5m2: return 1;
     case DType::f16: case DType::bf16: case DType::i16: case DType::u16: return 2;
     case DType::f32: case DType::i32: case DType::u32: return 4;
     case DType::f64: case DType::i64: case DType::u64: return 8;
@@ -33,8 +33,33 @@ std::string_view dtype_name(DType t) {
     case DType::u32: return "uint32";
     case DType::u64: return "uint64";
     case DType::boolean: return "bool";
+    case DType::f8_e4m3: return "float8_e4m3fn";
+    case DType::f8_e5m2: return "float8_e5m2";
   }
   return "?";
+}
+
+DType dtype_from_name(std::string_view name) {
+  static constexpr struct { std::string_view name; DType dtype; } kAliases[] = {
+      {"f16", DType::f16}, {"half", DType::f16}, {"bf16", DType::bf16}, {"f32", DType::f32},
+      {"float", DType::f32}, {"f64", DType::f64}, {"double", DType::f64}, {"i8", DType::i8},
+      {"i16", DType::i16}, {"i32", DType::i32}, {"i64", DType::i64}, {"u8", DType::u8},
+      {"u16", DType::u16}, {"u32", DType::u32}, {"u64", DType::u64}, {"e4m3", DType::f8_e4m3},
+      {"float8_e4m3", DType::f8_e4m3}, {"e5m2", DType::f8_e5m2},
+  };
+  constexpr DType kAll[] = {DType::f16, DType::bf16, DType::f32, DType::f64, DType::i8, DType::i16,
+                            DType::i32, DType::i64, DType::u8, DType::u16, DType::u32, DType::u64,
+                            DType::boolean, DType::f8_e4m3, DType::f8_e5m2};
+  std::string allowed;
+  for (DType d : kAll) {
+    if (name == dtype_name(d)) return d;
+    allowed += (allowed.empty() ? "" : ", ") + std::string(dtype_name(d));
+  }
+  for (const auto& a : kAliases)
+    if (name == a.name) return a.dtype;
+  std::string shown;
+  for (char c : name.substr(0, 40)) shown += (c >= 0x20 && c < 0x7f) ? c : '?';
+  throw Error("unknown dtype '" + shown + "' (allowed: " + allowed + "; or f16, bf16, f32, f64, i8..i64, u8..u64)");
 }
 
 int64_t shape_elements(const Shape& shape) {
@@ -97,6 +122,22 @@ float half_to_float(uint16_t h) {
   return qplay::bit_cast<float>(bits);
 }
 
+// OCP E4M3FN -> float, exact: bias 7, subnormals m * 2^-9, and S.1111.111 is NaN (the format
+// spends its infinity encodings on range: 0x7E is 448).
+float e4m3fn_to_float(uint8_t b) {
+  const uint32_t sign = uint32_t(b & 0x80) << 24;
+  const uint32_t exp = (b >> 3) & 0xf, mant = b & 0x7;
+  if (exp == 0xf && mant == 0x7) return qplay::bit_cast<float>(sign | 0x7fc00000u);
+  if (exp == 0) {  // subnormal or zero: mant * 2^-9 is exact in float
+    const float magnitude = static_cast<float>(mant) * 0x1p-9f;
+    return sign ? -magnitude : magnitude;
+  }
+  return qplay::bit_cast<float>(sign | (exp - 7 + 127) << 23 | mant << 20);
+}
+
+// OCP E5M2 is the upper byte of an IEEE half (same bias 15, same inf/NaN encodings).
+float e5m2_to_float(uint8_t b) { return half_to_float(uint16_t(b) << 8); }
+
 template <class T> void widen(const Tensor& t, std::vector<float>& out) {
   const size_t n = out.size();
   for (size_t i = 0; i < n; ++i) {
@@ -142,6 +183,12 @@ std::vector<float> to_f32(const Tensor& t) {
     case DType::u64: widen<uint64_t>(t, out); break;
     case DType::boolean:
       for (size_t i = 0; i < out.size(); ++i) out[i] = t.bytes[i] ? 1.0f : 0.0f;
+      break;
+    case DType::f8_e4m3:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = e4m3fn_to_float(t.bytes[i]);
+      break;
+    case DType::f8_e5m2:
+      for (size_t i = 0; i < out.size(); ++i) out[i] = e5m2_to_float(t.bytes[i]);
       break;
   }
   return out;

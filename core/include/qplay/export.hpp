@@ -69,4 +69,22 @@ std::vector<uint8_t> export_npz_parts(const Tensor& codes, const Tensor& scale, 
 // integer runs.
 std::vector<NpzMember> extra_members(const Quantized& q);
 
+// ---- the .safetensors bundle (docs/FORMATS.md) ----------------------------------------------------
+// One quantized tensor of a bundle: tensors <name>.codes (as they are), <name>.scale (float32),
+// <name>.zero_point (int32 or float32, the scale's shape), and __metadata__["qplay.params.<name>"]
+// holding the run's params.json text. Several parts make one file (a whole model quantized).
+struct SafetensorsPart {
+  std::string name;
+  Tensor codes, scale, zero_point;
+  std::string params_json;
+};
+
+// Checks each part as export_npz_parts does (and that names are unique), then writes the file with
+// write_safetensors: header padded to 8 bytes, tensors ordered and aligned as the safetensors library
+// orders them.
+std::vector<uint8_t> export_safetensors_parts(const std::vector<SafetensorsPart>& parts);
+
+// The bundle of one run; the part is named after info.input_tensor ("array" for a .npy input).
+std::vector<uint8_t> export_safetensors(const Quantized& q, const Evaluation& e, const RunInfo& info);
+
 }  // namespace qplay

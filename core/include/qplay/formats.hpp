@@ -1,7 +1,8 @@
-// Tensor file formats: .npy (one array) and .npz (a zip of .npy members), plus format sniffing.
+// Tensor file formats: .npy, .npz (a zip of .npy members), .safetensors, .gguf, raw binary and
+// CSV/TSV/whitespace text; format sniffing; writers for .npy, stored .npz and .safetensors.
 // Readers take the whole file as bytes (the page hands the core a buffer; the CLI reads the file) and
 // throw qplay::Error with a one-line message for any malformed input; they never trust a declared
-// size before checking it against the bytes actually present.
+// size before checking it against the bytes actually present. docs/FORMATS.md has the details.
 #pragma once
 
 #include <cstdint>
@@ -17,9 +18,10 @@
 namespace qplay {
 
 // ---- .npy ---------------------------------------------------------------------------------------
-// Reads format versions 1.0, 2.0 and 3.0. dtypes: f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1 with byte
-// order '<', '>', '|' or '='; big-endian data is swapped and fortran_order data is transposed, so the
-// result is always little-endian C order. 0-d and empty arrays are supported.
+// Reads format versions 1.0, 2.0 and 3.0, headers up to numpy's own limit of 10000 bytes. dtypes:
+// f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1 with byte order '<', '>', '|' or '='; big-endian data is
+// swapped and fortran_order data is transposed, so the result is always little-endian C order. 0-d
+// and empty arrays are supported. The header is parsed by a small grammar, never evaluated.
 Tensor read_npy(std::span<const uint8_t> bytes);
 
 // The header of a .npy without decoding the data (checks that the data size matches the shape).
@@ -29,6 +31,8 @@ struct NpyHeader {
   bool fortran_order = false;
   bool big_endian = false;
   size_t data_offset = 0;   // bytes before the data
+  std::string descr;        // as written, e.g. ">f4"
+  int major = 1, minor = 0; // format version
 };
 NpyHeader read_npy_header(std::span<const uint8_t> bytes);
 
@@ -40,7 +44,7 @@ std::optional<TensorViewF32> npy_f32_view(std::span<const uint8_t> bytes);
 
 // Writes version 1.0 exactly as numpy.save does (numpy 1.24): '<' descr ('|' for 1-byte types), the
 // growth padding numpy reserves after the dict, spaces and '\n' so the data starts at a multiple of
-// 64 bytes. bfloat16 has no numpy dtype and is rejected.
+// 64 bytes. bfloat16 and the fp8 types have no numpy dtype and are rejected.
 std::vector<uint8_t> write_npy(const Tensor& t);
 
 // ---- zip / .npz ---------------------------------------------------------------------------------
@@ -51,27 +55,108 @@ using ZipMember = std::pair<std::string, std::vector<uint8_t>>;
 // needs them.
 std::vector<uint8_t> write_npz(const std::vector<ZipMember>& members);
 
-// Members in central-directory order. Stored members always; deflated members natively (zlib). In
-// WebAssembly a deflated member is an error asking the page to decompress it first. Guards: declared
-// sizes checked against the file, CRC-32 checked, a total of 4 GiB uncompressed, and a declared
-// ratio above what deflate can produce (a zip bomb's lie) rejected before anything is allocated.
-std::vector<ZipMember> read_npz(std::span<const uint8_t> bytes);
+// Members in central-directory order. Stored members always; deflated members natively (zlib) or
+// from `inflated`: members the caller already inflated, matched by name (WebAssembly has no zlib;
+// the page inflates with DecompressionStream('deflate-raw') using list_zip_members, then passes the
+// plain bytes here). A deflated member that is neither inflatable here nor in `inflated` is an
+// error naming it. Guards: declared sizes checked against the file, CRC-32 and size of every member
+// checked (caller-inflated ones too), a total of 4 GiB uncompressed, and a declared ratio above what
+// deflate can produce (a zip bomb's lie) rejected before anything is allocated.
+std::vector<ZipMember> read_npz(std::span<const uint8_t> bytes, std::span<const ZipMember> inflated = {});
+
+// One member of a zip as its central directory and local header describe it. The compressed bytes
+// are file[data_offset, data_offset + compressed_size): raw deflate (no zlib header) when method is
+// 8, the member itself when 0.
+struct ZipMemberInfo {
+  std::string name;
+  uint16_t method = 0;  // 0 stored, 8 deflated (no other method passes the guards)
+  uint32_t crc32 = 0;
+  uint64_t compressed_size = 0, uncompressed_size = 0;
+  uint64_t data_offset = 0;
+};
+// Every member, after the same guards as read_npz (bounds, methods, encryption, duplicate names,
+// deflate's ratio, the 4 GiB total), so a caller never inflates a bomb. No data is decompressed.
+std::vector<ZipMemberInfo> list_zip_members(std::span<const uint8_t> bytes);
 
 // CRC-32 (IEEE 802.3, the zip/PNG one). `crc` continues a previous result.
 uint32_t crc32(std::span<const uint8_t> bytes, uint32_t crc = 0);
 
-// ---- any supported file -------------------------------------------------------------------------
-// The format is sniffed from the bytes: .npy magic "\x93NUMPY", zip "PK\3\4" -> .npz. A .npy holds
-// one tensor named "array"; an .npz member "codes.npy" is the tensor "codes" (numpy's naming);
-// members not ending in ".npy" (e.g. params.json) are not tensors and are skipped.
-struct TensorInfo {
+// ---- .safetensors ---------------------------------------------------------------------------------
+// Writes tensors as the safetensors library serializes them: u64 LE header length, compact JSON
+// header ("__metadata__" first, then tensors in data order), the header padded with spaces to a
+// multiple of 8, tensors sorted by descending dtype alignment then name so each starts aligned.
+// Metadata values are strings (the format allows nothing else). Tensor names must be unique,
+// non-empty and not "__metadata__"; bool, f8 and every numeric dtype are written.
+struct NamedTensor {
   std::string name;
+  Tensor tensor;
+};
+using Metadata = std::vector<std::pair<std::string, std::string>>;
+std::vector<uint8_t> write_safetensors(const std::vector<NamedTensor>& tensors, const Metadata& metadata = {});
+
+// ---- raw binary -----------------------------------------------------------------------------------
+// Raw bytes cannot be sniffed: the user says what they are. The data is file[offset, offset + bytes]
+// and must end exactly at the end of the file (a wrong dtype or shape shows up as a size mismatch
+// instead of silently reading garbage); one dim may be -1 and is then inferred from the file size.
+struct RawSpec {
   DType dtype = DType::f32;
   Shape shape;
+  uint64_t offset = 0;
+  bool big_endian = false;
 };
-std::vector<TensorInfo> list_tensors(std::span<const uint8_t> file);
+// "4,6" or "4x6" -> {4, 6}; "" -> () (a scalar); "-1,6" leaves the -1 to be inferred.
+Shape parse_shape(std::string_view text);
+
+// ---- any supported file -------------------------------------------------------------------------
+// The format is sniffed from the bytes, never from a file name: "\x93NUMPY" .npy, "PK\3\4" zip
+// (.npz), "GGUF" .gguf, a u64 header length followed by '{' .safetensors, printable text whose first
+// value is a number: a CSV/TSV/whitespace table. Raw binary only when a RawSpec is given.
+enum class FileFormat { npy, npz, safetensors, gguf, raw, text };
+std::string_view format_name(FileFormat f);  // "npy", "npz", "safetensors", "gguf", "raw", "text"
+
+// Tensor names: a .npy, raw or text file holds one tensor named "array"; an .npz member "codes.npy"
+// is the tensor "codes" (numpy's naming) and members not ending in ".npy" are skipped; safetensors
+// and gguf tensors have their own names.
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::f32;  // what load_tensor returns (for a type not loadable: float32, what a
+                             // decoder would give)
+  Shape shape;               // numpy order (gguf's ne[] reversed)
+  std::string stored_type;   // the format's own spelling: "<f4", "F16", "Q4_K", "float64"...
+  bool loadable = true;      // false: listed, but load_tensor says why not (quantized gguf types)
+  // Where the stored bytes lie in the file, when they lie there as-is (npy, stored npz members,
+  // safetensors, gguf, raw); -1 when they do not (deflated members, text). Lets a caller read one
+  // tensor of a large file without the rest.
+  int64_t data_offset = -1;
+  uint64_t data_bytes = 0;   // stored size (quantized: the packed blocks)
+};
+
+// File-level key/value metadata: safetensors' __metadata__ (type "str"), gguf's typed KV pairs
+// (type "u32", "f32", "str", "bool", "arr[str]"..., value as text, long arrays cut to their first
+// items with the count).
+struct MetadataEntry {
+  std::string key;
+  std::string type;
+  std::string value;
+};
+
+struct FileInfo {
+  FileFormat format = FileFormat::npy;
+  std::string version;  // "1.0" (npy), "3" (gguf); empty where the format has none
+  std::vector<TensorInfo> tensors;
+  std::vector<MetadataEntry> metadata;
+};
+
+struct ReadOptions {
+  std::optional<RawSpec> raw;          // the bytes are raw binary as described (no sniffing)
+  std::vector<ZipMember> inflated;     // zip members the caller inflated (see read_npz)
+};
+
+FileFormat sniff_format(std::span<const uint8_t> file, const ReadOptions& options = {});
+FileInfo describe_file(std::span<const uint8_t> file, const ReadOptions& options = {});
+std::vector<TensorInfo> list_tensors(std::span<const uint8_t> file, const ReadOptions& options = {});
 
 // An empty name picks the only (or first) tensor. An unknown name lists the names that exist.
-Tensor load_tensor(std::span<const uint8_t> file, std::string_view name = {});
+Tensor load_tensor(std::span<const uint8_t> file, std::string_view name = {}, const ReadOptions& options = {});
 
 }  // namespace qplay

@@ -10,15 +10,22 @@
 
 namespace qplay {
 
+// f8_e4m3 is OCP E4M3FN (bias 7, no infinities, NaN = S.1111.111) and f8_e5m2 is OCP E5M2 (bias
+// 15, IEEE-style inf and NaN): safetensors' F8_E4M3 / F8_E5M2, torch.float8_e4m3fn / float8_e5m2.
 enum class DType : uint8_t {
   f16, bf16, f32, f64,
   i8, i16, i32, i64,
   u8, u16, u32, u64,
   boolean,
+  f8_e4m3, f8_e5m2,
 };
 
 size_t dtype_size(DType t);
-std::string_view dtype_name(DType t);  // "float32", "int8", ... (numpy names)
+// "float32", "int8", ... (numpy names; ml_dtypes' "bfloat16", "float8_e4m3fn", "float8_e5m2").
+std::string_view dtype_name(DType t);
+// The inverse of dtype_name, also accepting the short spellings f16 bf16 f32 f64 i8..i64 u8..u64
+// (and "e4m3", "e5m2"); an unknown name is a qplay::Error listing the accepted ones.
+DType dtype_from_name(std::string_view name);
 
 using Shape = std::vector<int64_t>;
 
@@ -46,6 +53,8 @@ Tensor make_tensor(DType dtype, Shape shape);  // zero-filled
 Tensor tensor_from_f32(Shape shape, std::span<const float> values);
 
 // Converts any numeric dtype to float32 (the single place where inputs are widened or narrowed).
+// f16, bf16, both fp8 formats, bool and integers up to 16 bits are exact; float64 and wider
+// integers round to nearest even, as numpy's astype(np.float32).
 std::vector<float> to_f32(const Tensor& t);
 
 }  // namespace qplay

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "formats/common.hpp"
 #include "qplay/error.hpp"
 #include "qplay/formats.hpp"
 
@@ -17,6 +18,8 @@ constexpr std::array<uint8_t, 6> kMagic = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 constexpr size_t kArrayAlign = 64;       // numpy's ARRAY_ALIGN
 constexpr size_t kGrowthDigits = 21;     // numpy's GROWTH_AXIS_MAX_DIGITS
 constexpr size_t kMaxRank = 64;          // numpy 2's NPY_MAXDIMS; bounds the work per header
+// numpy.lib.format._MAX_HEADER_SIZE: numpy itself refuses longer headers from untrusted files.
+constexpr size_t kMaxHeaderBytes = 10000;
 
 [[noreturn]] void fail(const std::string& message) { throw Error(".npy: " + message); }
 
@@ -173,20 +176,6 @@ Descr parse_descr(const std::string& descr) {
        "' (supported: f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1, byte order < > | =)");
 }
 
-// elements * itemsize, or an error when it does not fit in 64 bits / size_t.
-size_t checked_bytes(const Shape& shape, size_t itemsize) {
-  uint64_t n = 1;
-  for (int64_t d : shape) {
-    if (__builtin_mul_overflow(n, static_cast<uint64_t>(d), &n))
-      fail("shape " + shape_to_string(shape) + " has more elements than fit in 64 bits");
-  }
-  if (n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
-      __builtin_mul_overflow(n, static_cast<uint64_t>(itemsize), &n) ||
-      n > std::numeric_limits<size_t>::max())
-    fail("shape " + shape_to_string(shape) + " is too large for this machine");
-  return static_cast<size_t>(n);
-}
-
 uint32_t read_le32(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
@@ -205,7 +194,7 @@ std::string_view descr_of(DType t) {
     case DType::u32: return "<u4";
     case DType::u64: return "<u8";
     case DType::boolean: return "|b1";
-    case DType::bf16: break;
+    case DType::bf16: case DType::f8_e4m3: case DType::f8_e5m2: break;
   }
   throw Error(".npy: " + std::string(dtype_name(t)) + " has no numpy dtype; convert it to float32 first");
 }
@@ -241,6 +230,9 @@ NpyHeader read_npy_header(std::span<const uint8_t> bytes) {
     fail("unsupported format version " + std::to_string(major) + "." + std::to_string(minor) +
          " (supported: 1.0, 2.0, 3.0)");
   }
+  if (header_len > kMaxHeaderBytes)
+    fail("header of " + std::to_string(header_len) + " bytes is longer than numpy's limit of " +
+         std::to_string(kMaxHeaderBytes));
   if (header_len > bytes.size() - prefix)
     fail("truncated header (declares " + std::to_string(header_len) + " bytes, file has " +
          std::to_string(bytes.size() - prefix) + " after the prefix)");
@@ -265,8 +257,11 @@ NpyHeader read_npy_header(std::span<const uint8_t> bytes) {
   h.fortran_order = need("fortran_order", Value::boolean, "True or False").flag;
   h.shape = need("shape", Value::tuple, "a tuple").ints;
   h.data_offset = prefix + header_len;
+  h.descr = need("descr", Value::string, "a dtype string").text;
+  h.major = major;
+  h.minor = minor;
 
-  const size_t expected = checked_bytes(h.shape, dtype_size(h.dtype));
+  const size_t expected = static_cast<size_t>(formats::tensor_bytes(h.shape, dtype_size(h.dtype), ".npy: "));
   const size_t present = bytes.size() - h.data_offset;
   if (expected != present)
     fail("shape " + shape_to_string(h.shape) + " * itemsize " + std::to_string(dtype_size(h.dtype)) +
@@ -305,17 +300,34 @@ Tensor read_npy(std::span<const uint8_t> bytes) {
     std::memcpy(t.bytes.data(), src, n_bytes);
   }
 
-  if (h.big_endian)
-    for (size_t i = 0; i < n; ++i) std::reverse(t.bytes.begin() + i * item, t.bytes.begin() + (i + 1) * item);
-  // numpy bools are 0/1; anything else from a foreign writer still means true.
-  if (h.dtype == DType::boolean)
-    for (auto& b : t.bytes) b = b ? 1 : 0;
+  if (h.big_endian) formats::swap_bytes(t.bytes, item);
+  formats::normalize_bools(t);
   return t;
 }
 
+namespace formats {
+
+FileInfo describe_npy(std::span<const uint8_t> file) {
+  const NpyHeader h = read_npy_header(file);
+  FileInfo info;
+  info.format = FileFormat::npy;
+  info.version = std::to_string(h.major) + "." + std::to_string(h.minor);
+  TensorInfo t;
+  t.name = "array";
+  t.dtype = h.dtype;
+  t.shape = h.shape;
+  t.stored_type = h.descr;
+  t.data_offset = static_cast<int64_t>(h.data_offset);
+  t.data_bytes = file.size() - h.data_offset;
+  info.tensors.push_back(std::move(t));
+  return info;
+}
+
+}  // namespace formats
+
 std::vector<uint8_t> write_npy(const Tensor& t) {
   const std::string_view descr = descr_of(t.dtype);
-  const size_t data_bytes = checked_bytes(t.shape, dtype_size(t.dtype));
+  const size_t data_bytes = static_cast<size_t>(formats::tensor_bytes(t.shape, dtype_size(t.dtype), ".npy: "));
   if (data_bytes != t.bytes.size())
     throw Error(".npy: tensor of shape " + shape_to_string(t.shape) + " holds " +
                 std::to_string(t.bytes.size()) + " bytes, expected " + std::to_string(data_bytes));

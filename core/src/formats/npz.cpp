@@ -1,5 +1,6 @@
-// .npz: a zip archive of .npy members (PKWARE APPNOTE 6.3 is the reference for the records). Also the
-// format sniffing behind list_tensors / load_tensor, since .npz is the container the others sit in.
+// .npz: a zip archive of .npy members (PKWARE APPNOTE 6.3 is the reference for the records). Reading
+// checks the whole central directory before decompressing anything, so a zip bomb is refused by
+// its declared sizes; deflated members are inflated here natively (zlib) or by the caller (wasm).
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <zlib.h>
 #endif
 
+#include "formats/common.hpp"
 #include "qplay/error.hpp"
 #include "qplay/formats.hpp"
 
@@ -42,10 +44,10 @@ constexpr std::array<uint32_t, 256> make_crc_table() {
 }
 constexpr std::array<uint32_t, 256> kCrcTable = make_crc_table();
 
-// ---- little-endian helpers --------------------------------------------------------------------
-uint16_t le16(const uint8_t* p) { return uint16_t(p[0] | p[1] << 8); }
-uint32_t le32(const uint8_t* p) { return uint32_t(le16(p)) | uint32_t(le16(p + 2)) << 16; }
-uint64_t le64(const uint8_t* p) { return uint64_t(le32(p)) | uint64_t(le32(p + 4)) << 32; }
+using formats::le16;
+using formats::le32;
+using formats::le64;
+using formats::shown;
 
 void put16(std::vector<uint8_t>& o, uint64_t v) { o.push_back(uint8_t(v)), o.push_back(uint8_t(v >> 8)); }
 void put32(std::vector<uint8_t>& o, uint64_t v) { put16(o, v & 0xffff), put16(o, (v >> 16) & 0xffff); }
@@ -53,13 +55,6 @@ void put64(std::vector<uint8_t>& o, uint64_t v) { put32(o, v & kMax32), put32(o,
 
 bool has_non_ascii(const std::string& s) {
   return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
-}
-
-// Member names for messages: printable and short.
-std::string shown(std::string_view name) {
-  std::string out;
-  for (char c : name.substr(0, 80)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-  return out;
 }
 
 struct Entry {
@@ -190,21 +185,76 @@ std::vector<uint8_t> inflate_member(const Entry& e, const uint8_t* src) {
 }
 #endif
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+// Every check that needs no decompression, over the whole archive, before anything is extracted:
+// a bad archive allocates nothing beyond its directory.
+std::vector<ZipMemberInfo> locate_members(std::span<const uint8_t> b) {
+  const std::vector<Entry> entries = read_directory(b, find_directory(b));
+  std::vector<ZipMemberInfo> out;
+  out.reserve(entries.size());
+  uint64_t total = 0;
+  std::set<std::string_view> names;
+  for (const Entry& e : entries) {
+    const std::string who = "member '" + shown(e.name) + "'";
+    if (!names.insert(e.name).second) fail("duplicate " + who);
+    if (e.flags & 0x0001) fail(who + " is encrypted");
+    if (e.method != 0 && e.method != 8)
+      fail(who + " uses compression method " + std::to_string(e.method) + " (supported: stored, deflated)");
+    if (e.local_offset > b.size() || b.size() - e.local_offset < 30 || le32(b.data() + e.local_offset) != kLocalSig)
+      fail(who + " has no local header where the directory says (truncated or corrupt file)");
+    const uint8_t* l = b.data() + e.local_offset;
+    const uint64_t start = e.local_offset + 30 + le16(l + 26) + le16(l + 28);
+    if (start > b.size() || e.csize > b.size() - start)
+      fail(who + " declares " + std::to_string(e.csize) + " bytes beyond the end of the file (truncated)");
+    if (e.method == 0 && e.csize != e.usize)
+      fail(who + " is stored but declares " + std::to_string(e.csize) + " stored and " + std::to_string(e.usize) +
+           " uncompressed bytes");
+    if (e.method == 8 && e.usize > e.csize * kMaxDeflateRatio + 1024)
+      fail(who + " declares " + std::to_string(e.usize) + " bytes from " + std::to_string(e.csize) +
+           " compressed, beyond what deflate can produce (a zip bomb?)");
+    total += e.usize;
+    if (total > kMaxTotalUncompressed)
+      fail("members total more than 4 GiB uncompressed (the limit; stopped at " + who + ")");
+    out.push_back({e.name, e.method, e.crc, e.csize, e.usize, start});
+  }
+  return out;
 }
 
-enum class Format { npy, npz };
+// A member's bytes: stored ones copied, deflated ones from the caller's `inflated` list or (natively)
+// inflated here. Size and CRC-32 are checked whoever inflated them.
+std::vector<uint8_t> extract(std::span<const uint8_t> b, const ZipMemberInfo& m, std::span<const ZipMember> inflated) {
+  const uint8_t* data = b.data() + m.data_offset;
+  std::vector<uint8_t> bytes;
+  const ZipMember* given = nullptr;
+  if (m.method == 8)
+    for (const ZipMember& z : inflated)
+      if (z.first == m.name) given = &z;
+  if (m.method == 0) {
+    bytes.assign(data, data + m.uncompressed_size);
+  } else if (given) {
+    if (given->second.size() != m.uncompressed_size)
+      fail("member '" + shown(m.name) + "' was inflated to " + std::to_string(given->second.size()) +
+           " bytes, declared " + std::to_string(m.uncompressed_size));
+    bytes = given->second;
+  } else {
+#ifndef __EMSCRIPTEN__
+    Entry e;
+    e.name = m.name;
+    e.csize = m.compressed_size;
+    e.usize = m.uncompressed_size;
+    bytes = inflate_member(e, data);
+#else
+    // No zlib in wasm: the page inflates with DecompressionStream('deflate-raw') and passes the bytes.
+    throw Error("npz member '" + shown(m.name) +
+                "' is deflated and this build has no inflater; inflate it first (list_zip_members gives "
+                "its offset and sizes) or save with np.savez instead of np.savez_compressed");
+#endif
+  }
+  if (crc32(bytes) != m.crc32) fail("member '" + shown(m.name) + "' fails its CRC-32 check (corrupt file)");
+  return bytes;
+}
 
-Format sniff(std::span<const uint8_t> file) {
-  static constexpr uint8_t npy[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  if (file.empty()) throw Error("empty file (expected .npy or .npz)");
-  if (file.size() >= 6 && std::equal(std::begin(npy), std::end(npy), file.begin())) return Format::npy;
-  // "PK\5\6" is an archive with no members at all (np.savez with nothing to save).
-  if (file.size() >= 4 && file[0] == 'P' && file[1] == 'K' &&
-      ((file[2] == 3 && file[3] == 4) || (file[2] == 5 && file[3] == 6)))
-    return Format::npz;
-  throw Error("unknown file format (supported: .npy, which starts with \\x93NUMPY, and .npz, a zip of .npy files)");
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 // Runs f, prefixing any error with the member it concerns.
@@ -302,94 +352,58 @@ std::vector<uint8_t> write_npz(const std::vector<ZipMember>& members) {
   return out;
 }
 
-std::vector<ZipMember> read_npz(std::span<const uint8_t> b) {
-  const std::vector<Entry> entries = read_directory(b, find_directory(b));
 
-  // Every check that needs no decompression comes first, so a bad archive allocates nothing.
-  uint64_t total = 0;
-  std::set<std::string_view> names;
-  std::vector<const uint8_t*> data(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const Entry& e = entries[i];
-    const std::string who = "member '" + shown(e.name) + "'";
-    if (!names.insert(e.name).second) fail("duplicate " + who);
-    if (e.flags & 0x0001) fail(who + " is encrypted");
-    if (e.method != 0 && e.method != 8)
-      fail(who + " uses compression method " + std::to_string(e.method) + " (supported: stored, deflated)");
-    if (e.local_offset > b.size() || b.size() - e.local_offset < 30 || le32(b.data() + e.local_offset) != kLocalSig)
-      fail(who + " has no local header where the directory says (truncated or corrupt file)");
-    const uint8_t* l = b.data() + e.local_offset;
-    const uint64_t start = e.local_offset + 30 + le16(l + 26) + le16(l + 28);
-    if (start > b.size() || e.csize > b.size() - start)
-      fail(who + " declares " + std::to_string(e.csize) + " bytes beyond the end of the file (truncated)");
-    if (e.method == 0 && e.csize != e.usize)
-      fail(who + " is stored but declares " + std::to_string(e.csize) + " stored and " + std::to_string(e.usize) +
-           " uncompressed bytes");
-    if (e.method == 8 && e.usize > e.csize * kMaxDeflateRatio + 1024)
-      fail(who + " declares " + std::to_string(e.usize) + " bytes from " + std::to_string(e.csize) +
-           " compressed, beyond what deflate can produce (a zip bomb?)");
-    total += e.usize;
-    if (total > kMaxTotalUncompressed)
-      fail("members total more than 4 GiB uncompressed (the limit; stopped at " + who + ")");
-    data[i] = b.data() + start;
-  }
-#ifdef __EMSCRIPTEN__
-  // No zlib in wasm: the page inflates with DecompressionStream and hands the core stored members.
-  for (const Entry& e : entries)
-    if (e.method == 8)
-      throw Error("npz member '" + shown(e.name) +
-                  "' is deflated; this build reads only stored members (decompress in the browser first, or "
-                  "save with np.savez instead of np.savez_compressed)");
-#endif
+std::vector<ZipMemberInfo> list_zip_members(std::span<const uint8_t> bytes) { return locate_members(bytes); }
 
+std::vector<ZipMember> read_npz(std::span<const uint8_t> b, std::span<const ZipMember> inflated) {
+  const std::vector<ZipMemberInfo> members = locate_members(b);
   std::vector<ZipMember> out;
-  out.reserve(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const Entry& e = entries[i];
-    std::vector<uint8_t> bytes;
-#ifndef __EMSCRIPTEN__
-    if (e.method == 8) bytes = inflate_member(e, data[i]);
-    else
-#endif
-      bytes.assign(data[i], data[i] + e.usize);
-    if (crc32(bytes) != e.crc) fail("member '" + shown(e.name) + "' fails its CRC-32 check (corrupt file)");
-    out.emplace_back(e.name, std::move(bytes));
-  }
+  out.reserve(members.size());
+  for (const ZipMemberInfo& m : members) out.emplace_back(m.name, extract(b, m, inflated));
   return out;
 }
 
-std::vector<TensorInfo> list_tensors(std::span<const uint8_t> file) {
-  std::vector<TensorInfo> out;
-  if (sniff(file) == Format::npy) {
-    const NpyHeader h = read_npy_header(file);
-    out.push_back({"array", h.dtype, h.shape});
-    return out;
-  }
+namespace formats {
+
+FileInfo describe_npz(std::span<const uint8_t> file, std::span<const ZipMember> inflated) {
+  FileInfo info;
+  info.format = FileFormat::npz;
   // Named members rather than structured bindings: clang 14 (Emscripten) cannot capture those.
-  for (const ZipMember& m : read_npz(file)) {
-    if (!ends_with(m.first, ".npy")) continue;
-    const NpyHeader h = for_member(m.first, [&] { return read_npy_header(m.second); });
-    out.push_back({tensor_name_of(m.first), h.dtype, h.shape});
+  for (const ZipMemberInfo& m : locate_members(file)) {
+    if (!ends_with(m.name, ".npy")) continue;
+    TensorInfo t = for_member(m.name, [&] {
+      if (m.method == 0) {
+        // Stored: the .npy lies in the file as-is; read its header in place.
+        TensorInfo d = describe_npy(file.subspan(m.data_offset, m.uncompressed_size)).tensors[0];
+        d.data_offset += static_cast<int64_t>(m.data_offset);
+        return d;
+      }
+      const std::vector<uint8_t> member = extract(file, m, inflated);
+      TensorInfo d = describe_npy(member).tensors[0];
+      d.data_offset = -1;
+      return d;
+    });
+    t.name = tensor_name_of(m.name);
+    info.tensors.push_back(std::move(t));
   }
-  return out;
+  return info;
 }
 
-Tensor load_tensor(std::span<const uint8_t> file, std::string_view name) {
-  if (sniff(file) == Format::npy) {
-    if (!name.empty() && name != "array")
-      throw Error("no tensor '" + shown(name) + "' in this .npy (it holds one tensor, named 'array')");
-    return read_npy(file);
-  }
-  const std::vector<ZipMember> members = read_npz(file);
+Tensor load_npz(std::span<const uint8_t> file, std::string_view name, std::span<const ZipMember> inflated) {
   std::string have;
-  for (const ZipMember& m : members) {
-    if (!ends_with(m.first, ".npy")) continue;
-    const std::string tensor = tensor_name_of(m.first);
-    if (name.empty() || name == tensor || name == m.first) return for_member(m.first, [&] { return read_npy(m.second); });
+  for (const ZipMemberInfo& m : locate_members(file)) {
+    if (!ends_with(m.name, ".npy")) continue;
+    const std::string tensor = tensor_name_of(m.name);
+    if (name.empty() || name == tensor || name == m.name) {
+      const std::vector<uint8_t> member = extract(file, m, inflated);
+      return for_member(m.name, [&] { return read_npy(member); });
+    }
     have += (have.empty() ? "" : ", ") + shown(tensor);
   }
   if (name.empty()) throw Error("the .npz holds no .npy arrays");
   throw Error("no tensor '" + shown(name) + "' in this .npz (it has: " + (have.empty() ? "nothing" : have) + ")");
 }
+
+}  // namespace formats
 
 }  // namespace qplay

@@ -1,0 +1,347 @@
+// .gguf v2/v3 (ggml docs/gguf.md is the reference): magic "GGUF", u32 version, u64 tensor and KV
+// counts, typed KV metadata, tensor infos (name, dims with ne[0] innermost, ggml type, offset into
+// the data section), padding to general.alignment (default 32), the data section. Every count and
+// length is checked against the bytes left before anything is reserved, so a lying header costs
+// nothing. Unquantized tensors load; quantized ones are listed with their ggml type name.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "formats/common.hpp"
+#include "formats/json.hpp"
+#include "qplay/bits.hpp"
+#include "qplay/error.hpp"
+#include "qplay/formats.hpp"
+
+namespace qplay {
+namespace {
+
+using formats::shown;
+
+constexpr uint32_t kDefaultAlignment = 32;
+constexpr int kMaxArrayDepth = 8;         // nested KV arrays; real files use one level
+constexpr uint32_t kMaxRank = 8;          // ggml has 4 (GGML_MAX_DIMS); the spec allows growth
+constexpr uint64_t kMaxKeyBytes = 65535;  // the spec's limit for a KV key
+constexpr size_t kShownItems = 8;         // array values in FileInfo: the first items and the count
+
+[[noreturn]] void fail(const std::string& message) { throw Error("gguf: " + message); }
+
+// ggml_type: id, name, elements per block, bytes per block (ggml-common.h's static_asserts).
+struct GgmlType {
+  uint32_t id;
+  std::string_view name;
+  uint32_t block;
+  uint32_t size;
+  bool plain;    // stored as plain elements the core has a dtype for
+  DType dtype;   // that dtype (float32 for quantized: what a decoder will give)
+};
+constexpr GgmlType kTypes[] = {
+    {0, "F32", 1, 4, true, DType::f32},        {1, "F16", 1, 2, true, DType::f16},
+    {2, "Q4_0", 32, 18, false, DType::f32},    {3, "Q4_1", 32, 20, false, DType::f32},
+    {6, "Q5_0", 32, 22, false, DType::f32},    {7, "Q5_1", 32, 24, false, DType::f32},
+    {8, "Q8_0", 32, 34, false, DType::f32},    {9, "Q8_1", 32, 36, false, DType::f32},
+    {10, "Q2_K", 256, 84, false, DType::f32},  {11, "Q3_K", 256, 110, false, DType::f32},
+    {12, "Q4_K", 256, 144, false, DType::f32}, {13, "Q5_K", 256, 176, false, DType::f32},
+    {14, "Q6_K", 256, 210, false, DType::f32}, {15, "Q8_K", 256, 292, false, DType::f32},
+    {16, "IQ2_XXS", 256, 66, false, DType::f32}, {17, "IQ2_XS", 256, 74, false, DType::f32},
+    {18, "IQ3_XXS", 256, 98, false, DType::f32}, {19, "IQ1_S", 256, 50, false, DType::f32},
+    {20, "IQ4_NL", 32, 18, false, DType::f32}, {21, "IQ3_S", 256, 110, false, DType::f32},
+    {22, "IQ2_S", 256, 82, false, DType::f32}, {23, "IQ4_XS", 256, 136, false, DType::f32},
+    {24, "I8", 1, 1, true, DType::i8},         {25, "I16", 1, 2, true, DType::i16},
+    {26, "I32", 1, 4, true, DType::i32},       {27, "I64", 1, 8, true, DType::i64},
+    {28, "F64", 1, 8, true, DType::f64},       {29, "IQ1_M", 256, 56, false, DType::f32},
+    {30, "BF16", 1, 2, true, DType::bf16},     {34, "TQ1_0", 256, 54, false, DType::f32},
+    {35, "TQ2_0", 256, 66, false, DType::f32}, {39, "MXFP4", 32, 17, false, DType::f32},
+};
+
+const GgmlType* find_type(uint32_t id) {
+  for (const auto& t : kTypes)
+    if (t.id == id) return &t;
+  return nullptr;
+}
+
+// gguf_metadata_value_type
+enum ValueType : uint32_t {
+  kU8 = 0, kI8 = 1, kU16 = 2, kI16 = 3, kU32 = 4, kI32 = 5, kF32 = 6, kBool = 7,
+  kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
+};
+
+std::string_view value_type_name(uint32_t t) {
+  static constexpr std::string_view names[] = {"u8", "i8", "u16", "i16", "u32", "i32", "f32",
+                                               "bool", "str", "arr", "u64", "i64", "f64"};
+  return t < std::size(names) ? names[t] : "?";
+}
+
+// The fewest bytes one value of type t can take (bounds an array's count by the bytes left).
+uint64_t min_value_bytes(uint32_t t) {
+  switch (t) {
+    case kU8: case kI8: case kBool: return 1;
+    case kU16: case kI16: return 2;
+    case kU32: case kI32: case kF32: return 4;
+    case kString: case kU64: case kI64: case kF64: return 8;
+    case kArray: return 12;  // element type + count
+  }
+  return 1;
+}
+
+// Shortest decimal that reads back to the same value (the same rule as params.json).
+std::string shortest(double v, int max_digits) {
+  char buf[40];
+  for (int p = 1; p <= max_digits; ++p) {
+    std::snprintf(buf, sizeof buf, "%.*g", p, v);
+    if (max_digits == 9 ? std::strtof(buf, nullptr) == static_cast<float>(v) : std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+class Cursor {
+ public:
+  explicit Cursor(std::span<const uint8_t> b) : b_(b) {}
+  size_t at() const { return at_; }
+  uint64_t left() const { return b_.size() - at_; }
+
+  const uint8_t* take(uint64_t n, const char* what) {
+    if (n > left())
+      fail("file ends inside " + std::string(what) + " at byte " + std::to_string(at_) + " (truncated)");
+    const uint8_t* p = b_.data() + at_;
+    at_ += static_cast<size_t>(n);
+    return p;
+  }
+  uint8_t u8(const char* what) { return *take(1, what); }
+  uint16_t u16(const char* what) { return formats::le16(take(2, what)); }
+  uint32_t u32(const char* what) { return formats::le32(take(4, what)); }
+  uint64_t u64(const char* what) { return formats::le64(take(8, what)); }
+  std::string_view str(const char* what) {
+    const uint64_t n = u64(what);
+    const uint8_t* p = take(n, what);
+    return {reinterpret_cast<const char*>(p), static_cast<size_t>(n)};
+  }
+
+ private:
+  std::span<const uint8_t> b_;
+  size_t at_ = 0;
+};
+
+struct Kv {
+  std::string key, type, text;
+  uint32_t value_type = 0;
+  uint64_t as_u64 = 0;  // unsigned integer values, for general.alignment
+};
+
+// Reads one value of type t, rendering it as text; arrays show their first items and the count.
+std::string read_value(Cursor& c, uint32_t t, const std::string& key, int depth, std::string& type_name,
+                       uint64_t* as_u64 = nullptr) {
+  char buf[32];
+  switch (t) {
+    case kU8: { const uint64_t v = c.u8("a metadata value"); if (as_u64) *as_u64 = v; return std::to_string(v); }
+    case kI8: return std::to_string(static_cast<int8_t>(c.u8("a metadata value")));
+    case kU16: { const uint64_t v = c.u16("a metadata value"); if (as_u64) *as_u64 = v; return std::to_string(v); }
+    case kI16: return std::to_string(static_cast<int16_t>(c.u16("a metadata value")));
+    case kU32: { const uint64_t v = c.u32("a metadata value"); if (as_u64) *as_u64 = v; return std::to_string(v); }
+    case kI32: return std::to_string(static_cast<int32_t>(c.u32("a metadata value")));
+    case kU64: { const uint64_t v = c.u64("a metadata value"); if (as_u64) *as_u64 = v; return std::to_string(v); }
+    case kI64: return std::to_string(static_cast<int64_t>(c.u64("a metadata value")));
+    case kF32: {
+      const float f = bit_cast<float>(c.u32("a metadata value"));
+      if (std::isnan(f)) return "nan";
+      if (std::isinf(f)) return f > 0 ? "inf" : "-inf";
+      return shortest(f, 9);
+    }
+    case kF64: {
+      const double d = bit_cast<double>(c.u64("a metadata value"));
+      if (std::isnan(d)) return "nan";
+      if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
+      return shortest(d, 17);
+    }
+    case kBool: {
+      const uint8_t v = c.u8("a metadata value");
+      if (v > 1) fail("metadata '" + shown(key) + "' has bool byte " + std::to_string(v) + " (must be 0 or 1)");
+      return v ? "true" : "false";
+    }
+    case kString: return std::string(c.str("a metadata string"));
+    case kArray: {
+      if (depth >= kMaxArrayDepth)
+        fail("metadata '" + shown(key) + "' nests arrays deeper than " + std::to_string(kMaxArrayDepth) + " levels");
+      const uint32_t et = c.u32("a metadata array");
+      if (et > kF64) fail("metadata '" + shown(key) + "' has an array of unknown value type " + std::to_string(et));
+      const uint64_t n = c.u64("a metadata array");
+      if (n > c.left() / min_value_bytes(et))
+        fail("metadata '" + shown(key) + "' declares " + std::to_string(n) + " array items, more than the " +
+             std::to_string(c.left()) + " bytes left can hold (corrupt or truncated file)");
+      std::string inner = std::string(value_type_name(et));
+      std::string out = "[";
+      for (uint64_t i = 0; i < n; ++i) {
+        std::string item_type;
+        std::string item = read_value(c, et, key, depth + 1, item_type);
+        if (et == kArray) inner = item_type;
+        if (i < kShownItems) out += (i ? ", " : "") + (et == kString ? formats::json_quote(item) : item);
+      }
+      if (n > kShownItems) out += ", ... (" + std::to_string(n) + " items)";
+      type_name = "arr[" + inner + "]";
+      return out + "]";
+    }
+    default:
+      std::snprintf(buf, sizeof buf, "%u", t);
+      fail("metadata '" + shown(key) + "' has unknown value type " + buf);
+  }
+}
+
+struct Entry {
+  std::string name;
+  const GgmlType* type = nullptr;
+  Shape shape;        // numpy order
+  uint64_t elements = 0, bytes = 0;
+  uint64_t offset = 0;  // into the data section
+};
+
+struct Parsed {
+  uint32_t version = 0;
+  std::vector<Kv> kvs;
+  std::vector<Entry> tensors;  // file order
+  uint64_t data_start = 0;
+};
+
+Parsed parse(std::span<const uint8_t> file) {
+  Cursor c(file);
+  const uint8_t* magic = c.take(4, "the magic");
+  if (std::memcmp(magic, "GGUF", 4) != 0) fail("bad magic (a .gguf starts with GGUF)");
+  Parsed p;
+  p.version = c.u32("the version");
+  if (p.version == 1) fail("version 1 (32-bit counts, 2023) is not supported (supported: 2, 3)");
+  if (p.version != 2 && p.version != 3) {
+    if ((p.version & 0xffff) == 0) fail("big-endian files are not supported (version field " + std::to_string(p.version) + ")");
+    fail("unsupported version " + std::to_string(p.version) + " (supported: 2, 3)");
+  }
+  const uint64_t n_tensors = c.u64("the tensor count");
+  const uint64_t n_kv = c.u64("the metadata count");
+  // Each tensor info takes at least 24 bytes (name length, rank, type, offset), each KV 13.
+  if (n_tensors > c.left() / 24)
+    fail("header declares " + std::to_string(n_tensors) + " tensors, more than the file can describe (corrupt?)");
+  if (n_kv > c.left() / 13)
+    fail("header declares " + std::to_string(n_kv) + " metadata pairs, more than the file can hold (corrupt?)");
+
+  uint32_t alignment = kDefaultAlignment;
+  std::set<std::string> keys;
+  for (uint64_t i = 0; i < n_kv; ++i) {
+    Kv kv;
+    const std::string_view key = c.str("a metadata key");
+    if (key.size() > kMaxKeyBytes) fail("metadata key of " + std::to_string(key.size()) + " bytes (the limit is 65535)");
+    kv.key = std::string(key);
+    if (!keys.insert(kv.key).second) fail("duplicate metadata key '" + shown(kv.key) + "'");
+    kv.value_type = c.u32("a metadata type");
+    kv.type = std::string(value_type_name(kv.value_type));
+    kv.text = read_value(c, kv.value_type, kv.key, 0, kv.type, &kv.as_u64);
+    if (kv.key == "general.alignment") {
+      if (kv.value_type != kU32) fail("general.alignment must be a u32, not " + kv.type);
+      if (kv.as_u64 == 0 || (kv.as_u64 & (kv.as_u64 - 1)) != 0)
+        fail("general.alignment " + kv.text + " is not a power of two");
+      alignment = static_cast<uint32_t>(kv.as_u64);
+    }
+    p.kvs.push_back(std::move(kv));
+  }
+
+  std::set<std::string> names;
+  for (uint64_t i = 0; i < n_tensors; ++i) {
+    Entry e;
+    e.name = std::string(c.str("a tensor name"));
+    const std::string who = "tensor '" + shown(e.name) + "'";
+    if (!names.insert(e.name).second) fail("duplicate " + who);
+    const uint32_t rank = c.u32("a tensor rank");
+    if (rank > kMaxRank) fail(who + " has " + std::to_string(rank) + " dimensions (the limit is 8)");
+    std::vector<uint64_t> ne(rank);
+    for (auto& d : ne) {
+      d = c.u64("tensor dimensions");
+      if (d > uint64_t(INT64_MAX)) fail(who + " has a dimension too large for 64 bits");
+    }
+    const uint32_t type_id = c.u32("a tensor type");
+    e.type = find_type(type_id);
+    if (!e.type) fail(who + " has unknown ggml type id " + std::to_string(type_id));
+    e.offset = c.u64("a tensor offset");
+    for (size_t k = rank; k-- > 0;) e.shape.push_back(static_cast<int64_t>(ne[k]));
+    // Elements first (no byte cap: a quantized tensor's stored size is what must fit), then bytes.
+    e.elements = 1;
+    for (uint64_t d : ne)
+      if (__builtin_mul_overflow(e.elements, d, &e.elements) || e.elements > uint64_t(INT64_MAX))
+        fail(who + " shape " + shape_to_string(e.shape) + " has more elements than fit in 64 bits");
+    if (rank > 0 && ne[0] % e.type->block != 0)
+      fail(who + " has ne[0] = " + std::to_string(ne[0]) + ", not a multiple of " + std::string(e.type->name) +
+           "'s block of " + std::to_string(e.type->block));
+    e.bytes = e.elements / e.type->block * e.type->size;
+    if (e.type->plain) formats::tensor_bytes(e.shape, e.type->size, "gguf " + who + ": ");
+    if (e.offset % alignment != 0)
+      fail(who + " offset " + std::to_string(e.offset) + " is not a multiple of the alignment " + std::to_string(alignment));
+    p.tensors.push_back(std::move(e));
+  }
+
+  p.data_start = c.at() + (alignment - c.at() % alignment) % alignment;
+  const uint64_t size = file.size();
+  for (const Entry& e : p.tensors) {
+    if (p.data_start > size || e.offset > size - p.data_start || e.bytes > size - p.data_start - e.offset)
+      fail("tensor '" + shown(e.name) + "' data [" + std::to_string(e.offset) + ", +" + std::to_string(e.bytes) +
+           ") lies outside the file (data section at byte " + std::to_string(p.data_start) + " of " +
+           std::to_string(size) + "; truncated?)");
+  }
+  std::vector<const Entry*> by_offset;
+  for (const Entry& e : p.tensors) by_offset.push_back(&e);
+  std::stable_sort(by_offset.begin(), by_offset.end(), [](const Entry* a, const Entry* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const Entry& a = *by_offset[i - 1];
+    const Entry& b = *by_offset[i];
+    if (b.offset < a.offset + a.bytes)
+      fail("tensors '" + shown(a.name) + "' and '" + shown(b.name) + "' overlap in the data section");
+  }
+  return p;
+}
+
+}  // namespace
+
+namespace formats {
+
+FileInfo describe_gguf(std::span<const uint8_t> file) {
+  Parsed p = parse(file);
+  FileInfo info;
+  info.format = FileFormat::gguf;
+  info.version = std::to_string(p.version);
+  for (Kv& kv : p.kvs) info.metadata.push_back({std::move(kv.key), std::move(kv.type), std::move(kv.text)});
+  for (const Entry& e : p.tensors) {
+    TensorInfo t;
+    t.name = e.name;
+    t.dtype = e.type->dtype;
+    t.shape = e.shape;
+    t.stored_type = std::string(e.type->name);
+    t.loadable = e.type->plain;
+    t.data_offset = static_cast<int64_t>(p.data_start + e.offset);
+    t.data_bytes = e.bytes;
+    info.tensors.push_back(std::move(t));
+  }
+  return info;
+}
+
+Tensor load_gguf(std::span<const uint8_t> file, std::string_view name) {
+  const Parsed p = parse(file);
+  if (p.tensors.empty()) throw Error("the .gguf holds no tensors");
+  for (const Entry& e : p.tensors) {
+    if (!name.empty() && e.name != name) continue;
+    if (!e.type->plain)
+      throw Error("gguf tensor '" + shown(e.name) + "' has type " + std::string(e.type->name) +
+                  "; decoding quantized gguf types is not supported yet");
+    Tensor t = copy_tensor(e.type->dtype, e.shape, file.data() + p.data_start + e.offset, static_cast<size_t>(e.bytes));
+    return t;
+  }
+  std::string have;
+  size_t listed = 0;
+  for (const Entry& e : p.tensors) {
+    if (listed++ == 20) {
+      have += ", ... (" + std::to_string(p.tensors.size()) + " in all)";
+      break;
+    }
+    have += (have.empty() ? "" : ", ") + shown(e.name);
+  }
+  throw Error("no tensor '" + shown(name) + "' in this .gguf (it has: " + have + ")");
+}
+
+}  // namespace formats
+}  // namespace qplay

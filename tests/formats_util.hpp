@@ -1,0 +1,49 @@
+// Helpers shared by the formats_*_test.cpp suites: fixtures from tests/data (written by
+// scripts/make_fixtures.py), typed views of tensor bytes and the message of a thrown qplay::Error.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "qplay/error.hpp"
+#include "qplay/tensor.hpp"
+
+namespace qplay_test {
+
+inline std::vector<uint8_t> fixture(const std::string& name) {
+  std::ifstream f(std::string(QPLAY_TEST_DATA) + "/" + name, std::ios::binary);
+  REQUIRE_MESSAGE(f.good(), "missing fixture " << name << " (run /usr/bin/python3 scripts/make_fixtures.py)");
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+inline std::vector<uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+
+template <class T> std::vector<T> values(const qplay::Tensor& t) {
+  REQUIRE(t.bytes.size() % sizeof(T) == 0);
+  std::vector<T> v(t.bytes.size() / sizeof(T));
+  if (!v.empty()) std::memcpy(v.data(), t.bytes.data(), t.bytes.size());
+  return v;
+}
+
+// The message of the qplay::Error that f throws ("" when it does not throw).
+template <class F> std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const qplay::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// True when `message` contains `part` and is one line (the contract for every reader error).
+inline bool says(const std::string& message, std::string_view part) {
+  return message.find(part) != std::string::npos && message.find('\n') == std::string::npos;
+}
+
+}  // namespace qplay_test
