@@ -62,7 +62,8 @@ export function markdown(result, title) {
   const { targets } = analyze(result);
   const out = [];
   out.push(`### ${title}`, '');
-  out.push(`${result.env.runtime}; ${result.env.cpu}; ${result.reps} repetitions after ${result.warmup} warm-up, ` +
+  out.push(`${result.env.runtime}; ${result.env.cpu}; ${result.env.commit ? `commit ${result.env.commit}; ` : ''}` +
+           `${result.reps} repetitions after ${result.warmup} warm-up, ` +
            `median per row${result.env.load ? `; load average at the start ${result.env.load}` : ''}; ${result.env.date}.`, '');
   out.push('| case | SIMD ms | SIMD GB/s | baseline ms | baseline GB/s | SIMD speed-up |');
   out.push('|---|---:|---:|---:|---:|---:|');

@@ -9,6 +9,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,15 @@ const CHROMIUM = process.env.QPLAY_CHROMIUM ?? '/usr/bin/chromium';
 // The flags shared/reference/toolchain.md lists for Debian's chromium under playwright-core.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// The checkout measured ("abc1234" or "abc1234-dirty"), so a results table names its code.
+function commitOf(dir) {
+  try {
+    return execFileSync('git', ['-C', dir, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
 
 function parseArgs(argv) {
   const opts = { reps: 7, quick: false, out: path.join(here, 'results', 'chromium.json') };
@@ -100,6 +110,7 @@ try {
     cpu: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores`,
     load: os.loadavg().map((v) => v.toFixed(1)).join(' '),
     date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    commit: commitOf(root),
   };
   await mkdir(path.dirname(opts.out), { recursive: true });
   await writeFile(opts.out, JSON.stringify(result, null, 1) + '\n');

@@ -7,6 +7,7 @@
 //     --reps N   timed repetitions per case after one warm-up (default 7; medians are reported)
 //     --quick    skip the range methods and the per-axis peers (a fast smoke run)
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,15 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..');
 // QPLAY_BENCH_DIR points at another build tree's bench modules (e.g. to compare two checkouts).
 const buildDir = process.env.QPLAY_BENCH_DIR ?? path.join(root, 'build', 'wasm', 'bench');
+
+// The checkout measured ("abc1234" or "abc1234-dirty"), so a results table names its code.
+function commitOf(dir) {
+  try {
+    return execFileSync('git', ['-C', dir, 'describe', '--always', '--dirty'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
 
 function parseArgs(argv) {
   const opts = { reps: 7, quick: false, out: path.join(here, 'results', 'node.json') };
@@ -66,6 +76,7 @@ result.env = {
   cpu: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores`,
   load: os.loadavg().map((v) => v.toFixed(1)).join(' '),
   date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+  commit: commitOf(root),
   onnxruntime_web: ort.env.versions?.web ?? 'unknown',
 };
 await mkdir(path.dirname(opts.out), { recursive: true });
