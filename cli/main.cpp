@@ -37,16 +37,28 @@ constexpr const char* kHelp = R"(qplay - quantization playground, command-line t
 
 usage:
   qplay quantize INPUT -o OUT.npz [options]
-  qplay info FILE
+  qplay quantize INPUT -o OUT.safetensors [options]
+  qplay info FILE [raw options]
   qplay help | --help
   qplay --version
 
-INPUT and FILE are .npy or .npz files (a .npy holds one tensor, named "array").
+INPUT and FILE are .npy, .npz, .safetensors, .gguf (unquantized tensors) or text tables of
+numbers (CSV, TSV, whitespace); the format is read from the bytes, not the name. A .npy, raw or
+text file holds one tensor, named "array". info also lists safetensors metadata and gguf types.
+
+raw binary input (INPUT or FILE is raw bytes described by these flags):
+  --raw-dtype T             float32, float16, bfloat16, float64, int8..int64, uint8..uint64, bool,
+                            float8_e4m3fn, float8_e5m2 (required for raw input)
+  --raw-shape S             e.g. 4,6 (one dim may be -1: inferred from the file size; required)
+  --raw-offset N            bytes to skip first (default 0)
+  --raw-endian E            little (default) | big
 
 quantize options (both --flag value and --flag=value work):
-  -o, --output OUT.npz      the bundle to write: codes.npy, scale.npy, zero_point.npy,
-                            dequantized.npy, params.json (required)
-  --tensor NAME             the tensor to quantize in a multi-tensor .npz (default: the first)
+  -o, --output OUT          the bundle to write (required). OUT.safetensors: NAME.codes,
+                            NAME.scale, NAME.zero_point and the params in __metadata__;
+                            any other name: an .npz with codes.npy, scale.npy, zero_point.npy,
+                            dequantized.npy, params.json
+  --tensor NAME             the tensor to quantize in a multi-tensor file (default: the first)
   --dtype T                 int8 (default), uint8, int4, uint4, int2, uint2, intN, uintN
                             (N = 1..8), int16, uint16; or an element format: nf4, fp4, iq4_nl,
                             fp8_e4m3fn, fp8_e5m2, fp8_e4m3fnuz, fp8_e5m2fnuz, fp6_e2m3, fp6_e3m2,
@@ -152,8 +164,17 @@ float parse_float(std::string_view option, std::string_view text) {
   return v;
 }
 
+// --raw-* flags, shared by quantize and info.
+struct RawFlags {
+  std::optional<DType> dtype;
+  std::optional<Shape> shape;
+  std::optional<uint64_t> offset;
+  std::optional<bool> big_endian;
+};
+
 struct QuantizeCommand {
   std::string input, output, tensor;
+  std::optional<RawSpec> raw;
   QuantOptions options;
   ExplicitOptions explicit_set;
   bool json = false;
@@ -221,6 +242,50 @@ void no_value(const Arg& arg) {
   if (arg.value) throw UsageError(arg.name + " takes no value (got '" + *arg.value + "')");
 }
 
+// Consumes a --raw-* option (true) or leaves the argument alone (false).
+bool parse_raw_flag(const Arg& arg, ArgReader& r, RawFlags& f) {
+  const std::string& n = arg.name;
+  const auto twice = [&](bool given) {
+    if (given) throw UsageError(n + " given more than once");
+  };
+  try {
+    if (n == "--raw-dtype") {
+      twice(f.dtype.has_value());
+      f.dtype = dtype_from_name(r.value(arg));
+    } else if (n == "--raw-shape") {
+      twice(f.shape.has_value());
+      f.shape = parse_shape(r.value(arg));
+    } else if (n == "--raw-offset") {
+      twice(f.offset.has_value());
+      const int64_t o = parse_integer(n, r.value(arg));
+      if (o < 0) throw UsageError("--raw-offset must not be negative");
+      f.offset = static_cast<uint64_t>(o);
+    } else if (n == "--raw-endian") {
+      twice(f.big_endian.has_value());
+      const std::string e = r.value(arg);
+      if (e != "little" && e != "big") throw UsageError("invalid value '" + e + "' for --raw-endian (allowed: little, big)");
+      f.big_endian = e == "big";
+    } else {
+      return false;
+    }
+  } catch (const Error& e) {
+    throw UsageError(std::string(e.what()) + " for " + n);
+  }
+  return true;
+}
+
+std::optional<RawSpec> raw_spec(const RawFlags& f) {
+  if (!f.dtype && !f.shape && !f.offset && !f.big_endian) return std::nullopt;
+  if (!f.dtype) throw UsageError("raw input needs --raw-dtype (the --raw-* flags describe a raw binary file)");
+  if (!f.shape) throw UsageError("raw input needs --raw-shape (e.g. --raw-shape 4,6)");
+  RawSpec spec;
+  spec.dtype = *f.dtype;
+  spec.shape = *f.shape;
+  spec.offset = f.offset.value_or(0);
+  spec.big_endian = f.big_endian.value_or(false);
+  return spec;
+}
+
 QuantizeCommand parse_quantize(int argc, char** argv) {
   QuantizeCommand c;
   QuantOptions& o = c.options;
@@ -234,6 +299,7 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
     seen.push_back(name);
   };
 
+  RawFlags raw;
   ArgReader r(argc, argv, 2);
   while (!r.done()) {
     Arg arg;
@@ -243,6 +309,7 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
       continue;
     }
     const std::string& n = arg.name;
+    if (parse_raw_flag(arg, r, raw)) continue;
     try {
       if (n == "-o" || n == "--output") {
         once("--output");
@@ -359,7 +426,8 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
                      positionals[0] + "', '" + positionals[1] + "'" +
                      (c.calibration_files.empty() ? "" : " (use --calibrate A B ... for calibration files)"));
   c.input = positionals[0];
-  if (c.output.empty()) throw UsageError("quantize needs -o OUT.npz");
+  if (c.output.empty()) throw UsageError("quantize needs -o OUT.npz (or -o OUT.safetensors)");
+  c.raw = raw_spec(raw);
 
   // At most one params source.
   std::vector<std::string> sources;
@@ -407,15 +475,15 @@ struct Loaded {
 
 // `any_single`: a single-tensor file gives its tensor whatever `wanted` says (calibration files are
 // often .npy while the input is one tensor of an .npz).
-Loaded load(const std::string& path, const std::string& wanted, bool any_single) {
+Loaded load(const std::string& path, const std::string& wanted, bool any_single, const ReadOptions& read = {}) {
   const std::vector<uint8_t> bytes = read_file(path);
   return about_file(path, [&] {
     Loaded l;
-    const std::vector<TensorInfo> infos = list_tensors(bytes);
+    const std::vector<TensorInfo> infos = list_tensors(bytes, read);
     if (infos.empty()) throw Error("holds no tensors");
     const bool pick_only = any_single && infos.size() == 1;
     l.name = wanted.empty() || pick_only ? infos[0].name : wanted;
-    l.tensor = load_tensor(bytes, pick_only ? std::string_view{} : std::string_view(wanted));
+    l.tensor = load_tensor(bytes, pick_only ? std::string_view{} : std::string_view(wanted), read);
     l.values = to_f32(l.tensor);
     return l;
   });
@@ -515,7 +583,9 @@ int run_quantize(int argc, char** argv) {
   QuantizeCommand c = parse_quantize(argc, argv);
   const QuantOptions& o = c.options;
 
-  const Loaded input = load(c.input, c.tensor, false);
+  ReadOptions read;
+  read.raw = c.raw;
+  const Loaded input = load(c.input, c.tensor, false, read);
   const TensorViewF32 x{input.tensor.shape, input.values};
 
   RunInfo info;
@@ -560,7 +630,9 @@ int run_quantize(int argc, char** argv) {
   const Quantized q = o.element == ElementKind::integer ? quantize(x, params, o) : quantize_dynamic(x, o);
   const std::vector<float> deq = dequantize(q);
   const Evaluation e = evaluate(x, q, deq);
-  const std::vector<uint8_t> bundle = export_npz(q, deq, e, info);
+  // The output's name picks the writer (the one place a name decides a format: it is ours to write).
+  const bool safetensors = c.output.ends_with(".safetensors");
+  const std::vector<uint8_t> bundle = safetensors ? export_safetensors(q, e, info) : export_npz(q, deq, e, info);
   write_file(c.output, bundle);
 
   if (c.json) std::fputs(params_json(q, e, info).c_str(), stdout);
@@ -570,8 +642,26 @@ int run_quantize(int argc, char** argv) {
 
 // ---- info -----------------------------------------------------------------------------------------
 
+// A metadata value on one line: control characters shown as escapes, long values cut (a gguf chat
+// template or tokenizer list would otherwise fill the screen).
+std::string one_line(std::string_view v, size_t max = 100) {
+  std::string out;
+  for (unsigned char ch : v) {
+    if (out.size() >= max) {
+      out += "...";
+      break;
+    }
+    if (ch == '\n') out += "\\n";
+    else if (ch == '\t') out += "\\t";
+    else if (ch < 0x20 || ch == 0x7f) out += '?';
+    else out += static_cast<char>(ch);
+  }
+  return out;
+}
+
 int run_info(int argc, char** argv) {
   std::vector<std::string> files;
+  RawFlags raw;
   ArgReader r(argc, argv, 2);
   while (!r.done()) {
     Arg arg;
@@ -584,21 +674,40 @@ int run_info(int argc, char** argv) {
       std::fputs(kHelp, stdout);
       return 0;
     }
+    if (parse_raw_flag(arg, r, raw)) continue;
     throw UsageError("unknown option '" + arg.name + "' for info (see qplay --help)");
   }
   if (files.size() != 1)
     throw UsageError(files.empty() ? "info needs a FILE" : "info takes one FILE, got " + std::to_string(files.size()));
+  ReadOptions read;
+  read.raw = raw_spec(raw);
   const std::vector<uint8_t> bytes = read_file(files[0]);
-  const std::vector<TensorInfo> infos = about_file(files[0], [&] { return list_tensors(bytes); });
+  const FileInfo file = about_file(files[0], [&] { return describe_file(bytes, read); });
+  // Quantized gguf tensors show their ggml type (Q4_K...) where others show the dtype they load as.
+  const auto type_of = [](const TensorInfo& t) {
+    return t.loadable ? std::string(dtype_name(t.dtype)) : t.stored_type;
+  };
   size_t name_width = 4, dtype_width = 5;
-  for (const auto& t : infos) {
+  for (const auto& t : file.tensors) {
     name_width = std::max(name_width, t.name.size());
-    dtype_width = std::max(dtype_width, dtype_name(t.dtype).size());
+    dtype_width = std::max(dtype_width, type_of(t).size());
   }
   std::printf("%-*s  %-*s  %s\n", int(name_width), "name", int(dtype_width), "dtype", "shape");
-  for (const auto& t : infos)
-    std::printf("%-*s  %-*s  %s\n", int(name_width), t.name.c_str(), int(dtype_width),
-                std::string(dtype_name(t.dtype)).c_str(), shape_to_string(t.shape).c_str());
+  for (const auto& t : file.tensors)
+    std::printf("%-*s  %-*s  %s\n", int(name_width), t.name.c_str(), int(dtype_width), type_of(t).c_str(),
+                shape_to_string(t.shape).c_str());
+  if (!file.metadata.empty()) {
+    size_t key_width = 3, type_width = 4;
+    for (const auto& m : file.metadata) {
+      key_width = std::max(key_width, std::min<size_t>(m.key.size(), 48));
+      type_width = std::max(type_width, m.type.size());
+    }
+    std::printf("\n%s metadata (%zu)\n", std::string(format_name(file.format)).c_str(), file.metadata.size());
+    std::printf("%-*s  %-*s  %s\n", int(key_width), "key", int(type_width), "type", "value");
+    for (const auto& m : file.metadata)
+      std::printf("%-*s  %-*s  %s\n", int(key_width), one_line(m.key, 48).c_str(), int(type_width), m.type.c_str(),
+                  one_line(m.value).c_str());
+  }
   return 0;
 }
 
