@@ -37,6 +37,9 @@ required=(
   "zlib1g-dev /usr/include/zlib.h"
   # The tests and fixture scripts read .npz through Debian's numpy with /usr/bin/python3.
   "python3-numpy /usr/lib/python3/dist-packages/numpy/__init__.py"
+  # fuzz/run.sh: libFuzzer comes with clang's runtime libraries, a separate package from clang-14.
+  "clang-14 clang++-14"
+  "libclang-rt-14-dev /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a"
 )
 if ((browser)); then
   # Recommends are not installed, and chromium-common only recommends fonts: without a font

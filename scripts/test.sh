@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything `npm test` runs, in order, stopping at the first failure:
 #   bootstrap, build native + wasm, ctest native, ctest wasm (doctest under node),
+#   build + ctest of the asan preset, the format readers' libFuzzer harnesses,
 #   node --test over tests/cli and tests/js, then the browser tests (tests/e2e, chromium).
 # Each step's output is shown and kept in build/logs/<step>.log; a summary with each suite's
 # closing line ends the run. Exit status 0 only when every step passed.
@@ -83,6 +84,13 @@ step "build wasm" build bash scripts/build.sh wasm
 # --timeout: a hung test case (one process per case) fails after 5 minutes instead of stalling CI.
 step "ctest native" ctest ctest --preset native -j "$jobs" --no-tests=error --timeout 300
 step "ctest wasm" ctest ctest --preset wasm -j "$jobs" --no-tests=error --timeout 300
+
+# The doctest suites again under AddressSanitizer + UBSan, then every format reader's libFuzzer
+# harness (fuzz/run.sh): 60 s each in CI (CI=true), QPLAY_FUZZ_SECONDS when set, else 10 s.
+fuzz_seconds=${QPLAY_FUZZ_SECONDS:-$([[ ${CI:-} == true ]] && echo 60 || echo 10)}
+step "build asan" build bash -c 'cmake --preset asan >/dev/null && cmake --build --preset asan'
+step "ctest asan" ctest ctest --preset asan -j "$jobs" --no-tests=error --timeout 900
+step "fuzz" other bash fuzz/run.sh all "$fuzz_seconds"
 
 # Test files are listed explicitly: node 20 takes directories, node 22 takes globs.
 mapfile -t js_tests < <(find tests/cli tests/js -name '*.test.mjs' -type f 2>/dev/null | sort)
