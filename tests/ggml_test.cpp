@@ -175,10 +175,27 @@ TEST_CASE("ggml rows must be whole blocks and values finite") {
     }
     CHECK(whole == pieces);
   }
+  for (GgmlType t : {GgmlType::q8_0, GgmlType::q4_0, GgmlType::mxfp4, GgmlType::q6_k}) {
+    for (bool scalar : {false, true}) {
+      ScalarKernels force(scalar);
+      big[9000] = std::numeric_limits<float>::quiet_NaN();
+      CHECK(error_of([&] { ggml_quantize(t, big); }).find("element 9000 is NaN") != std::string::npos);
+      big[9000] = 0.0f;
+    }
+  }
   big[17001] = std::numeric_limits<float>::infinity();
   CHECK(error_of([&] { ggml_quantize(GgmlType::q8_0, big); }) ==
         "ggml q8_0: element 17001 is inf; ggml block formats need finite values");
   CHECK(error_of([&] { ggml_quantize(GgmlType::iq4_nl, big); }).find("element 17001 is inf") != std::string::npos);
+
+  // into caller-owned memory: the same bytes, and the size must fit exactly
+  const std::vector<float> r(64, 0.25f);
+  std::vector<uint8_t> into(ggml_row_bytes(GgmlType::q4_k, 256) + 1);
+  CHECK(error_of([&] { ggml_quantize_into(GgmlType::q4_k, std::vector<float>(256, 1.0f), into); }) ==
+        "ggml q4_k: 256 elements quantize to 144 bytes, the output has 145");
+  std::vector<uint8_t> into68(68);
+  ggml_quantize_into(GgmlType::q8_0, r, into68);
+  CHECK(into68 == ggml_quantize(GgmlType::q8_0, r));
 
   const std::vector<uint8_t> blocks(34);
   std::vector<float> y(64);
@@ -845,7 +862,7 @@ TEST_CASE("ggml round trips: relative RMS error per type") {
 #if QPLAY_HAVE_SIMD128
 namespace {
 
-using KernelFn = void (*)(const float*, size_t, uint8_t*) noexcept;
+using KernelFn = bool (*)(const float*, size_t, uint8_t*) noexcept;
 
 // Blocks that stress each kernel: random, ties of every format, exact midpoints and their float
 // neighbours at many exponents, zero blocks, tiny blocks (1/d overflows: the scalar fallback).
@@ -894,10 +911,21 @@ void check_twins(const char* name, KernelFn scalar_fn, KernelFn simd_fn, size_t 
       std::memcpy(buf.data() + offset, src.data(), src.size() * sizeof(float));  // misaligned start
       const size_t n_out = nblocks * block_bytes;
       std::vector<uint8_t> a(n_out + 16, 0xA5), b(n_out + 16, 0xA5);  // sentinel past the end
-      scalar_fn(buf.data() + offset, nblocks, a.data());
-      simd_fn(buf.data() + offset, nblocks, b.data());
+      REQUIRE(scalar_fn(buf.data() + offset, nblocks, a.data()));
+      REQUIRE(simd_fn(buf.data() + offset, nblocks, b.data()));
       REQUIRE(hex_of(a) == hex_of(b));
       for (size_t i = n_out; i < a.size(); ++i) REQUIRE(b[i] == 0xA5);
+      // a NaN or an inf anywhere: both twins say so (their bytes are then unspecified)
+      for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                        -std::numeric_limits<float>::infinity()}) {
+        const size_t at = (nblocks * 7 + offset * 13) % src.size();
+        const float keep = buf[offset + at];
+        buf[offset + at] = bad;
+        CHECK_FALSE(scalar_fn(buf.data() + offset, nblocks, a.data()));
+        CHECK_FALSE(simd_fn(buf.data() + offset, nblocks, b.data()));
+        for (size_t i = n_out; i < b.size(); ++i) REQUIRE(b[i] == 0xA5);
+        buf[offset + at] = keep;
+      }
     }
   }
 }
@@ -933,8 +961,8 @@ TEST_CASE("ggml simd128 == scalar: MXFP4 thresholds equal the argmin at every ex
   }
   const size_t nblocks = x.size() / 32;
   std::vector<uint8_t> a(nblocks * 17), b(nblocks * 17);
-  kernels::scalar::ggml_quantize_mxfp4(x.data(), nblocks, a.data());
-  kernels::simd128::ggml_quantize_mxfp4(x.data(), nblocks, b.data());
+  CHECK(kernels::scalar::ggml_quantize_mxfp4(x.data(), nblocks, a.data()));
+  CHECK(kernels::simd128::ggml_quantize_mxfp4(x.data(), nblocks, b.data()));
   CHECK(hex_of(a) == hex_of(b));
 }
 #endif

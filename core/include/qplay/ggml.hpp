@@ -49,6 +49,9 @@ size_t ggml_row_bytes(GgmlType t, size_t n);
 // NaN or inf is undefined behaviour in C). A longer span is quantized as consecutive rows would be,
 // except for IQ4_NL's all-zero blocks (see docs/GGML_FORMATS.md).
 std::vector<uint8_t> ggml_quantize(GgmlType t, std::span<const float> row);
+// The same into caller-owned memory (e.g. a GGUF tensor being written row by row): out.size() must
+// be ggml_row_bytes(t, row.size()).
+void ggml_quantize_into(GgmlType t, std::span<const float> row, std::span<uint8_t> out);
 
 // Decodes blocks into out: out.size() must be a multiple of the block size and blocks.size() equal
 // to ggml_row_bytes(t, out.size()) (qplay::Error otherwise). Any bytes decode (no validation), as

@@ -10,6 +10,7 @@
 #include <simde/wasm/simd128.h>
 #endif
 
+#include <cfloat>
 #include <cmath>
 
 #include "ggml_element.hpp"
@@ -35,8 +36,9 @@ inline void load_block(const float* x, Block* blk) {
   }
 }
 
-// max |x| of the block. Inputs are finite and |x| >= +0, so the lane-wise max and its order cannot
-// differ from the scalar loop.
+// max |x| of the block. f32x4.max propagates NaN, so a NaN anywhere gives NaN and an inf gives inf
+// (the kernels' finiteness check); for finite |x| >= +0 the lane-wise max cannot differ from the
+// scalar loop's.
 inline float block_amax(const Block& blk) {
   v128_t m = blk.a[0];
   for (size_t k = 1; k < kVecs; ++k) m = wasm_f32x4_max(m, blk.a[k]);
@@ -60,7 +62,8 @@ inline void store_nibbles(const v128_t* codes, uint8_t* out) {
 
 }  // namespace
 
-void ggml_quantize_q8_0(const float* x, size_t nblocks, uint8_t* out) noexcept {
+bool ggml_quantize_q8_0(const float* x, size_t nblocks, uint8_t* out) noexcept {
+  bool finite = true;
   const v128_t half = wasm_f32x4_splat(0.5f);
   const v128_t one = wasm_f32x4_splat(1.0f);
   const v128_t sign_bit = wasm_i32x4_splat(int32_t(0x80000000u));
@@ -71,9 +74,10 @@ void ggml_quantize_q8_0(const float* x, size_t nblocks, uint8_t* out) noexcept {
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     // |x * id| <= amax * id: when that is below 127.5 every code is within [-127, 127], where the
-    // saturating narrowing below equals the scalar cast. Otherwise (id overflowed) go scalar.
+    // saturating narrowing below equals the scalar cast. Otherwise (id overflowed, or a NaN / inf
+    // made amax non-finite) the scalar twin does the block and the finiteness check.
     if (!(amax * id < 127.5f)) {
-      scalar::ggml_quantize_q8_0(x, 1, out);
+      finite &= scalar::ggml_quantize_q8_0(x, 1, out);
       continue;
     }
     store_fp16(out, d);
@@ -96,9 +100,11 @@ void ggml_quantize_q8_0(const float* x, size_t nblocks, uint8_t* out) noexcept {
       wasm_v128_store(out + 2 + 16 * h, bytes);
     }
   }
+  return finite;
 }
 
-void ggml_quantize_q4_0(const float* x, size_t nblocks, uint8_t* out) noexcept {
+bool ggml_quantize_q4_0(const float* x, size_t nblocks, uint8_t* out) noexcept {
+  bool finite = true;
   const v128_t eight_half = wasm_f32x4_splat(8.5f);
   const v128_t fifteen = wasm_i32x4_splat(15);
   for (size_t b = 0; b < nblocks; ++b, x += kQK, out += kQ4_0Bytes) {
@@ -108,7 +114,7 @@ void ggml_quantize_q4_0(const float* x, size_t nblocks, uint8_t* out) noexcept {
     // The signed max: the first element whose |x| is the block's max (+0 for an all-zero block).
     // (One 32-bit mask of the lanes equal to amax, then its lowest bit: no data-dependent branch.)
     float max = 0.0f;
-    if (amax > 0.0f) {
+    if (amax > 0.0f && amax <= FLT_MAX) {
       const v128_t vamax = wasm_f32x4_splat(amax);
       uint32_t hits = 0;
       for (size_t k = 0; k < kVecs; ++k) {
@@ -119,9 +125,10 @@ void ggml_quantize_q4_0(const float* x, size_t nblocks, uint8_t* out) noexcept {
     const float d = max / -8.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     // With |x * id| <= 9, x * id + 8.5 lies in [-0.5, 17.5]: truncation gives 0..17 both ways and
-    // min(., 15) is the scalar's MIN on the int8. Otherwise (id overflowed) go scalar.
-    if (!(amax * std::fabs(id) <= 9.0f)) {
-      scalar::ggml_quantize_q4_0(x, 1, out);
+    // min(., 15) is the scalar's MIN on the int8. Otherwise (id overflowed, or amax is not finite)
+    // the scalar twin does the block and the finiteness check.
+    if (!(amax * std::fabs(id) <= 9.0f) || !(amax <= FLT_MAX)) {
+      finite &= scalar::ggml_quantize_q4_0(x, 1, out);
       continue;
     }
     store_fp16(out, d);
@@ -133,6 +140,7 @@ void ggml_quantize_q4_0(const float* x, size_t nblocks, uint8_t* out) noexcept {
     }
     store_nibbles(q, out + 2);
   }
+  return finite;
 }
 
 // MXFP4 elements by thresholds instead of the 16-way argmin: the code's magnitude index is the
@@ -141,7 +149,8 @@ void ggml_quantize_q4_0(const float* x, size_t nblocks, uint8_t* out) noexcept {
 // Equal to the argmin because the two levels around x are within a factor of 2 of each other, so
 // ggml's |kvalue * d - x| is exact for them (Sterbenz) and rounding cannot promote a farther level;
 // m * d is exact (d is a power of two, >= 2^-128). The equivalence tests check it at every tie.
-void ggml_quantize_mxfp4(const float* x, size_t nblocks, uint8_t* out) noexcept {
+bool ggml_quantize_mxfp4(const float* x, size_t nblocks, uint8_t* out) noexcept {
+  bool finite = true;
   static constexpr float kMidpoints[7] = {0.5f, 1.5f, 2.5f, 3.5f, 5.0f, 7.0f, 10.0f};
   const v128_t zero = wasm_f32x4_splat(0.0f);
   const v128_t izero = wasm_i32x4_splat(0);
@@ -150,6 +159,7 @@ void ggml_quantize_mxfp4(const float* x, size_t nblocks, uint8_t* out) noexcept 
     Block blk;
     load_block(x, &blk);
     const float amax = block_amax(blk);
+    finite &= amax <= FLT_MAX;
     const uint8_t e = mxfp4_exponent(amax);
     const float d = e8m0_to_fp32_half(e);
     out[0] = e;
@@ -164,6 +174,7 @@ void ggml_quantize_mxfp4(const float* x, size_t nblocks, uint8_t* out) noexcept 
     }
     store_nibbles(q, out + 1);
   }
+  return finite;
 }
 
 }  // namespace qplay::kernels::simd128

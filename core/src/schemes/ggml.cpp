@@ -113,15 +113,25 @@ void check_finite(GgmlType t, const float* x, size_t n, size_t base) {
 
 }  // namespace
 
-std::vector<uint8_t> ggml_quantize(GgmlType t, std::span<const float> row) {
+void ggml_quantize_into(GgmlType t, std::span<const float> row, std::span<uint8_t> out) {
   const TypeInfo& i = info(t);
   check_whole_blocks(t, row.size());
-  std::vector<uint8_t> out(row.size() / i.block_elems * i.block_bytes);
+  const size_t nblocks = row.size() / i.block_elems;
+  if (out.size() != nblocks * i.block_bytes) {
+    throw Error(type_label(t) + ": " + std::to_string(row.size()) + " elements quantize to " +
+                std::to_string(nblocks * i.block_bytes) + " bytes, the output has " +
+                std::to_string(out.size()));
+  }
+  if (t == GgmlType::q8_0 || t == GgmlType::q4_0 || t == GgmlType::mxfp4) {
+    // The kernels check finiteness on the block max they compute anyway: no extra pass.
+    if (!i.quantize(row.data(), nblocks, out.data())) check_finite(t, row.data(), row.size(), 0);
+    return;
+  }
   if (t == GgmlType::iq4_nl) {
     // IQ4_NL carries codes from block to block (its all-zero blocks), so one call for the row.
     check_finite(t, row.data(), row.size(), 0);
-    i.quantize(row.data(), row.size() / i.block_elems, out.data());
-    return out;
+    i.quantize(row.data(), nblocks, out.data());
+    return;
   }
   // The finiteness check runs chunk by chunk just before the chunk is quantized, so the quantizer
   // reads values that are still in cache. kChunk is a multiple of every block size.
@@ -131,6 +141,11 @@ std::vector<uint8_t> ggml_quantize(GgmlType t, std::span<const float> row) {
     check_finite(t, row.data() + at, n, at);
     i.quantize(row.data() + at, n / i.block_elems, out.data() + at / i.block_elems * i.block_bytes);
   }
+}
+
+std::vector<uint8_t> ggml_quantize(GgmlType t, std::span<const float> row) {
+  std::vector<uint8_t> out(ggml_row_bytes(t, row.size()));
+  ggml_quantize_into(t, row, out);
   return out;
 }
 

@@ -50,7 +50,7 @@ inline uint8_t iq4nl_best_index(float x) {
 // A block whose max |x| is below GROUP_MAX_EPS gets d = 0 and ggml packs codes from a buffer it did
 // not write for that block: whatever the previous block of the same call left there (uninitialised
 // memory for the first block). We reproduce the carry-over within a call and start from zero codes.
-void quantize_iq4_nl(const float* x, size_t nblocks, uint8_t* out) {
+bool quantize_iq4_nl(const float* x, size_t nblocks, uint8_t* out) {
   uint8_t L[32] = {};
   for (size_t b = 0; b < nblocks; ++b, x += kQK, out += kIq4nlBytes) {
     float amax = 0, max = 0;
@@ -79,6 +79,7 @@ void quantize_iq4_nl(const float* x, size_t nblocks, uint8_t* out) {
     store_fp16(out, d);
     for (size_t j = 0; j < kQK / 2; ++j) out[2 + j] = uint8_t(L[j] | (L[j + kQK / 2] << 4));
   }
+  return true;
 }
 
 void dequantize_iq4_nl(const uint8_t* in, size_t nblocks, float* y) {
@@ -92,8 +93,8 @@ void dequantize_iq4_nl(const uint8_t* in, size_t nblocks, float* y) {
 }
 
 // ---- MXFP4 --------------------------------------------------------------------------------------
-void quantize_mxfp4(const float* x, size_t nblocks, uint8_t* out) {
-  QPLAY_GGML_KERNEL_CALL(mxfp4, x, nblocks, out);
+bool quantize_mxfp4(const float* x, size_t nblocks, uint8_t* out) {
+  return QPLAY_GGML_KERNEL_CALL(mxfp4, x, nblocks, out);
 }
 
 void dequantize_mxfp4(const uint8_t* in, size_t nblocks, float* y) {

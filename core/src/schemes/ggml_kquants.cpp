@@ -128,8 +128,11 @@ float make_qx_quants_rmse1(const float* x, int8_t* L) {
     for (int i = 0; i < n; ++i) L[i] = 0;
     return 0.0f;
   }
-  float w[n];
-  for (int i = 0; i < n; ++i) w[i] = x[i] * x[i];
+  float w[n], wx[n];  // the weights x^2 and w * x, the same values ggml recomputes per candidate
+  for (int i = 0; i < n; ++i) {
+    w[i] = x[i] * x[i];
+    wx[i] = w[i] * x[i];
+  }
   // The codes of one candidate scale, then the two sums in ggml's order (a separate loop so the
   // code computation vectorises; the sums stay sequential).
   int l[n];
@@ -140,7 +143,7 @@ float make_qx_quants_rmse1(const float* x, int8_t* L) {
     float slx = 0, sl2 = 0;
     for (int i = 0; i < n; ++i) {
       const float fl = float(l[i]);
-      slx += w[i] * x[i] * fl;
+      slx += wx[i] * fl;
       sl2 += w[i] * fl * fl;
     }
     *sumlx = slx;
@@ -316,7 +319,7 @@ void pack_2bit(const T* L, uint8_t* qs) {
 // 16 sub-blocks of 16, codes 0..3. make_qkx2_quants(nmax 3, weights |x|, rmin -0.5, 15 steps, MAD);
 // 4-bit sub-scales and sub-mins against their maxima (d = max_scale / 15, dmin = max_min / 15), then
 // re-quantized as l = nearest_int((x + dmin * m) / (d * sc)). scales[j] = sc | m << 4.
-void quantize_q2_k(const float* x, size_t nblocks, uint8_t* out) {
+bool quantize_q2_k(const float* x, size_t nblocks, uint8_t* out) {
   for (size_t b = 0; b < nblocks; ++b, x += kQK_K, out += kQ2_KBytes) {
     uint8_t L[256], Laux[16];
     float weights[16], mins[16], scales[16];
@@ -358,6 +361,7 @@ void quantize_q2_k(const float* x, size_t nblocks, uint8_t* out) {
     }
     pack_2bit(L, qs);
   }
+  return true;
 }
 
 void dequantize_q2_k(const uint8_t* in, size_t nblocks, float* y) {
@@ -381,7 +385,7 @@ void dequantize_q2_k(const uint8_t* in, size_t nblocks, float* y) {
 // the scale of largest magnitude (iscale = -32 / max_scale, d = 1 / iscale), l = nearest_int(x /
 // (d * sc)). Storage: low 2 bits as Q2_K, the third bit in hmask (value j: byte j % 32, bit j / 32),
 // sub-scale + 32 as 4 low bits (scales[0..7], low then high nibble) and 2 high bits (scales[8..11]).
-void quantize_q3_k(const float* x, size_t nblocks, uint8_t* out) {
+bool quantize_q3_k(const float* x, size_t nblocks, uint8_t* out) {
   for (size_t b = 0; b < nblocks; ++b, x += kQK_K, out += kQ3_KBytes) {
     int8_t L[256];
     float scales[16];
@@ -435,6 +439,7 @@ void quantize_q3_k(const float* x, size_t nblocks, uint8_t* out) {
     }
     pack_2bit(L, qs);
   }
+  return true;
 }
 
 void dequantize_q3_k(const uint8_t* in, size_t nblocks, float* y) {
@@ -458,7 +463,7 @@ void dequantize_q3_k(const uint8_t* in, size_t nblocks, float* y) {
 // ---- Q4_K ---------------------------------------------------------------------------------------
 // 8 sub-blocks of 32, codes 0..15: make_qkx2_quants(nmax 15, rmin -1, 20 steps, squared error).
 // Codes: in each 64-value chunk byte l holds value l (low nibble) and l + 32 (high nibble).
-void quantize_q4_k(const float* x, size_t nblocks, uint8_t* out) {
+bool quantize_q4_k(const float* x, size_t nblocks, uint8_t* out) {
   for (size_t b = 0; b < nblocks; ++b, x += kQK_K, out += kQ4_KBytes) {
     uint8_t L[256];
     quantize_k4_scales_and_codes<15>(x, -1.0f, 20, out, L);
@@ -467,6 +472,7 @@ void quantize_q4_k(const float* x, size_t nblocks, uint8_t* out) {
       for (int l = 0; l < 32; ++l) qs[j / 2 + l] = uint8_t(L[j + l] | (L[j + l + 32] << 4));
     }
   }
+  return true;
 }
 
 void dequantize_q4_k(const uint8_t* in, size_t nblocks, float* y) {
@@ -492,7 +498,7 @@ void dequantize_q4_k(const uint8_t* in, size_t nblocks, float* y) {
 // ---- Q5_K ---------------------------------------------------------------------------------------
 // As Q4_K with codes 0..31 (nmax 31, rmin -0.5, 15 steps); the fifth bit of value 64c + l goes to
 // qh[l] bit 2c, of value 64c + 32 + l to qh[l] bit 2c + 1.
-void quantize_q5_k(const float* x, size_t nblocks, uint8_t* out) {
+bool quantize_q5_k(const float* x, size_t nblocks, uint8_t* out) {
   for (size_t b = 0; b < nblocks; ++b, x += kQK_K, out += kQ5_KBytes) {
     uint8_t L[256];
     quantize_k4_scales_and_codes<31>(x, -0.5f, 15, out, L);
@@ -515,6 +521,7 @@ void quantize_q5_k(const float* x, size_t nblocks, uint8_t* out) {
       }
     }
   }
+  return true;
 }
 
 void dequantize_q5_k(const uint8_t* in, size_t nblocks, float* y) {
@@ -546,7 +553,7 @@ void dequantize_q5_k(const uint8_t* in, size_t nblocks, float* y) {
 // sub-scales are all below GROUP_MAX_EPS is all zero bytes. Storage per 128-value half: ql byte l
 // holds values l (low) and l + 64 (high), byte l + 32 values l + 32 and l + 96; qh byte l holds the
 // top 2 bits of values l, l + 32, l + 64, l + 96 in bits 0-1, 2-3, 4-5, 6-7.
-void quantize_q6_k(const float* x, size_t nblocks, uint8_t* out) {
+bool quantize_q6_k(const float* x, size_t nblocks, uint8_t* out) {
   for (size_t b = 0; b < nblocks; ++b, x += kQK_K, out += kQ6_KBytes) {
     int8_t L[256];
     float scales[16];
@@ -595,6 +602,7 @@ void quantize_q6_k(const float* x, size_t nblocks, uint8_t* out) {
       }
     }
   }
+  return true;
 }
 
 void dequantize_q6_k(const uint8_t* in, size_t nblocks, float* y) {

@@ -60,8 +60,8 @@ uint8_t clamp_top_i8(float t, int top) {
 }  // namespace
 
 // ---- Q8_0 ---------------------------------------------------------------------------------------
-void quantize_q8_0(const float* x, size_t nblocks, uint8_t* out) {
-  QPLAY_GGML_KERNEL_CALL(q8_0, x, nblocks, out);
+bool quantize_q8_0(const float* x, size_t nblocks, uint8_t* out) {
+  return QPLAY_GGML_KERNEL_CALL(q8_0, x, nblocks, out);
 }
 
 void dequantize_q8_0(const uint8_t* in, size_t nblocks, float* y) {
@@ -73,7 +73,7 @@ void dequantize_q8_0(const uint8_t* in, size_t nblocks, float* y) {
 
 // ---- Q8_1 ---------------------------------------------------------------------------------------
 // Q8_0 plus s = fp16(d * sum(q)) (ggml uses it for dot products). The sum is of the stored int8 codes.
-void quantize_q8_1(const float* x, size_t nblocks, uint8_t* out) {
+bool quantize_q8_1(const float* x, size_t nblocks, uint8_t* out) {
   for (size_t b = 0; b < nblocks; ++b, x += kQK, out += kQ8_1Bytes) {
     float amax = 0.0f;
     for (size_t j = 0; j < kQK; ++j) {
@@ -91,6 +91,7 @@ void quantize_q8_1(const float* x, size_t nblocks, uint8_t* out) {
     }
     store_fp16(out + 2, float(sum) * d);
   }
+  return true;
 }
 
 // ggml has no dequantize_row_q8_1 (its type traits have no to_float for Q8_1): qs[j] * d, like Q8_0.
@@ -102,8 +103,8 @@ void dequantize_q8_1(const uint8_t* in, size_t nblocks, float* y) {
 }
 
 // ---- Q4_0 ---------------------------------------------------------------------------------------
-void quantize_q4_0(const float* x, size_t nblocks, uint8_t* out) {
-  QPLAY_GGML_KERNEL_CALL(q4_0, x, nblocks, out);
+bool quantize_q4_0(const float* x, size_t nblocks, uint8_t* out) {
+  return QPLAY_GGML_KERNEL_CALL(q4_0, x, nblocks, out);
 }
 
 void dequantize_q4_0(const uint8_t* in, size_t nblocks, float* y) {
@@ -119,7 +120,7 @@ void dequantize_q4_0(const uint8_t* in, size_t nblocks, float* y) {
 // ---- Q4_1 ---------------------------------------------------------------------------------------
 // d = (max - min) / 15, m = min, q = min(15, (int8_t)((x - min) * (1/d) + 0.5f)): round half up of
 // the shifted value (with the float add's own rounding); x = q * d + m.
-void quantize_q4_1(const float* x, size_t nblocks, uint8_t* out) {
+bool quantize_q4_1(const float* x, size_t nblocks, uint8_t* out) {
   for (size_t b = 0; b < nblocks; ++b, x += kQK, out += kQ4_1Bytes) {
     float mn, mx;
     block_min_max(x, &mn, &mx);
@@ -133,6 +134,7 @@ void quantize_q4_1(const float* x, size_t nblocks, uint8_t* out) {
       out[4 + j] = uint8_t(q0 | (q1 << 4));
     }
   }
+  return true;
 }
 
 void dequantize_q4_1(const uint8_t* in, size_t nblocks, float* y) {
@@ -150,7 +152,7 @@ void dequantize_q4_1(const uint8_t* in, size_t nblocks, float* y) {
 // Like Q4_0 with 5 bits: d = max / -16, q = min(31, (int8_t)(x * (1/d) + 16.5f)). Low nibbles as
 // Q4_0; bit 4 of element j (j < 16) goes to bit j of the little-endian uint32 qh, of element j + 16
 // to bit j + 16.
-void quantize_q5_0(const float* x, size_t nblocks, uint8_t* out) {
+bool quantize_q5_0(const float* x, size_t nblocks, uint8_t* out) {
   for (size_t b = 0; b < nblocks; ++b, x += kQK, out += kQ5_0Bytes) {
     const float max = block_signed_max(x);
     const float d = max / -16.0f;
@@ -166,6 +168,7 @@ void quantize_q5_0(const float* x, size_t nblocks, uint8_t* out) {
     }
     store_u32le(out + 2, qh);
   }
+  return true;
 }
 
 void dequantize_q5_0(const uint8_t* in, size_t nblocks, float* y) {
@@ -183,7 +186,7 @@ void dequantize_q5_0(const uint8_t* in, size_t nblocks, float* y) {
 
 // ---- Q5_1 ---------------------------------------------------------------------------------------
 // d = (max - min) / 31, m = min, q = (uint8_t)((x - min) * (1/d) + 0.5f) -- no clamp in ggml.
-void quantize_q5_1(const float* x, size_t nblocks, uint8_t* out) {
+bool quantize_q5_1(const float* x, size_t nblocks, uint8_t* out) {
   for (size_t b = 0; b < nblocks; ++b, x += kQK, out += kQ5_1Bytes) {
     float mn, mx;
     block_min_max(x, &mn, &mx);
@@ -201,6 +204,7 @@ void quantize_q5_1(const float* x, size_t nblocks, uint8_t* out) {
     }
     store_u32le(out + 4, qh);
   }
+  return true;
 }
 
 void dequantize_q5_1(const uint8_t* in, size_t nblocks, float* y) {

@@ -15,14 +15,16 @@
 
 namespace qplay::ggml_detail {
 
-// x: nblocks * block elements (finite); out: nblocks * block bytes.
-using QuantizeFn = void (*)(const float* x, size_t nblocks, uint8_t* out);
+// x: nblocks * block elements; out: nblocks * block bytes. The kernel-backed types (Q8_0, Q4_0,
+// MXFP4) check finiteness on the way and return false when they met a NaN or inf; the others are
+// handed values ggml.cpp has already checked and return true.
+using QuantizeFn = bool (*)(const float* x, size_t nblocks, uint8_t* out);
 using DequantizeFn = void (*)(const uint8_t* in, size_t nblocks, float* y);
 
 #define QPLAY_GGML_TYPES(X) \
   X(q8_0) X(q8_1) X(q4_0) X(q4_1) X(q5_0) X(q5_1) X(q2_k) X(q3_k) X(q4_k) X(q5_k) X(q6_k) X(iq4_nl) X(mxfp4)
 #define QPLAY_GGML_SCHEME_DECL(type)                                  \
-  void quantize_##type(const float* x, size_t nblocks, uint8_t* out); \
+  bool quantize_##type(const float* x, size_t nblocks, uint8_t* out); \
   void dequantize_##type(const uint8_t* in, size_t nblocks, float* y);
 QPLAY_GGML_TYPES(QPLAY_GGML_SCHEME_DECL)
 #undef QPLAY_GGML_SCHEME_DECL
