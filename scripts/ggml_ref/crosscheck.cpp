@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../../tests/ggml_rows.h"
+#include "kernels/ggml_kernels.hpp"
 #include "kernels/kernels.hpp"
 #include "qplay/ggml.hpp"
 #include "ref.h"
@@ -130,8 +131,8 @@ double seconds_now() {  // steady clock, in seconds
 
 // Quantize throughput: ggml's _ref, qplay with the SIMD kernels and qplay forced scalar, timed in
 // turn within each repetition (so a change in machine load hits all three alike); medians.
-// qplay's time includes what ggml_quantize adds around the kernels: the finiteness check and the
-// output vector.
+// qplay is timed through ggml_quantize_into (into a buffer, as ggml's _ref writes), which adds the
+// finiteness check to the kernels; "simd kernel" is the SIMD kernel alone.
 void bench(size_t n, int reps) {
   std::vector<float> x(n);
   std::mt19937_64 rng(1);
@@ -139,33 +140,51 @@ void bench(size_t n, int reps) {
   for (auto& v : x) v = g(rng);
   std::printf("\nquantize throughput, %zu f32 (%.0f MiB) per call, median of %d interleaved runs, GB/s of f32 input\n",
               n, double(n) * 4 / 1048576, reps);
-  std::printf("%-7s %10s %12s %13s %10s %12s\n", "type", "ggml _ref", "qplay simd", "qplay scalar", "simd/ggml",
-              "scalar/ggml");
+  std::printf("%-7s %10s %12s %13s %13s %10s %12s %12s\n", "type", "ggml _ref", "qplay simd", "qplay scalar",
+              "simd kernel", "simd/ggml", "scalar/ggml", "kernel/ggml");
   const qplay::GgmlType types[] = {qplay::GgmlType::q8_0, qplay::GgmlType::q4_0, qplay::GgmlType::mxfp4,
                                    qplay::GgmlType::q4_k, qplay::GgmlType::q6_k, qplay::GgmlType::iq4_nl};
   for (qplay::GgmlType t : types) {
     std::vector<uint8_t> out(qplay::ggml_row_bytes(t, n));
     const uint32_t id = qplay::ggml_type_id(t);
-    std::vector<double> tr, ts, tc;
+    // The SIMD kernel alone (no checks, no allocation), for the types that have one.
+    bool (*kernel)(const float*, size_t, uint8_t*) noexcept = nullptr;
+#if QPLAY_HAVE_SIMD128
+    if (t == qplay::GgmlType::q8_0) kernel = &qplay::kernels::simd128::ggml_quantize_q8_0;
+    if (t == qplay::GgmlType::q4_0) kernel = &qplay::kernels::simd128::ggml_quantize_q4_0;
+    if (t == qplay::GgmlType::mxfp4) kernel = &qplay::kernels::simd128::ggml_quantize_mxfp4;
+#endif
+    std::vector<double> tr, ts, tc, tk;
     for (int r = 0; r < reps; ++r) {
+      if (kernel) {
+        const double a = seconds_now();
+        kernel(x.data(), n / 32, out.data());
+        tk.push_back(seconds_now() - a);
+      }
       double a = seconds_now();
       ref_quantize(id, x.data(), out.data(), int64_t(n));
       tr.push_back(seconds_now() - a);
       qplay::kernels::force_scalar(false);
       a = seconds_now();
-      (void)qplay::ggml_quantize(t, x);
+      qplay::ggml_quantize_into(t, x, out);
       ts.push_back(seconds_now() - a);
       qplay::kernels::force_scalar(true);
       a = seconds_now();
-      (void)qplay::ggml_quantize(t, x);
+      qplay::ggml_quantize_into(t, x, out);
       tc.push_back(seconds_now() - a);
       qplay::kernels::force_scalar(false);
     }
-    for (auto* v : {&tr, &ts, &tc}) std::sort(v->begin(), v->end());
+    for (auto* v : {&tr, &ts, &tc, &tk}) std::sort(v->begin(), v->end());
     const double bytes = double(n) * 4, gr = bytes / tr[tr.size() / 2] / 1e9,
                  gs = bytes / ts[ts.size() / 2] / 1e9, gc = bytes / tc[tc.size() / 2] / 1e9;
-    std::printf("%-7s %10.3f %12.3f %13.3f %10.2f %12.2f\n", std::string(qplay::ggml_type_name(t)).c_str(), gr,
-                gs, gc, gs / gr, gc / gr);
+    if (kernel) {
+      const double gk = bytes / tk[tk.size() / 2] / 1e9;
+      std::printf("%-7s %10.3f %12.3f %13.3f %13.3f %10.2f %12.2f %12.2f\n",
+                  std::string(qplay::ggml_type_name(t)).c_str(), gr, gs, gc, gk, gs / gr, gc / gr, gk / gr);
+    } else {
+      std::printf("%-7s %10.3f %12.3f %13.3f %13s %10.2f %12.2f %12s\n", std::string(qplay::ggml_type_name(t)).c_str(),
+                  gr, gs, gc, "-", gs / gr, gc / gr, "-");
+    }
   }
 }
 
