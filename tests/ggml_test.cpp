@@ -889,8 +889,16 @@ std::vector<float> stress_input(size_t nblocks, uint64_t seed) {
         }
         case 4: xb[j] = 0.0f; break;
         case 5: xb[j] = float(int(rng.next() % 2001) - 1000) * 0x1p-140f; break;       // subnormal
-        case 6: xb[j] = float(int(rng.next() % 17) - 8) * std::ldexp(1.0f, int(rng.next() % 250) - 140); break;
-        default: xb[j] = rng.uniform(-1.0f, 1.0f) * std::ldexp(1.0f, int(rng.next() % 200) - 100); break;
+        case 6: {  // (one draw per statement: operands of * are unsequenced)
+          const float k = float(int(rng.next() % 17) - 8);
+          xb[j] = k * std::ldexp(1.0f, int(rng.next() % 250) - 140);
+          break;
+        }
+        default: {
+          const float u = rng.uniform(-1.0f, 1.0f);
+          xb[j] = u * std::ldexp(1.0f, int(rng.next() % 200) - 100);
+          break;
+        }
       }
     }
     if (kind == 3) xb[rng.next() % 32] = (rng.next() % 2 ? 6.0f : -7.5f) * scale;  // X = scale
