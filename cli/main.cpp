@@ -351,7 +351,6 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
         once(n);
         o.pack = parse_pack(r.value(arg));
       } else if (n == "--axis") {
-
         once(n);
         const int64_t a = parse_integer(n, r.value(arg));
         if (a < -64 || a > 64) throw UsageError("--axis " + std::to_string(a) + " is out of range");
@@ -556,7 +555,6 @@ void print_summary(const QuantizeCommand& c, const RunInfo& info, const Quantize
                                                      : (", pack " + std::string(pack_order_name(effective_pack(o)))).c_str());
   } else
   std::printf("scheme     %s %s%s%s, per %s, range %s, rounding %s, profile %s\n", int_type_name(o.dtype).c_str(),
-
               std::string(mode_name(o.mode)).c_str(), o.narrow ? ", narrow" : "", o.reduce_range ? ", reduce-range" : "",
               granularity.c_str(), range_name(o).c_str(), rounding_name(o).c_str(),
               std::string(profile_name(o.profile)).c_str());

@@ -247,7 +247,6 @@ std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& 
 
   if (o.element != ElementKind::integer) element_json(j, q);
 
-
   j.begin_object("params");
   j.field("source", info.params_source);
   if (info.observer.empty()) j.null_field("observer");
