@@ -90,6 +90,13 @@ export function cliBundle(tmpDir, args) {
   return fs.readFileSync(out);
 }
 
+// The message of a CLI run that must fail (run in tests/data): its stderr without `qplay: error: `.
+export function cliError(args) {
+  const r = spawnSync(cli, args, { cwd: data, encoding: 'utf8' });
+  if (r.status === 0) throw new Error(`qplay ${args.join(' ')} succeeded, a failure was expected`);
+  return r.stderr.trim().replace(/^qplay: error: /, '');
+}
+
 // A page or a locator (one part of the page) to build/screenshots/NAME.
 export async function screenshot(target, name, options = {}) {
   fs.mkdirSync(screenshots, { recursive: true });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkPrerequisites, startServer, launch, openPage, cliBundle, screenshot, data } from './harness.mjs';
+import { checkPrerequisites, startServer, launch, openPage, cliBundle, cliError, screenshot, data } from './harness.mjs';
 
 let server;
 let browser;
@@ -454,5 +454,19 @@ test('the embedding demo page: two compact figures with presets', async () => {
   assert.ok(number(m.sqnrDb) > 10, m.sqnrDb);
   assert.equal(await playground(page, 1).getByLabel('Granularity', { exact: true }).inputValue(), 'channel');
   await screenshot(page, 'embed.png', { fullPage: true });
+  await finish(page);
+});
+
+test('malformed files: the page shows the core\'s message, the CLI\'s word for word', async () => {
+  const page = await open('/');
+  await settled(page);
+  const pg = playground(page);
+  for (const file of ['st_overlap.safetensors', 'gguf_deep_array.gguf', 'bomb_ratio.npz', 'truncated_data.npy']) {
+    const before = await errors(page);
+    await pg.getByLabel('Choose a file…').setInputFiles(path.join(data, file));
+    await page.waitForFunction((n) => Number(document.querySelector('quant-playground').dataset.errors ?? 0) > n, before);
+    // The CLI reads the same file (qplay quantize, in tests/data) and prints `qplay: error: MESSAGE`.
+    assert.equal(await pg.locator('.qp-error').first().textContent(), cliError(['quantize', file, '-o', path.join(tmp, 'x.npz')]), file);
+  }
   await finish(page);
 });
