@@ -68,6 +68,11 @@ quantize options (both --flag value and --flag=value work):
   --saturate, --no-saturate FP8 overflow to +-max (default) or to Inf/NaN as ONNX saturate=0
   --pack P                  packed.npy for codes of at most 4 bits: low-first (default for
                             elements), high-first (bitsandbytes), gptq, awq
+  --scale-rule R            MX shared exponent: floor (OCP MX v1.0, default) | rceil (torchao,
+                            cuBLAS: ceil(log2(amax / max)), never saturates)
+  --double-quant            quantize the per-channel/group/block scales to 8 bits: uint8 codes
+                            with one float32 scale per 256 scales (bnb profile: bitsandbytes'
+                            compress_statistics); the codes use the scales so rounded
   --mode M                  asymmetric (default) | symmetric
   --narrow                  drop the most negative code (int8 -> [-127, 127])
   --reduce-range            halve the code range (PyTorch reduce_range)
@@ -78,7 +83,11 @@ quantize options (both --flag value and --flag=value work):
   --range R                 dynamic range method: minmax (default), percentile:P, mse, kl, aciq
   --rounding R              half-even (default), half-away, half-up, stochastic:SEED
   --zero-point-domain D     int (default) | float
-  --profile P               custom (default), seed, pytorch, onnx, ort-tool
+  --profile P               custom (default), seed, pytorch, onnx, ort-tool (integer dtypes);
+                            bnb: bitsandbytes quantize_4bit, --dtype nf4 (default) or fp4,
+                            --block-size 64 (default; 32..4096) over the flattened tensor,
+                            high-first packing; mx: OCP MX v1.0, --dtype mxfp8_e4m3 (default)
+                            or another mx*, FLOOR scales, elements half-to-even
   --bins N                  histogram bins (default 64)
   --json                    print params and metrics as JSON instead of the summary
 
@@ -321,6 +330,7 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
       } else if (n == "--dtype") {
         once(n);
         parse_dtype(r.value(arg), o);
+        x.dtype = true;
       } else if (n == "--mode") {
         once(n);
         o.mode = parse_mode(r.value(arg));
@@ -347,18 +357,30 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
         once("--saturate");
         no_value(arg);
         o.saturate = n == "--saturate";
+        x.saturate = true;
+      } else if (n == "--scale-rule") {
+        once(n);
+        o.scale_rule = parse_scale_rule(r.value(arg));
+        x.scale_rule = true;
+      } else if (n == "--double-quant") {
+        once(n);
+        no_value(arg);
+        o.double_quant = true;
       } else if (n == "--pack") {
         once(n);
         o.pack = parse_pack(r.value(arg));
+        x.pack = true;
       } else if (n == "--axis") {
         once(n);
         const int64_t a = parse_integer(n, r.value(arg));
         if (a < -64 || a > 64) throw UsageError("--axis " + std::to_string(a) + " is out of range");
         o.axis = static_cast<int>(a);
+        x.axis = true;
       } else if (n == "--group-size") {
         once(n);
         o.group_size = parse_integer(n, r.value(arg));
         if (o.group_size < 1) throw UsageError("--group-size must be at least 1");
+        x.group_size = true;
       } else if (n == "--block-size") {
         once(n);
         o.block_size = parse_integer(n, r.value(arg));
@@ -448,13 +470,6 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
   if (x.range && o.range != RangeMethod::minmax && !sources.empty())
     throw UsageError("--range " + range_name(o) + " picks dynamic ranges; it has no effect with " + sources[0] +
                      (sources[0] == "--calibrate" ? " (use --observer)" : ""));
-  if (o.granularity == Granularity::group && !o.group_size) throw UsageError("--granularity group needs --group-size");
-  if (o.granularity == Granularity::block && !o.block_size) throw UsageError("--granularity block needs --block-size");
-  if (o.group_size && o.granularity != Granularity::group)
-    throw UsageError("--group-size needs --granularity group");
-  if (o.block_size && o.granularity != Granularity::block)
-    throw UsageError("--block-size needs --granularity block");
-
   try {
     apply_profile(o, x);
     (void)code_range(o);  // a type too narrow for the options is a command-line problem
@@ -543,16 +558,20 @@ void print_summary(const QuantizeCommand& c, const RunInfo& info, const Quantize
   const QuantOptions& o = q.options;
   const Metrics& m = e.metrics;
   std::string granularity = std::string(granularity_name(o.granularity));
-  if (o.granularity != Granularity::tensor) granularity += " (axis " + std::to_string(q.plan.axis) + ")";
+  if (o.profile == Profile::bnb) granularity += " of " + std::to_string(o.block_size) + " (flattened tensor)";
+  else if (o.granularity != Granularity::tensor) granularity += " (axis " + std::to_string(q.plan.axis) + ")";
+  std::string element_extra;
+  if (o.element == ElementKind::minifloat) element_extra = o.saturate ? ", saturate" : ", no saturate";
+  if (o.element == ElementKind::mx) element_extra = ", scale rule " + std::string(scale_rule_name(o.scale_rule));
+  std::string element_tail;
+  if (effective_pack(o) != PackOrder::none) element_tail = ", pack " + std::string(pack_order_name(effective_pack(o)));
+  if (o.profile != Profile::custom) element_tail += ", profile " + std::string(profile_name(o.profile));
   std::printf("input      %s [%s] %s %s\n", c.input.c_str(), info.input_tensor.c_str(),
               std::string(dtype_name(info.input_dtype)).c_str(), shape_to_string(info.input_shape).c_str());
   if (o.element != ElementKind::integer) {
     std::printf("scheme     %s (%s, %d-bit codes%s), per %s, rounding %s%s\n", o.element_name.c_str(),
-                std::string(element_kind_name(o.element)).c_str(), code_bits(o),
-                o.element == ElementKind::minifloat ? (o.saturate ? ", saturate" : ", no saturate") : "",
-                granularity.c_str(), rounding_name(o).c_str(),
-                effective_pack(o) == PackOrder::none ? ""
-                                                     : (", pack " + std::string(pack_order_name(effective_pack(o)))).c_str());
+                std::string(element_kind_name(o.element)).c_str(), code_bits(o), element_extra.c_str(),
+                granularity.c_str(), rounding_name(o).c_str(), element_tail.c_str());
   } else
   std::printf("scheme     %s %s%s%s, per %s, range %s, rounding %s, profile %s\n", int_type_name(o.dtype).c_str(),
               std::string(mode_name(o.mode)).c_str(), o.narrow ? ", narrow" : "", o.reduce_range ? ", reduce-range" : "",
@@ -564,6 +583,11 @@ void print_summary(const QuantizeCommand& c, const RunInfo& info, const Quantize
               q.params.scale.size() == 1 ? "" : "s", shape_to_string(q.params.shape).c_str());
   std::printf("scale      %s\n", range_of(q.params.scale).c_str());
   std::printf("zero point %s%s\n", range_of(q.params.zero_point).c_str(), q.params.float_zero_point ? " (float)" : "");
+  if (const ScaleQuant& dq = q.scale_quant; !dq.scheme.empty())
+    std::printf("scale dq   %s: %zu uint8 codes, %zu float32 super-scale%s per %lld%s\n", dq.scheme.c_str(),
+                dq.codes.size(), dq.super.size(), dq.super.size() == 1 ? "" : "s",
+                static_cast<long long>(dq.super_block),
+                dq.scheme == "bnb-dynamic" ? (", offset " + shortest(dq.offset)).c_str() : "");
   std::printf("codes      %s in [%d, %d]\n", std::string(dtype_name(q.codes.dtype)).c_str(), q.range.qmin, q.range.qmax);
   std::printf("MSE        %s (RMSE %s)\n", fmt(m.mse).c_str(), fmt(m.rmse).c_str());
   std::printf("SQNR       %s dB\n", fmt(m.sqnr_db, "%.2f").c_str());

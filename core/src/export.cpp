@@ -175,12 +175,15 @@ void element_json(Json& j, const Quantized& q) {
       j.field("table", o.element_name == "nf4" ? "bitsandbytes NF4"
                        : o.element_name == "fp4" ? "bitsandbytes FP4 (bit-pattern order)"
                                                  : "ggml IQ4_NL / 127");
-      j.field("scale", "absmax per group");
+      j.field("scale", o.profile == Profile::bnb ? "absmax per block of the flattened tensor (bitsandbytes quantize_4bit)"
+                                                 : "absmax per group");
       j.field("rounding", "nearest, ties to the lower value (bitsandbytes)");
       break;
     case ElementKind::mx:
       j.field("block", q.plan.block);
-      j.field("scale", "E8M0, floor(log2(amax)) - emax (OCP MX)");
+      j.field("scale", o.scale_rule == ScaleRule::rceil ? "E8M0, ceil(log2(amax / max)) (RCEIL)"
+                                                         : "E8M0, floor(log2(amax)) - emax (OCP MX)");
+      j.field("scale_rule", scale_rule_name(o.scale_rule));
       j.field("max", mx::element_info(element_mx(o)).max_normal);
       j.field("rounding", rounding_name(o));
       break;
@@ -198,6 +201,26 @@ void element_json(Json& j, const Quantized& q) {
       break;
   }
   j.field("pack", pack_order_name(effective_pack(o)));
+  j.end_object();
+}
+
+// What --double-quant stored and how a reader rebuilds scale.npy from it.
+void double_quant_json(Json& j, const Quantized& q) {
+  const ScaleQuant& dq = q.scale_quant;
+  const bool bnb = dq.scheme == "bnb-dynamic";
+  j.begin_object("double_quant");
+  j.field("scheme", dq.scheme);
+  j.field("source", bnb ? "bitsandbytes quantize_4bit(compress_statistics=True) (QLoRA)" : "qplay");
+  j.field("super_block", dq.super_block);
+  j.field("codes", "scale_codes.npy");
+  j.field("super_scale", "scale_super.npy");
+  if (bnb) {
+    j.field("codebook", "scale_codebook.npy");
+    j.field("offset", dq.offset);
+    j.field("scale", "scale_codebook[code] * scale_super[i / 256] + offset (float32)");
+  } else {
+    j.field("scale", "code * scale_super[i / 256] (float32); super = max / 255, code rounded half-even, >= 1 for a positive scale");
+  }
   j.end_object();
 }
 
@@ -243,9 +266,12 @@ std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& 
   // Only runs that pack or use a non-integer element carry these keys, so integer bundles keep
   // their bytes.
   if (effective_pack(o) != PackOrder::none) j.field("pack", pack_order_name(effective_pack(o)));
+  if (o.element == ElementKind::mx) j.field("scale_rule", scale_rule_name(o.scale_rule));
+  if (o.double_quant) j.field("double_quant", true);
   j.end_object();
 
   if (o.element != ElementKind::integer) element_json(j, q);
+  if (!q.scale_quant.scheme.empty()) double_quant_json(j, q);
 
   j.begin_object("params");
   j.field("source", info.params_source);
@@ -365,7 +391,7 @@ std::vector<NpzMember> extra_members(const Quantized& q) {
   if (!q.codebook.empty()) extra.push_back({"codebook.npy", f32_tensor(q.codebook_shape, q.codebook, "codebook")});
   const PackOrder pack = effective_pack(q.options);
   if (pack != PackOrder::none) {
-    const std::vector<uint8_t> bytes = pack_nibbles(q.codes, pack);
+    const std::vector<uint8_t> bytes = q.packed.empty() ? pack_nibbles(q.codes, pack) : q.packed;
     Tensor packed = make_tensor(DType::u8, {int64_t(bytes.size())});
     std::copy(bytes.begin(), bytes.end(), packed.bytes.begin());
     extra.push_back({"packed.npy", std::move(packed)});
@@ -374,6 +400,15 @@ std::vector<NpzMember> extra_members(const Quantized& q) {
     Tensor codes = make_tensor(DType::u8, q.params.shape);
     std::copy(q.scale_codes.begin(), q.scale_codes.end(), codes.bytes.begin());
     extra.push_back({"scale_e8m0.npy", std::move(codes)});
+  }
+  const ScaleQuant& dq = q.scale_quant;
+  if (!dq.scheme.empty()) {
+    Tensor codes = make_tensor(DType::u8, q.params.shape);
+    std::copy(dq.codes.begin(), dq.codes.end(), codes.bytes.begin());
+    extra.push_back({"scale_codes.npy", std::move(codes)});
+    extra.push_back({"scale_super.npy", f32_tensor({int64_t(dq.super.size())}, dq.super, "scale_super")});
+    if (!dq.codebook.empty())
+      extra.push_back({"scale_codebook.npy", f32_tensor({int64_t(dq.codebook.size())}, dq.codebook, "scale_codebook")});
   }
   return extra;
 }

@@ -87,6 +87,14 @@ Evaluation evaluate(const TensorViewF32& x, const Quantized& q, std::span<const 
     param_bits = uint64_t(q.plan.param_count) * scale_bits;
     if (kind == ElementKind::kmeans) param_bits += uint64_t(q.codebook.size()) * 32;
   }
+  if (!q.scale_quant.scheme.empty()) {
+    // Double quantization stores an 8-bit code instead of each float32 scale, plus one float32
+    // per super-block (and bitsandbytes' float32 offset); its 256-value map belongs to the format.
+    const ScaleQuant& dq = q.scale_quant;
+    param_bits -= uint64_t(q.plan.param_count) * 32;
+    param_bits += uint64_t(dq.codes.size()) * 8 + uint64_t(dq.super.size()) * 32 +
+                  (dq.scheme == "bnb-dynamic" ? 32 : 0);
+  }
   const uint64_t code_bits = m.elements * uint64_t(bits);
   m.bits_per_element = m.elements ? double(code_bits + param_bits) / double(m.elements) : 0.0;
   m.bytes_before = m.elements * 4;

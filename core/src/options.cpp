@@ -255,13 +255,22 @@ std::string_view zero_point_domain_name(ZeroPointDomain d) {
   return d == ZeroPointDomain::floating ? "float" : "int";
 }
 
+ScaleRule parse_scale_rule(std::string_view text) {
+  if (text == "floor") return ScaleRule::floor;
+  if (text == "rceil") return ScaleRule::rceil;
+  bad_value("--scale-rule", text, "floor, rceil");
+}
+std::string_view scale_rule_name(ScaleRule r) { return r == ScaleRule::rceil ? "rceil" : "floor"; }
+
 Profile parse_profile(std::string_view text) {
   if (text == "custom") return Profile::custom;
   if (text == "seed") return Profile::seed;
   if (text == "pytorch") return Profile::pytorch;
   if (text == "onnx") return Profile::onnx;
   if (text == "ort-tool") return Profile::ort_tool;
-  bad_value("--profile", text, "custom, seed, pytorch, onnx, ort-tool");
+  if (text == "bnb") return Profile::bnb;
+  if (text == "mx") return Profile::mx;
+  bad_value("--profile", text, "custom, seed, pytorch, onnx, ort-tool, bnb, mx");
 }
 std::string_view profile_name(Profile p) {
   switch (p) {
@@ -270,6 +279,8 @@ std::string_view profile_name(Profile p) {
     case Profile::pytorch: return "pytorch";
     case Profile::onnx: return "onnx";
     case Profile::ort_tool: return "ort-tool";
+    case Profile::bnb: return "bnb";
+    case Profile::mx: return "mx";
   }
   return "?";
 }
@@ -312,9 +323,11 @@ void check_element_options(QuantOptions& o, const ExplicitOptions& user) {
   reject(o.reduce_range, "--reduce-range");
   reject(user.range && o.range != RangeMethod::minmax, "--range " + range_name(o));
   reject(o.zero_point_domain == ZeroPointDomain::floating, "--zero-point-domain float");
-  if (o.profile != Profile::custom)
+  const bool element_profile = (o.profile == Profile::bnb && o.element == ElementKind::lut) ||
+                               (o.profile == Profile::mx && o.element == ElementKind::mx);
+  if (o.profile != Profile::custom && !element_profile)
     throw Error(dtype + " has no --profile " + std::string(profile_name(o.profile)) +
-                " (profiles reproduce integer quantizers)");
+                " (seed, pytorch, onnx and ort-tool reproduce integer quantizers)");
   const bool half_away_ok = o.element == ElementKind::minifloat || o.element == ElementKind::mx;
   if (o.rounding != RoundingMode::half_even &&
       !(half_away_ok && o.rounding == RoundingMode::half_away))
@@ -340,11 +353,95 @@ void check_element_options(QuantOptions& o, const ExplicitOptions& user) {
   o.mode = Mode::symmetric;
 }
 
+// A profile's fixed choice against an explicit option: one error naming both.
+[[noreturn]] void conflict(Profile p, std::string_view fixes, const std::string& given) {
+  throw Error("--profile " + std::string(profile_name(p)) + " " + std::string(fixes) + "; it conflicts with " + given);
+}
+
+bool is_bnb_blocksize(int64_t b) { return b >= 32 && b <= 4096 && (b & (b - 1)) == 0; }
+
+// bitsandbytes quantize_4bit (default backend): NF4/FP4 codes, one absmax per block of the
+// FLATTENED tensor, element 2i in the high nibble, ties to the lower code.
+void apply_bnb(QuantOptions& o, const ExplicitOptions& user) {
+  const Profile p = Profile::bnb;
+  if (o.element == ElementKind::integer && !user.dtype) {
+    o.element = ElementKind::lut;
+    o.element_name = "nf4";
+  }
+  if (o.element_name != "nf4" && o.element_name != "fp4")
+    conflict(p, "quantizes --dtype nf4 or fp4 (bitsandbytes quantize_4bit)", "--dtype " + dtype_spelling(o));
+  if (user.granularity && o.granularity != Granularity::block)
+    conflict(p, "blocks the flattened tensor (--granularity block)",
+             "--granularity " + std::string(granularity_name(o.granularity)));
+  if (user.axis) conflict(p, "blocks the flattened tensor (no axis)", "--axis " + std::to_string(o.axis));
+  if (o.group_size) conflict(p, "blocks the flattened tensor", "--group-size " + std::to_string(o.group_size));
+  if (!o.block_size) o.block_size = 64;
+  if (!is_bnb_blocksize(o.block_size))
+    conflict(p, "takes --block-size 32, 64, 128, 256, 512, 1024, 2048 or 4096",
+             "--block-size " + std::to_string(o.block_size));
+  o.granularity = Granularity::block;
+  o.axis = 0;
+  if (o.pack != PackOrder::none && o.pack != PackOrder::high_first)
+    conflict(p, "packs high-first (element 2i in the high nibble)", "--pack " + std::string(pack_order_name(o.pack)));
+  o.pack = PackOrder::high_first;
+  if (user.rounding && o.rounding != RoundingMode::half_even)
+    conflict(p, "picks the nearest code with ties to the lower one", "--rounding " + rounding_name(o));
+  if (user.mode && o.mode != Mode::symmetric) conflict(p, "scales by the block absmax", "--mode asymmetric");
+  if (user.range && o.range != RangeMethod::minmax) conflict(p, "scales by the block absmax", "--range " + range_name(o));
+  if (o.narrow) conflict(p, "uses the whole 16-value table", "--narrow");
+  if (o.reduce_range) conflict(p, "uses the whole 16-value table", "--reduce-range");
+  if (o.zero_point_domain == ZeroPointDomain::floating) conflict(p, "stores no zero points", "--zero-point-domain float");
+}
+
+// OCP MX v1.0: FLOOR shared exponent, elements rounded half-to-even and clamped to +-max normal,
+// k = 32 (the block rule itself lives in check_element_options, shared with custom MX runs).
+void apply_mx(QuantOptions& o, const ExplicitOptions& user) {
+  const Profile p = Profile::mx;
+  if (o.element == ElementKind::integer && !user.dtype) {
+    o.element = ElementKind::mx;
+    o.element_name = "mxfp8_e4m3";
+  }
+  if (o.element != ElementKind::mx)
+    conflict(p, "quantizes an MX --dtype (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, mxfp6_e3m2, mxfp4, mxint8)",
+             "--dtype " + dtype_spelling(o));
+  if (o.rounding != RoundingMode::half_even)
+    conflict(p, "rounds elements half-to-even (OCP MX v1.0)", "--rounding " + rounding_name(o));
+  if (o.scale_rule != ScaleRule::floor)
+    conflict(p, "uses the FLOOR scale rule (OCP MX v1.0)", "--scale-rule " + std::string(scale_rule_name(o.scale_rule)));
+  if (user.saturate && !o.saturate) conflict(p, "clamps elements to +-max normal (OCP MX v1.0)", "--no-saturate");
+}
+
+// Which group options go together (after a profile filled in its own).
+void check_granularity_options(const QuantOptions& o) {
+  if (o.granularity == Granularity::group && !o.group_size) throw Error("--granularity group needs --group-size");
+  if (o.granularity == Granularity::block && !o.block_size) throw Error("--granularity block needs --block-size");
+  if (o.group_size && o.granularity != Granularity::group) throw Error("--group-size needs --granularity group");
+  if (o.block_size && o.granularity != Granularity::block) throw Error("--block-size needs --granularity block");
+}
+
+// --double-quant quantizes the float32 scales of a run with one scale per group.
+void check_double_quant(const QuantOptions& o) {
+  if (!o.double_quant) return;
+  const std::string dq = "--double-quant";
+  if (o.element == ElementKind::mx)
+    throw Error(dq + " quantizes float32 scales; --dtype " + o.element_name + " scales are already 8-bit E8M0");
+  if (o.element == ElementKind::kmeans)
+    throw Error(dq + " quantizes scales; --dtype kmeans stores a codebook per group instead of a scale");
+  if (o.granularity == Granularity::tensor)
+    throw Error(dq + " quantizes one scale per channel, group or block; --granularity tensor has a single scale");
+}
+
 }  // namespace
 
 void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
+  if (o.profile == Profile::bnb) apply_bnb(o, user);
+  if (o.profile == Profile::mx) apply_mx(o, user);
+  if (o.element != ElementKind::mx && user.scale_rule)
+    throw Error("--scale-rule picks the E8M0 exponent of MX dtypes (got --dtype " + dtype_spelling(o) + ")");
   if (o.element != ElementKind::integer) {
-    check_element_options(o, user);
+    check_element_options(o, user);  // first: MX names its own block rule
+    check_granularity_options(o);
+    check_double_quant(o);
     o.division = DivisionMode::divide;
     if (o.histogram_bins < 1 || o.histogram_bins > (1 << 20))
       throw Error("--bins must be between 1 and 1048576 (got " + std::to_string(o.histogram_bins) + ")");
@@ -352,6 +449,8 @@ void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
   }
   if (o.pack != PackOrder::none && o.dtype.bits > 4)
     throw Error("--pack packs codes of at most 4 bits (got --dtype " + int_type_name(o.dtype) + ")");
+  check_granularity_options(o);
+  check_double_quant(o);
   const std::string profile = "--profile " + std::string(profile_name(o.profile));
   auto fix_rounding = [&] {
     if (user.rounding && o.rounding != RoundingMode::half_even)
@@ -365,6 +464,8 @@ void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
   o.division = DivisionMode::divide;
   switch (o.profile) {
     case Profile::custom:
+    case Profile::bnb:  // apply_bnb / apply_mx already refused integer dtypes
+    case Profile::mx:
       break;
     case Profile::seed:
       fix_rounding();

@@ -147,7 +147,9 @@ ScaleZero ort_tool_params(float lo, float hi, const QuantOptions& o, CodeRange r
 
 ScaleZero params_for_range(float lo, float hi, const QuantOptions& o, CodeRange r) {
   switch (o.profile) {
-    case Profile::custom: return custom_params(lo, hi, o, r);
+    case Profile::custom:
+    case Profile::bnb:  // element profiles: apply_profile keeps them off integer dtypes
+    case Profile::mx: return custom_params(lo, hi, o, r);
     case Profile::seed: return seed_params(lo, hi, o, r);
     case Profile::pytorch: return pytorch_params(lo, hi, o, r);
     case Profile::onnx: return onnx_params(lo, hi, o, r);

@@ -135,13 +135,17 @@ Quantized quantize(const TensorViewF32& x, const QuantParams& params, const Quan
   q.range = code_range(o);
   check_params(params, q.plan);
   q.params = params;
+  // Double quantization replaces each scale by its 8-bit approximation before any code is
+  // computed, so codes, dequantized values and metrics all see the scales a reader applies. The
+  // integer zero points stay as computed (stored at code width).
+  if (o.double_quant) q.scale_quant = double_quantize_scales(q.params.scale);
   q.codes.dtype = detail::code_dtype(o.dtype);
   q.codes.shape = x.shape;
   const int64_t count = int64_t(x.values.size());
 
   const kernels::Table& k = kernels::table();
   const kernels::QuantizeSpec spec = detail::quantize_spec(o, q.range);
-  detail::KernelParams kp = detail::kernel_params(params, o);
+  detail::KernelParams kp = detail::kernel_params(q.params, o);
   const float* xs = x.values.data();
   detail::with_code_type(q.codes.dtype, [&](auto t) {
     using T = decltype(t);

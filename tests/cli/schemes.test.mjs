@@ -250,7 +250,7 @@ test('the summary names the element format', () => {
   assert.match(r.stdout, /^bits\/elem {2}8\.\d+$/m);
   const mx = qplay('quantize', path.join(tmp, 'mat.npy'), '-o', path.join(tmp, 'summary.npz'), '--dtype', 'mxfp4', '--axis', '-1');
   assert.equal(mx.status, 0, mx.stderr);
-  assert.match(mx.stdout, /^scheme {5}mxfp4 \(mx, 4-bit codes\), per block \(axis 1\), rounding half-even, pack low-first$/m);
+  assert.match(mx.stdout, /^scheme {5}mxfp4 \(mx, 4-bit codes, scale rule floor\), per block \(axis 1\), rounding half-even, pack low-first$/m);
   // 4 bits per code + one E8M0 byte per 32 elements (the last block of 150 holds 22)
   assert.match(mx.stdout, /^bits\/elem {2}4\.2667$/m);
 });

@@ -65,8 +65,10 @@ std::vector<uint8_t> export_npz_parts(const Tensor& codes, const Tensor& scale, 
 
 // The members a non-integer or packed run adds after params.json: codebook.npy (float32, [K] or
 // [groups, K]) when a table or codebook applies, packed.npy (uint8 bytes, effective_pack order)
-// for codes of at most 4 bits, scale_e8m0.npy (uint8, param shape) for MX. Empty for plain
-// integer runs.
+// for codes of at most 4 bits (bitsandbytes' own bytes under --profile bnb), scale_e8m0.npy (uint8,
+// param shape) for MX; with --double-quant scale_codes.npy (uint8, param shape), scale_super.npy
+// (float32, one per 256 scales) and, for bnb, scale_codebook.npy (float32 [256], the dynamic map).
+// Empty for plain integer runs.
 std::vector<NpzMember> extra_members(const Quantized& q);
 
 // ---- the .safetensors bundle (docs/FORMATS.md) ----------------------------------------------------

@@ -19,7 +19,13 @@ enum class RangeMethod : uint8_t { minmax, percentile, mse, kl, aciq };
 enum class Observer : uint8_t { minmax, moving_average };
 
 // A profile fixes every detail one peer fixes; `custom` (the default) leaves them to the options.
-enum class Profile : uint8_t { custom, seed, pytorch, onnx, ort_tool };
+// bnb = bitsandbytes quantize_4bit (NF4/FP4 blocks over the flattened tensor); mx = OCP MX v1.0
+// (FLOOR scale rule, elements rounded half-to-even). docs/SCHEMES.md section 5.
+enum class Profile : uint8_t { custom, seed, pytorch, onnx, ort_tool, bnb, mx };
+
+// How an MX block's shared E8M0 exponent follows from its amax (--scale-rule): floor = OCP MX v1.0
+// floor(log2(amax)) - emax; rceil = torchao/cuBLAS ceil(log2(amax / max_normal)).
+enum class ScaleRule : uint8_t { floor, rceil };
 
 // The integer code type: bits 1..8 or 16, signed or unsigned.
 struct IntType {
@@ -60,6 +66,10 @@ struct QuantOptions {
   bool saturate = true;                // --saturate / --no-saturate: FP8 overflow -> +-max, else Inf/NaN
   int element_bits = 4;                // --bits N: pow2 / kmeans code width (k = 2^N levels)
   PackOrder pack = PackOrder::none;    // --pack
+  ScaleRule scale_rule = ScaleRule::floor;  // --scale-rule (MX elements)
+  // --double-quant: the per-group scales are themselves quantized to 8 bits (docs/SCHEMES.md
+  // section 6); with --profile bnb it is bitsandbytes' compress_statistics.
+  bool double_quant = false;
   // Set by the driver from the profile (not a flag): how x is divided by s.
   DivisionMode division = DivisionMode::divide;
 };
@@ -103,6 +113,8 @@ void parse_rounding(std::string_view text, QuantOptions& into);
 std::string rounding_name(const QuantOptions& o);
 ZeroPointDomain parse_zero_point_domain(std::string_view text);
 std::string_view zero_point_domain_name(ZeroPointDomain d);
+ScaleRule parse_scale_rule(std::string_view text);  // floor, rceil
+std::string_view scale_rule_name(ScaleRule r);
 Profile parse_profile(std::string_view text);
 std::string_view profile_name(Profile p);
 std::string_view division_name(DivisionMode d);
@@ -113,7 +125,8 @@ std::string observer_name(const CalibrationOptions& c);
 // What the user set explicitly, so a profile can tell a conflict from a default.
 struct ExplicitOptions {
   bool mode = false, narrow = false, reduce_range = false, range = false, rounding = false,
-       zero_point_domain = false, granularity = false, block_size = false;
+       zero_point_domain = false, granularity = false, block_size = false, dtype = false, pack = false,
+       axis = false, group_size = false, saturate = false, scale_rule = false;
 };
 
 // Applies the profile to `o`: sets what it fixes, and throws qplay::Error when an explicitly set

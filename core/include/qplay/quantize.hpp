@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "qplay/options.hpp"
@@ -66,6 +67,24 @@ struct Metrics {
   uint64_t bytes_before = 0, bytes_after = 0;
 };
 
+// --double-quant: the float32 scales of a run quantized to 8-bit codes (docs/SCHEMES.md section 6).
+// Generic scheme ("uint8"): scales in super-blocks of 256 consecutive params (param order),
+// super = max(s) / 255 in float32, code = round-half-even(s / super) clamped to [0, 255] (a positive
+// scale never gets code 0), applied scale = code * super. bitsandbytes ("bnb-dynamic"): QLoRA's
+// compress_statistics, codes of the 8-bit dynamic map over absmax - offset, applied =
+// map[code] * super + offset.
+struct ScaleQuant {
+  std::string scheme;                // "" = none, "uint8", "bnb-dynamic"
+  int64_t super_block = 256;         // scales per super-block
+  std::vector<uint8_t> codes;        // one per scale (param order)
+  std::vector<float> super;          // one float32 per super-block
+  float offset = 0.0f;               // bnb-dynamic: mean(absmax)
+  std::vector<float> codebook;       // bnb-dynamic: the 256 values of the dynamic map
+};
+// The generic scheme on `scales` (finite, >= 0; throws qplay::Error otherwise): returns the codes
+// and replaces each scale by its applied value.
+ScaleQuant double_quantize_scales(std::vector<float>& scales);
+
 struct Quantized {
   Tensor codes;                      // int8/uint8 (<= 8 bits) or int16/uint16, input shape
   QuantParams params;
@@ -83,6 +102,9 @@ struct Quantized {
                                      // the code is a float bit pattern (minifloat, MX)
   std::vector<uint8_t> scale_codes;  // MX: the E8M0 code of each block's scale (params.scale is
                                      // its decoded power of two; NaN for a block with NaN/Inf)
+  ScaleQuant scale_quant;            // --double-quant; params.scale then holds the applied scales
+  std::vector<uint8_t> packed;       // --profile bnb: bitsandbytes' own packed bytes (odd n padded
+                                     // with the code of 0.0); empty = packed.npy from pack_nibbles
 };
 
 // Quantizes with the params (codes only). Throws when the params do not fit the plan.

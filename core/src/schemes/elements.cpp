@@ -92,6 +92,46 @@ bool full_block(const GranularityPlan& p, int64_t g) {
   return (b + 1) * p.block <= p.dim;
 }
 
+// --double-quant (apply_profile allowed it for this kind): the codes below use the applied scales.
+void double_quantize(Quantized& q) {
+  if (q.options.double_quant) q.scale_quant = double_quantize_scales(q.params.scale);
+}
+
+// --profile bnb: bitsandbytes quantize_4bit itself (lut.hpp, tested against torch), over the
+// flattened tensor. The plan is that of a 1-D view [n] in blocks of B, so scale.npy is the
+// per-block absmax vector bitsandbytes stores.
+Quantized quantize_bnb(const TensorViewF32& x, const QuantOptions& o) {
+  Quantized q;
+  q.options = o;
+  const int64_t n = int64_t(x.values.size());
+  q.plan = plan_granularity({n}, o);
+  q.range = code_range(o);
+  lut::Bnb4Options bo;
+  bo.type = o.element_name == "fp4" ? lut::Bnb4Type::fp4 : lut::Bnb4Type::nf4;
+  bo.blocksize = size_t(o.block_size);
+  bo.double_quant = o.double_quant;
+  lut::Bnb4Quantized r = lut::bnb_quantize_4bit(x.values.data(), x.values.size(), bo);
+  const lut::Codebook& book = element_codebook(o);
+  q.codebook = book.values();
+  q.codebook_shape = {int64_t(book.size())};
+  q.params.shape = q.plan.param_shape;
+  q.params.scale = o.double_quant ? r.absmax_used : r.absmax;
+  q.params.zero_point.assign(q.params.scale.size(), 0.0f);
+  q.group_stats = detail::group_minmax(x.values, q.plan);
+  q.codes = make_tensor(DType::u8, x.shape);
+  std::copy(r.codes.begin(), r.codes.end(), q.codes.data<uint8_t>());
+  q.packed = std::move(r.packed);
+  if (o.double_quant) {
+    q.scale_quant.scheme = "bnb-dynamic";
+    q.scale_quant.super_block = int64_t(r.absmax_q.blocksize);
+    q.scale_quant.codes = std::move(r.absmax_q.codes);
+    q.scale_quant.super = std::move(r.absmax_q.absmax);
+    q.scale_quant.offset = r.offset;
+    q.scale_quant.codebook = lut::bnb_dynamic_codebook().values();
+  }
+  return q;
+}
+
 }  // namespace
 
 const lut::Codebook& element_codebook(const QuantOptions& o) {
@@ -123,6 +163,7 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
   if (shape_elements(x.shape) != int64_t(x.values.size()))
     throw Error("the input has shape " + shape_to_string(x.shape) + " but " + std::to_string(x.values.size()) +
                 " values");
+  if (o.profile == Profile::bnb) return quantize_bnb(x, o);
   Quantized q;
   q.options = o;
   q.plan = plan_granularity(x.shape, o);
@@ -146,6 +187,7 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
       const minifloat::EncodeOptions eo{o.saturate, element_rounding(o), minifloat::FnuzInf::nan};
       const float max = minifloat::max_value(f);
       for (size_t g = 0; g < groups; ++g) q.params.scale[g] = amax[g] > 0 ? amax[g] / max : 1.0f;
+      double_quantize(q);
       detail::for_each_element(p, [&](int64_t e, int64_t g) {
         const float t = xs[e] / q.params.scale[size_t(g)];
         if (std::isfinite(t) && overflows(t, f, eo.rounding)) ++q.saturated;
@@ -160,9 +202,10 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
       // bitsandbytes' default backend: a full block multiplies by 1 / max(absmax, 1e-38), its tail
       // block divides by max(absmax, 1e-38); both clamp to [-1, 1] and send ties to the lower code.
       std::vector<float> inverse(groups), divisor(groups);
+      std::copy(amax.begin(), amax.end(), q.params.scale.begin());
+      double_quantize(q);
       for (size_t g = 0; g < groups; ++g) {
-        q.params.scale[g] = amax[g];
-        divisor[g] = std::max(amax[g], 1e-38f);
+        divisor[g] = std::max(q.params.scale[g], 1e-38f);
         inverse[g] = 1.0f / divisor[g];
       }
       std::vector<uint8_t> full(groups);
@@ -179,6 +222,7 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
       mx::Options mo;
       mo.element = element_mx(o);
       mo.rounding = element_rounding(o);
+      mo.scale = o.scale_rule == ScaleRule::rceil ? mx::ScaleRule::rceil : mx::ScaleRule::floor;
       mo.block = size_t(p.block);
       const Members m = members_of(p);
       q.scale_codes.assign(groups, 0);
@@ -203,6 +247,7 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
       for (int c = 0; c < levels; ++c) q.codebook[size_t(c)] = pow2::decode(uint8_t(c), po);
       q.codebook_shape = {levels};
       for (size_t g = 0; g < groups; ++g) q.params.scale[g] = amax[g] > 0 ? amax[g] : 1.0f;
+      double_quantize(q);
       detail::for_each_element(p, [&](int64_t e, int64_t g) {
         po.scale = q.params.scale[size_t(g)];
         codes[e] = pow2::encode(xs[e], po);
