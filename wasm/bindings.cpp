@@ -196,7 +196,8 @@ constexpr OptionName kOptions[] = {
     {"profile", "--profile"},       {"bins", "--bins"},
     {"tensor", "--tensor"},         {"fileName", "INPUT"},
     {"saturate", "--saturate"},     {"bits", "--bits"},
-    {"pack", "--pack"},
+    {"pack", "--pack"},             {"scaleRule", "--scale-rule"},
+    {"doubleQuant", "--double-quant"},
 };
 
 std::string option_list() {
@@ -399,6 +400,7 @@ val parse_options(val js, bool calibrating) {
       const char* flag = name.flag;
       if (key == "dtype") {
         parse_dtype(string_option(v, flag), o);
+        x.dtype = true;
       } else if (key == "mode") {
         o.mode = parse_mode(string_option(v, flag));
         x.mode = true;
@@ -413,6 +415,12 @@ val parse_options(val js, bool calibrating) {
         x.granularity = true;
       } else if (key == "saturate") {
         o.saturate = bool_option(v, flag);
+        x.saturate = true;
+      } else if (key == "scaleRule") {
+        o.scale_rule = parse_scale_rule(string_option(v, flag));
+        x.scale_rule = true;
+      } else if (key == "doubleQuant") {
+        o.double_quant = bool_option(v, flag);
       } else if (key == "bits") {
         const int64_t b = integer_option(v, flag);
         if (b < 1 || b > 8) throw Error("--bits must be between 1 and 8 (got " + std::to_string(b) + ")");
@@ -420,13 +428,16 @@ val parse_options(val js, bool calibrating) {
         bits_given = true;
       } else if (key == "pack") {
         o.pack = parse_pack(string_option(v, flag));
+        x.pack = true;
       } else if (key == "axis") {
         const int64_t a = integer_option(v, flag);
         if (a < -64 || a > 64) throw Error("--axis " + std::to_string(a) + " is out of range");
         o.axis = static_cast<int>(a);
+        x.axis = true;
       } else if (key == "groupSize") {
         o.group_size = integer_option(v, flag);
         if (o.group_size < 1) throw Error("--group-size must be at least 1");
+        x.group_size = true;
       } else if (key == "blockSize") {
         o.block_size = integer_option(v, flag);
         if (o.block_size < 1) throw Error("--block-size must be at least 1");
@@ -480,11 +491,7 @@ val parse_options(val js, bool calibrating) {
     if (x.range && o.range != RangeMethod::minmax && !sources.empty())
       throw Error("--range " + range_name(o) + " picks dynamic ranges; it has no effect with " + sources[0] +
                   (sources[0] == "--calibrate" ? " (use --observer)" : ""));
-    if (o.granularity == Granularity::group && !o.group_size) throw Error("--granularity group needs --group-size");
-    if (o.granularity == Granularity::block && !o.block_size) throw Error("--granularity block needs --block-size");
-    if (o.group_size && o.granularity != Granularity::group) throw Error("--group-size needs --granularity group");
-    if (o.block_size && o.granularity != Granularity::block) throw Error("--block-size needs --granularity block");
-    apply_profile(o, x);
+    apply_profile(o, x);  // also checks which granularity options go together
     (void)code_range(o);
 
     ParamsSource source;
@@ -534,6 +541,8 @@ val options_to_js(const QuantOptions& o) {
   if (o.element == ElementKind::minifloat) v.set("saturate", o.saturate);
   if (o.element == ElementKind::pow2 || o.element == ElementKind::kmeans) v.set("bits", o.element_bits);
   if (o.pack != PackOrder::none) v.set("pack", std::string(pack_order_name(o.pack)));
+  if (o.element == ElementKind::mx) v.set("scaleRule", std::string(scale_rule_name(o.scale_rule)));
+  if (o.double_quant) v.set("doubleQuant", true);
   return v;
 }
 
@@ -805,6 +814,12 @@ val quantize_js(val source, QuantOptions o, val params_js, std::string file_name
         r.set("packed", tensor_to_js(m.tensor));
       } else if (m.name == "scale_e8m0.npy") {
         r.set("scaleE8m0", tensor_to_js(m.tensor));
+      } else if (m.name == "scale_codes.npy") {
+        r.set("scaleCodes", tensor_to_js(m.tensor));
+      } else if (m.name == "scale_super.npy") {
+        r.set("scaleSuper", tensor_to_js(m.tensor));
+      } else if (m.name == "scale_codebook.npy") {
+        r.set("scaleCodebook", tensor_to_js(m.tensor));
       }
     }
     return r;
@@ -875,7 +890,8 @@ val export_npz_js(val parts) {
     const Tensor deq = tensor_from_js(parts["dequantized"], shape, "dequantized", {{"Float32Array", DType::f32}});
     if (!parts["paramsJson"].isString()) throw Error("export: paramsJson must be the result's params.json text");
     // Optional members, in extra_members' order: codebook (float32, codebookShape), packed (uint8
-    // bytes), scaleE8m0 (uint8, the param shape).
+    // bytes), scaleE8m0 (uint8, the param shape); --double-quant: scaleCodes (uint8, the param shape),
+    // scaleSuper (float32), scaleCodebook (float32, bnb).
     std::vector<NpzMember> extra;
     if (!absent(parts["codebook"]))
       extra.push_back({"codebook.npy", tensor_from_js(parts["codebook"], shape_from_js(parts["codebookShape"], "export: codebookShape"),
@@ -886,6 +902,16 @@ val export_npz_js(val parts) {
     if (!absent(parts["scaleE8m0"]))
       extra.push_back({"scale_e8m0.npy", tensor_from_js(parts["scaleE8m0"], param_shape, "scaleE8m0",
                                                         {{"Uint8Array", DType::u8}})});
+    const auto vector_part = [&](const char* key, const char* file) {
+      if (!absent(parts[key]))
+        extra.push_back({file, tensor_from_js(parts[key], {int64_t(parts[key]["length"].as<double>())}, key,
+                                              {{"Float32Array", DType::f32}})});
+    };
+    if (!absent(parts["scaleCodes"]))
+      extra.push_back({"scale_codes.npy", tensor_from_js(parts["scaleCodes"], param_shape, "scaleCodes",
+                                                         {{"Uint8Array", DType::u8}})});
+    vector_part("scaleSuper", "scale_super.npy");
+    vector_part("scaleCodebook", "scale_codebook.npy");
     const std::vector<uint8_t> bytes =
         export_npz_parts(codes, scale, zero, deq, parts["paramsJson"].as<std::string>(), extra);
     val r = success();
@@ -948,7 +974,10 @@ EMSCRIPTEN_BINDINGS(qplay) {
       .value("seed", Profile::seed)
       .value("pytorch", Profile::pytorch)
       .value("onnx", Profile::onnx)
-      .value("ort_tool", Profile::ort_tool);
+      .value("ort_tool", Profile::ort_tool)
+      .value("bnb", Profile::bnb)
+      .value("mx", Profile::mx);
+  enum_<ScaleRule>("ScaleRule").value("floor", ScaleRule::floor).value("rceil", ScaleRule::rceil);
 
   enum_<ElementKind>("ElementKind")
       .value("integer", ElementKind::integer)
@@ -986,7 +1015,9 @@ EMSCRIPTEN_BINDINGS(qplay) {
       .field("elementName", &QuantOptions::element_name)
       .field("saturate", &QuantOptions::saturate)
       .field("elementBits", &QuantOptions::element_bits)
-      .field("pack", &QuantOptions::pack);
+      .field("pack", &QuantOptions::pack)
+      .field("scaleRule", &QuantOptions::scale_rule)
+      .field("doubleQuant", &QuantOptions::double_quant);
   value_object<CalibrationOptions>("CalibrationOptions")
       .field("observer", &CalibrationOptions::observer)
       .field("averagingConstant", &CalibrationOptions::averaging_constant);

@@ -369,6 +369,9 @@ class QuantPlayground extends HTMLElement {
         this.field('elementBits', this.number('elementBits', { min: 1, max: 8, step: 1, integer: true }), { field: 'elementBits' }),
         this.checkField('saturate', 'saturate'),
         this.field('pack', pack, { field: 'pack', hint: t('packHint') })),
+      h('div', { class: 'qp-row' },
+        this.field('scaleRule', this.select('scaleRule', S.SCALE_RULES, (v) => t(`scaleRule.${v}`)), { field: 'scaleRule', hint: t('scaleRuleHint') }),
+        this.checkField('doubleQuant', 'doubleQuant')),
       this.field('mode', this.select('mode', S.MODES, (v) => t(`mode.${v}`)), { field: 'mode' }),
       h('div', { class: 'qp-row' },
         this.checkField('narrow', 'narrow'),
@@ -668,6 +671,11 @@ class QuantPlayground extends HTMLElement {
       this.state.shape = S.DEFAULTS.shape;
     }
     if (field === 'profile' && value === 'seed' && this.state.data === 'seed') this.sample = SEED_SAMPLE_INDEX;
+    // Picking an element profile picks a dtype it takes (bnb: nf4, mx: mxfp8_e4m3, the CLI's defaults).
+    if (field === 'profile' && !S.profileFits(value, this.state.dtype)) {
+      if (value === 'bnb') this.state.dtype = 'nf4';
+      if (value === 'mx') this.state.dtype = 'mxfp8_e4m3';
+    }
     this.syncControls();
     this.writeHash();
     if (['data', 'shape', 'seed', 'spreadChannels'].includes(field)) this.loadData();
@@ -704,6 +712,12 @@ class QuantPlayground extends HTMLElement {
     this.querySelector('[data-role="integer-dtype"]').hidden = Boolean(kind);
     this.controls.elementBits.wrap.hidden = !(kind === 'pow2' || kind === 'kmeans');
     this.controls.saturate.wrap.hidden = kind !== 'minifloat';
+    this.controls.scaleRule.wrap.hidden = kind !== 'mx';
+    this.controls.doubleQuant.wrap.hidden = !S.doubleQuantApplies(eff);
+    // Element dtypes take no integer profile (bnb and mx pick their own dtype when chosen).
+    for (const option of this.controls.profile.control.options) {
+      option.disabled = Boolean(kind) && S.INTEGER_PROFILES.includes(option.value);
+    }
     this.controls.pack.wrap.hidden = S.codeBits(eff) > 4;
     // Small floats and MX round half-even or half-away; the other choices are disabled there.
     for (const option of this.controls.rounding.control.options) {
@@ -1200,6 +1214,13 @@ class QuantPlayground extends HTMLElement {
       extra.push(h('tr', {}, h('th', { scope: 'row' }, t('metric.nonFinite')),
         h('td', { colspan: pin ? 2 : 1 }, t('nonFinite', { nan: r.metrics.nan, pinf: r.metrics.posInf, ninf: r.metrics.negInf }))));
     }
+    // Double quantization: what storing the scales as 8-bit codes saved (already in bits per element).
+    if (r?.doubleQuant) {
+      const dq = r.doubleQuant;
+      const saved = (dq.codes * 24 - dq.supers * 32 - (dq.bnb ? 32 : 0)) / r.metrics.elements;
+      extra.push(h('tr', { dataset: { metric: 'doubleQuant' } }, h('th', { scope: 'row' }, t('metric.doubleQuant')),
+        h('td', { colspan: pin ? 2 : 1 }, t('doubleQuantSaved', { bits: F.num(saved, 4), codes: dq.codes, supers: dq.supers }))));
+    }
     const pinRow = pin ? h('tr', { class: 'qp-pin-desc' }, h('th', { scope: 'row' }, t('pinnedRun')), h('td', { colspan: 2 }, pin.label)) : null;
     this.metricsTable.replaceChildren(caption, h('thead', {}, head), h('tbody', {}, rows, extra, pinRow));
   }
@@ -1212,6 +1233,7 @@ class QuantPlayground extends HTMLElement {
     if (e.granularity === 'block') parts.push(`B=${e.blockSize}`);
     parts.push(e.params === 'dynamic' ? S.rangeFlag(e) : t(`params.${e.params}`));
     if (e.profile !== 'custom') parts.push(e.profile);
+    if (e.doubleQuant) parts.push(t('doubleQuant'));
     return parts.join(' · ');
   }
 

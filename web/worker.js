@@ -139,6 +139,8 @@ function summarize(id, r) {
     // Element formats with a table: its values before scaling ([K], or [groups, K] for kmeans).
     codebook: copy(r.codebook),
     codebookShape: r.codebookShape ? Array.from(r.codebookShape, Number) : null,
+    // --double-quant: how many 8-bit scale codes and float32 super-scales the bundle stores.
+    doubleQuant: r.scaleCodes ? { codes: r.scaleCodes.length, supers: r.scaleSuper.length, bnb: Boolean(r.scaleCodebook) } : null,
   };
   const transfer = [out.codes, out.scale, out.zeroPoint, out.dequantized, out.groupMin, out.groupMax, out.groupMse, out.codebook,
     out.histograms.original.counts, out.histograms.dequantized.counts, out.histograms.error.counts]

@@ -315,9 +315,11 @@ test('element formats: nf4 blocks packed high-first and 3-bit k-means match the 
   const pg = playground(page);
   await upload(page, 'mat4x6_f32.npy');
   await change(page, 'Format', 'nf4');
-  // nf4 refuses the integer affine options: they are locked, and so is the profile.
+  // nf4 refuses the integer affine options: they are locked, and so are the integer profiles
+  // (bitsandbytes' own profile stays available).
   assert.equal(await pg.getByLabel('Mode', { exact: true }).isDisabled(), true);
-  assert.equal(await pg.getByLabel('Profile', { exact: true }).isDisabled(), true);
+  assert.equal(await pg.locator('select option[value="onnx"]').isDisabled(), true);
+  assert.equal(await pg.locator('select option[value="bnb"]').isDisabled(), false);
   await change(page, 'Granularity', 'block');
   await change(page, 'Axis', '1');
   await change(page, 'Block size', '3');
@@ -325,6 +327,19 @@ test('element formats: nf4 blocks packed high-first and 3-bit k-means match the 
   let { bytes } = await downloadNpz(page);
   assertSameBytes(bytes, cliBundle(tmp, ['mat4x6_f32.npy', '--dtype', 'nf4', '--granularity', 'block', '--axis', '1',
     '--block-size', '3', '--pack', 'high-first']), 'nf4 bundle');
+
+  // bitsandbytes with QLoRA double quantization: blocks of 64 over the flattened tensor, high-first,
+  // the 8-bit absmax codes in the bundle and their saving shown with the metrics.
+  await change(page, 'Block size', '64');
+  await change(page, 'Profile', 'bnb');
+  await change(page, 'Double quantization', true);
+  assert.match(await pg.locator('.qp-cli').textContent(), /--profile bnb --double-quant/);
+  const m = await metrics(page);
+  assert.match(m.doubleQuant, /1 scales as 8-bit codes, 1 float32 super-scales/);
+  ({ bytes } = await downloadNpz(page));
+  assertSameBytes(bytes, cliBundle(tmp, ['mat4x6_f32.npy', '--profile', 'bnb', '--double-quant']), 'bnb bundle');
+  await change(page, 'Profile', 'custom');
+  await change(page, 'Double quantization', false);
 
   await change(page, 'Format', 'kmeans');
   await change(page, 'Pack 4-bit codes', '');

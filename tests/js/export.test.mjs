@@ -127,6 +127,25 @@ for (const input of ['vec17_f32.npy', 'mat4x6_f32.npy', 't2x3x4x5_f32.npy', 'nan
   }
 }
 
+// The element profiles and double quantization (docs/SCHEMES.md sections 5 and 6): bnb's own packed
+// bytes and QLoRA members, MX under the spec's rules and RCEIL, uint8 scale codes, and their errors.
+const profileRuns = [
+  ['--profile', 'bnb'], ['--profile', 'bnb', '--dtype', 'fp4', '--block-size', '32', '--double-quant'],
+  ['--profile', 'bnb', '--double-quant'], ['--profile', 'mx', '--axis', '-1'],
+  ['--profile', 'mx', '--dtype', 'mxfp4', '--axis', '-1'], ['--dtype', 'mxfp6_e2m3', '--scale-rule', 'rceil', '--axis', '-1'],
+  ['--granularity', 'channel', '--double-quant'], ['--granularity', 'channel', '--mode', 'symmetric', '--dtype', 'int4', '--double-quant'],
+  ['--dtype', 'nf4', '--granularity', 'block', '--block-size', '2', '--axis', '-1', '--double-quant'],
+  ['--dtype', 'fp8_e4m3fn', '--granularity', 'channel', '--double-quant'],
+  ['--profile', 'bnb', '--pack', 'low-first'], ['--profile', 'mx', '--rounding', 'half-away'], ['--double-quant'],
+  ['--dtype', 'mxfp4', '--double-quant'], ['--scale-rule', 'rceil'],
+];
+
+for (const input of ['vec17_f32.npy', 'mat4x6_f32.npy', 't2x3x4x5_f32.npy']) {
+  for (const args of profileRuns) {
+    test(`profiles ${input} ${args.join(' ')}`, () => check(input, args));
+  }
+}
+
 // Params from a file and from calibration, and a tensor picked from an .npz.
 const paramsRuns = [
   ['mat4x6_f32.npy', ['--dtype', 'uint8', '--granularity', 'channel', '--axis', '0', '--params', 'params_4x6_axis0.npz']],

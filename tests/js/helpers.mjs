@@ -131,7 +131,7 @@ const FLAG_TO_KEY = {
   '--tensor': 'tensor', '--scale': 'scale', '--zero-point': 'zeroPoint',
   // Integers cross as JS numbers (the spelling of "-1" and -1 is the same to the core).
   '--axis': 'axis', '--group-size': 'groupSize', '--block-size': 'blockSize', '--bins': 'bins',
-  '--bits': 'bits', '--pack': 'pack',
+  '--bits': 'bits', '--pack': 'pack', '--scale-rule': 'scaleRule',
 };
 const NUMERIC = new Set(['axis', 'groupSize', 'blockSize', 'bins', 'bits']);
 
@@ -146,6 +146,7 @@ export function cliToApi(args) {
     if (flag === '--narrow') options.narrow = true;
     else if (flag === '--reduce-range') options.reduceRange = true;
     else if (flag === '--saturate' || flag === '--no-saturate') options.saturate = flag === '--saturate';
+    else if (flag === '--double-quant') options.doubleQuant = true;
     else if (flag === '--params') paramsFile = args[++i];
     else if (flag === '--observer') observer = args[++i];
     else if (flag === '--calibrate') {

@@ -68,6 +68,13 @@ export interface QuantizeOptions {
   bits?: number | string;
   /** --pack: packed.npy order for codes of at most 4 bits */
   pack?: 'low-first' | 'high-first' | 'gptq' | 'awq';
+  /** --scale-rule: MX shared exponent, floor (OCP MX v1.0, default) | rceil (torchao / cuBLAS) */
+  scaleRule?: 'floor' | 'rceil';
+  /**
+   * --double-quant: the per-channel/group/block float32 scales quantized to uint8 codes with one
+   * float32 per 256 scales (with profile 'bnb': QLoRA's compress_statistics); docs/SCHEMES.md section 6
+   */
+  doubleQuant?: boolean;
   /** --mode: asymmetric (default) | symmetric */
   mode?: 'asymmetric' | 'symmetric';
   /** --narrow */
@@ -94,8 +101,12 @@ export interface QuantizeOptions {
   rounding?: string;
   /** --zero-point-domain: int (default) | float */
   zeroPointDomain?: 'int' | 'float';
-  /** --profile: custom (default), seed, pytorch, onnx, ort-tool */
-  profile?: 'custom' | 'seed' | 'pytorch' | 'onnx' | 'ort-tool';
+  /**
+   * --profile: custom (default), seed, pytorch, onnx, ort-tool (integer dtypes); bnb (bitsandbytes
+   * quantize_4bit: nf4 default or fp4, blocks of 64 over the flattened tensor, high-first packing);
+   * mx (OCP MX v1.0: mxfp8_e4m3 default, FLOOR scale rule, elements half-to-even)
+   */
+  profile?: 'custom' | 'seed' | 'pytorch' | 'onnx' | 'ort-tool' | 'bnb' | 'mx';
   /** --bins (default 64) */
   bins?: number | string;
   /** --tensor: the tensor of the open file (default: the first) */
@@ -178,6 +189,12 @@ export interface QuantizeResult {
   packed?: Uint8Array;
   /** MX dtypes: each block's E8M0 scale code (scale_e8m0.npy). */
   scaleE8m0?: Uint8Array;
+  /** --double-quant: the 8-bit scale codes (scale_codes.npy, the param shape's elements). */
+  scaleCodes?: Uint8Array;
+  /** --double-quant: one float32 per 256 scales (scale_super.npy). */
+  scaleSuper?: Float32Array;
+  /** --profile bnb --double-quant: the 256-value dynamic map (scale_codebook.npy). */
+  scaleCodebook?: Float32Array;
 }
 
 /** A calibration tensor: a name in the open file, float32 values, or a whole file (options.tensor picks its tensor). */

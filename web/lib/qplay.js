@@ -252,6 +252,10 @@ export class Qplay {
       codebookShape: result.codebookShape,
       packed: result.packed,
       scaleE8m0: result.scaleE8m0,
+      // --double-quant: scale_codes.npy, scale_super.npy and (bnb) scale_codebook.npy.
+      scaleCodes: result.scaleCodes,
+      scaleSuper: result.scaleSuper,
+      scaleCodebook: result.scaleCodebook,
     })).bytes;
   }
 }

@@ -9,7 +9,11 @@ export const GRANULARITIES = ['tensor', 'channel', 'group', 'block'];
 export const RANGES = ['minmax', 'percentile', 'mse', 'kl', 'aciq'];
 export const ROUNDINGS = ['half-even', 'half-away', 'half-up', 'stochastic'];
 export const ZERO_POINT_DOMAINS = ['int', 'float'];
-export const PROFILES = ['custom', 'seed', 'pytorch', 'onnx', 'ort-tool'];
+export const PROFILES = ['custom', 'seed', 'pytorch', 'onnx', 'ort-tool', 'bnb', 'mx'];
+// The profiles of integer dtypes, and the element profiles with the dtypes each takes (SCHEMES.md §5).
+export const INTEGER_PROFILES = ['seed', 'pytorch', 'onnx', 'ort-tool'];
+export const BNB_DTYPES = ['nf4', 'fp4'];
+export const SCALE_RULES = ['floor', 'rceil'];
 export const PARAM_SOURCES = ['dynamic', 'given', 'calibrated'];
 export const OBSERVERS = ['minmax', 'moving-average'];
 export const DATA_SOURCES = ['seed', 'normal', 'uniform', 'laplace', 'outliers', 'paste', 'file'];
@@ -73,6 +77,8 @@ export const DEFAULTS = Object.freeze({
   elementBits: 4,
   saturate: true,
   pack: '',
+  scaleRule: 'floor',
+  doubleQuant: false,
   // params
   params: 'dynamic',
   scale: 0.037,
@@ -94,6 +100,9 @@ export function profileLocks(profile) {
     case 'pytorch': return { rounding: 'half-even' };
     case 'onnx': return { rounding: 'half-even', zeroPointDomain: 'int', reduceRange: false };
     case 'ort-tool': return { rounding: 'half-even', zeroPointDomain: 'int', narrow: false };
+    // bitsandbytes blocks the flattened tensor (axis 0 of the 1-D view) and packs high-first.
+    case 'bnb': return { rounding: 'half-even', granularity: 'block', axis: 0, pack: 'high-first' };
+    case 'mx': return { rounding: 'half-even', scaleRule: 'floor' };
     default: return {};
   }
 }
@@ -101,12 +110,29 @@ export function profileLocks(profile) {
 // Everything the current setting fixes: the profile's rules, and for element formats the integer
 // affine options they refuse (SCHEMES.md §4; MX also fixes blocks of 32). field -> [value, reason]
 // with reason 'profile' or 'element'.
+// Whether a profile applies to a dtype: the integer profiles to integers, bnb to nf4/fp4, mx to MX.
+export function profileFits(profile, dtype) {
+  const kind = elementKind(dtype);
+  if (profile === 'bnb') return BNB_DTYPES.includes(dtype);
+  if (profile === 'mx') return kind === 'mx';
+  return profile === 'custom' || !kind;
+}
+
+// --double-quant applies to runs with one float32 scale per channel, group or block (SCHEMES.md §6).
+export function doubleQuantApplies(state) {
+  const kind = elementKind(state.dtype);
+  return state.granularity !== 'tensor' && kind !== 'mx' && kind !== 'kmeans';
+}
+
 export function locks(state) {
   const out = {};
-  for (const [k, v] of Object.entries(profileLocks(state.profile))) out[k] = [v, 'profile'];
+  const profile = profileFits(state.profile, state.dtype) ? state.profile : 'custom';
+  for (const [k, v] of Object.entries(profileLocks(profile))) out[k] = [v, 'profile'];
   const kind = elementKind(state.dtype);
   if (kind) {
-    const fixed = { mode: 'symmetric', narrow: false, reduceRange: false, range: 'minmax', zeroPointDomain: 'int', profile: 'custom', params: 'dynamic' };
+    const fixed = { mode: 'symmetric', narrow: false, reduceRange: false, range: 'minmax', zeroPointDomain: 'int', params: 'dynamic' };
+    // nf4/fp4 may take profile bnb and MX profile mx; the other elements have no profile.
+    if (kind === 'mx' ? false : !BNB_DTYPES.includes(state.dtype)) fixed.profile = 'custom';
     if (kind !== 'minifloat' && kind !== 'mx') fixed.rounding = 'half-even';
     if (kind === 'mx') Object.assign(fixed, { granularity: 'block', blockSize: 32 });
     for (const [k, v] of Object.entries(fixed)) out[k] = [v, 'element'];
@@ -135,7 +161,9 @@ export function dtypeName(signed, bits) {
 // zero point only exists for asymmetric schemes).
 export function effective(state) {
   const s = { ...state };
+  if (!profileFits(s.profile, s.dtype)) s.profile = 'custom';
   for (const [k, [v]] of Object.entries(locks(state))) s[k] = v;
+  if (!doubleQuantApplies(s)) s.doubleQuant = false;
   if (s.mode === 'symmetric') s.zeroPointDomain = 'int';
   // Rounding for small floats and MX is half-even or half-away only.
   if ((elementKind(s.dtype) === 'minifloat' || elementKind(s.dtype) === 'mx') && !['half-even', 'half-away'].includes(s.rounding)) s.rounding = 'half-even';
@@ -190,11 +218,15 @@ export function apiOptions(state, { fileName, tensor } = {}) {
   if (kind) {
     // Element formats take only what a command line for them would say.
     const o = { dtype: s.dtype, granularity: s.granularity, bins: s.bins };
+    if (s.profile !== 'custom') o.profile = s.profile;
     if (s.rounding !== 'half-even') o.rounding = roundingFlag(s);
     if (kind === 'pow2' || kind === 'kmeans') o.bits = s.elementBits;
     if (kind === 'minifloat' && !s.saturate) o.saturate = false;
+    if (kind === 'mx' && s.scaleRule !== 'floor') o.scaleRule = s.scaleRule;
+    if (s.doubleQuant) o.doubleQuant = true;
     if (s.pack) o.pack = s.pack;
-    if (s.granularity !== 'tensor') o.axis = s.axis;
+    // bnb has no axis: it blocks the flattened tensor.
+    if (s.granularity !== 'tensor' && s.profile !== 'bnb') o.axis = s.axis;
     if (s.granularity === 'group') o.groupSize = s.groupSize;
     if (s.granularity === 'block') o.blockSize = s.blockSize;
     if (fileName !== undefined) o.fileName = fileName;
@@ -221,6 +253,7 @@ export function apiOptions(state, { fileName, tensor } = {}) {
     o.zeroPoint = s.zeroPoint;
   }
   if (s.pack && codeBits(s) <= 4) o.pack = s.pack;
+  if (s.doubleQuant) o.doubleQuant = true;
   if (fileName !== undefined) o.fileName = fileName;
   if (tensor !== undefined) o.tensor = tensor;
   return o;
@@ -236,13 +269,14 @@ export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFile
   if (s.dtype !== d.dtype) args.push('--dtype', s.dtype);
   if ((kind === 'pow2' || kind === 'kmeans') && s.elementBits !== d.elementBits) args.push('--bits', String(s.elementBits));
   if (kind === 'minifloat' && !s.saturate) args.push('--no-saturate');
+  if (kind === 'mx' && s.scaleRule !== 'floor') args.push('--scale-rule', s.scaleRule);
   if (s.pack && codeBits(s) <= 4) args.push('--pack', s.pack);
   if (!kind && s.mode !== d.mode) args.push('--mode', s.mode);
   if (!kind && s.narrow) args.push('--narrow');
   if (!kind && s.reduceRange) args.push('--reduce-range');
   if (s.granularity !== 'tensor') {
     args.push('--granularity', s.granularity);
-    if (s.axis !== 0) args.push('--axis', String(s.axis));
+    if (s.axis !== 0 && s.profile !== 'bnb') args.push('--axis', String(s.axis));
     if (s.granularity === 'group') args.push('--group-size', String(s.groupSize));
     if (s.granularity === 'block') args.push('--block-size', String(s.blockSize));
   }
@@ -255,7 +289,8 @@ export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFile
   }
   if (s.rounding !== 'half-even') args.push('--rounding', roundingFlag(s));
   if (!kind && s.zeroPointDomain !== 'int') args.push('--zero-point-domain', s.zeroPointDomain);
-  if (!kind && s.profile !== 'custom') args.push('--profile', s.profile);
+  if (s.profile !== 'custom') args.push('--profile', s.profile);
+  if (s.doubleQuant) args.push('--double-quant');
   if (s.bins !== d.bins) args.push('--bins', String(s.bins));
   return args.map((a) => (/^[\w.:/=+-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(' ');
 }
@@ -285,6 +320,8 @@ const URL_FIELDS = {
   bits: ['elementBits', 'posint'],
   saturate: ['saturate', 'bool'],
   pack: ['pack', PACK_ORDERS],
+  'scale-rule': ['scaleRule', SCALE_RULES],
+  'double-quant': ['doubleQuant', 'bool'],
   params: ['params', PARAM_SOURCES],
   scale: ['scale', 'posnum'],
   'zero-point': ['zeroPoint', 'num'],

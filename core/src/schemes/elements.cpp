@@ -123,7 +123,7 @@ Quantized quantize_bnb(const TensorViewF32& x, const QuantOptions& o) {
   q.packed = std::move(r.packed);
   if (o.double_quant) {
     q.scale_quant.scheme = "bnb-dynamic";
-    q.scale_quant.super_block = int64_t(r.absmax_q.blocksize);
+    q.scale_quant.super_block = 256;  // QLoRA: blocks of 256 absmax values (also for an empty tensor)
     q.scale_quant.codes = std::move(r.absmax_q.codes);
     q.scale_quant.super = std::move(r.absmax_q.absmax);
     q.scale_quant.offset = r.offset;
