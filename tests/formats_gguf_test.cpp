@@ -5,6 +5,7 @@
 
 #include "formats_util.hpp"
 #include "qplay/formats.hpp"
+#include "qplay/ggml.hpp"
 
 using namespace qplay;
 using namespace qplay_test;
@@ -58,7 +59,8 @@ TEST_CASE("gguf: tensors metadata and types of a v3 file") {
   const TensorInfo& q4_0 = info.tensors[4];
   CHECK(q4_0.name == "blk.0.q4_0");
   CHECK(q4_0.stored_type == "Q4_0");
-  CHECK(!q4_0.loadable);
+  CHECK(q4_0.loadable);  // decoded to float32 by ggml_dequantize
+  CHECK(q4_0.dtype == DType::f32);
   CHECK(q4_0.shape == Shape{1, 32});
   CHECK(q4_0.data_bytes == 18);
   CHECK(info.tensors[5].stored_type == "Q4_K");
@@ -66,15 +68,27 @@ TEST_CASE("gguf: tensors metadata and types of a v3 file") {
   CHECK(file[static_cast<size_t>(q4_0.data_offset) + 5] == 5);  // the fixture's block bytes are 0, 1, 2...
 }
 
-TEST_CASE("gguf: unquantized tensors load and quantized ones say why not") {
+TEST_CASE("gguf: unquantized tensors load and quantized ones decode") {
   const std::vector<uint8_t> file = fixture("tiny.gguf");
   CHECK(load_tensor(file, "weight").bytes == read_npy(fixture("mat4x6_f32.npy")).bytes);
   CHECK(load_tensor(file).shape == Shape{4, 6});
   CHECK(to_f32(load_tensor(file, "half")) == std::vector<float>{1.0f, -2.0f, 0.5f, 65504.0f});
   CHECK(to_f32(load_tensor(file, "brain")) == std::vector<float>{1.0f, -2.5f, 3.140625f});
   CHECK(values<int32_t>(load_tensor(file, "ints")) == std::vector<int32_t>{1, -2, 3, -4});
-  CHECK(error_of([&] { load_tensor(file, "blk.0.q4_k"); }) ==
-        "gguf tensor 'blk.0.q4_k' has type Q4_K; decoding quantized gguf types is not supported yet");
+  // The fixture's quantized blocks (scripts/make_fixtures.py) decode as ggml_dequantize says.
+  std::vector<uint8_t> q4_0(18), q4_k(144);
+  for (size_t i = 0; i < q4_0.size(); ++i) q4_0[i] = uint8_t(i);
+  for (size_t i = 0; i < q4_k.size(); ++i) q4_k[i] = uint8_t(i * 7 % 256);
+  std::vector<float> want_q4_0(32), want_q4_k(256);
+  ggml_dequantize(GgmlType::q4_0, q4_0, want_q4_0);
+  ggml_dequantize(GgmlType::q4_k, q4_k, want_q4_k);
+  const Tensor t0 = load_tensor(file, "blk.0.q4_0");
+  CHECK(t0.dtype == DType::f32);
+  CHECK(t0.shape == Shape{1, 32});
+  CHECK(values<float>(t0) == want_q4_0);
+  const Tensor tk = load_tensor(file, "blk.0.q4_k");
+  CHECK(tk.shape == Shape{256});
+  CHECK(values<float>(tk) == want_q4_k);
   CHECK(says(error_of([&] { load_tensor(file, "x"); }), "no tensor 'x' in this .gguf (it has: weight, half, brain"));
 
   const std::vector<uint8_t> v2 = fixture("tiny_v2_align64.gguf");

@@ -1,5 +1,5 @@
 // Tensor file formats: .npy, .npz (a zip of .npy members), .safetensors, .gguf, raw binary and
-// CSV/TSV/whitespace text; format sniffing; writers for .npy, stored .npz and .safetensors.
+// CSV/TSV/whitespace text; format sniffing; writers for .npy, stored .npz, .safetensors and .gguf.
 // Readers take the whole file as bytes (the page hands the core a buffer; the CLI reads the file) and
 // throw qplay::Error with a one-line message for any malformed input; they never trust a declared
 // size before checking it against the bytes actually present. docs/FORMATS.md has the details.
@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "qplay/tensor.hpp"
@@ -94,6 +95,58 @@ struct NamedTensor {
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 std::vector<uint8_t> write_safetensors(const std::vector<NamedTensor>& tensors, const Metadata& metadata = {});
 
+// ---- .gguf writer ---------------------------------------------------------------------------------
+// GGUF v3 as ggml's docs/gguf.md defines it and ggml's own gguf reader checks it: little-endian,
+// "general.alignment" = 32 written as the first key (callers may not set it), tensor infos with
+// dims in ggml order (ne[0] = the innermost, numpy's last dim), each tensor's data at a multiple
+// of 32 from the data section, in the order given and back to back (ggml requires each offset to
+// be the previous one plus its size padded to 32), zero padding after the header and after every
+// tensor. Limits ggml's reader enforces are checked here with a clear error: names 1..63 bytes and
+// unique, at most 4 dims, ne[0] a multiple of a quantized type's block, unique non-empty keys.
+//
+// Metadata values: u32, i32, u64, f32, bool or string (the variant's alternative picks the GGUF
+// value type: 4, 5, 10, 6, 7, 8).
+using GgufValue = std::variant<uint32_t, int32_t, uint64_t, float, bool, std::string>;
+struct GgufKv {
+  std::string key;
+  GgufValue value;
+};
+
+// GGUF tensor type ids the writer takes: F32 0, F16 1, BF16 30 and the ggml block types of
+// qplay/ggml.hpp (ggml_type_id).
+inline constexpr uint32_t kGgufF32 = 0, kGgufF16 = 1, kGgufBF16 = 30;
+// The plain id of a core dtype (float32, float16, bfloat16); qplay::Error for any other dtype.
+uint32_t gguf_type_of(DType dtype);
+// Stored bytes of a tensor of that type and numpy shape (quantized: whole blocks along the last
+// dim, qplay::Error naming the shape and block size otherwise; an unsupported id is an error too).
+uint64_t gguf_tensor_bytes(uint32_t type, const Shape& shape);
+
+struct GgufTensorDesc {
+  std::string name;
+  Shape shape;          // numpy order; written reversed
+  uint32_t type = kGgufF32;
+  uint64_t bytes = 0;   // must equal gguf_tensor_bytes(type, shape)
+};
+
+// The streaming half: everything before the data section, and where each tensor goes. A writer
+// emits `header`, then for each tensor in order its `bytes` followed by gguf_padding(bytes) zero
+// bytes; tensor i then starts at file offset header.size() + offsets[i].
+struct GgufLayout {
+  std::vector<uint8_t> header;    // magic .. tensor infos, zero-padded to a multiple of 32
+  std::vector<uint64_t> offsets;  // from the start of the data section
+  uint64_t file_bytes = 0;        // the whole file, padding included
+};
+GgufLayout gguf_layout(const std::vector<GgufTensorDesc>& tensors, const std::vector<GgufKv>& metadata = {});
+constexpr uint32_t kGgufAlignment = 32;
+inline uint64_t gguf_padding(uint64_t bytes) { return (kGgufAlignment - bytes % kGgufAlignment) % kGgufAlignment; }
+
+// The convenience half: the whole file in memory. `data` must hold desc.bytes bytes.
+struct GgufTensor {
+  GgufTensorDesc desc;
+  std::vector<uint8_t> data;
+};
+std::vector<uint8_t> write_gguf(const std::vector<GgufTensor>& tensors, const std::vector<GgufKv>& metadata = {});
+
 // ---- raw binary -----------------------------------------------------------------------------------
 // Raw bytes cannot be sniffed: the user says what they are. The data is file[offset, offset + bytes]
 // and must end exactly at the end of the file (a wrong dtype or shape shows up as a size mismatch
@@ -123,7 +176,8 @@ struct TensorInfo {
                              // decoder would give)
   Shape shape;               // numpy order (gguf's ne[] reversed)
   std::string stored_type;   // the format's own spelling: "<f4", "F16", "Q4_K", "float64"...
-  bool loadable = true;      // false: listed, but load_tensor says why not (quantized gguf types)
+  bool loadable = true;      // false: listed, but load_tensor says why not (gguf types qplay cannot
+                             // decode, e.g. IQ2_XS; the ggml types of qplay/ggml.hpp decode to float32)
   // Where the stored bytes lie in the file, when they lie there as-is (npy, stored npz members,
   // safetensors, gguf, raw); -1 when they do not (deflated members, text). Lets a caller read one
   // tensor of a large file without the rest.

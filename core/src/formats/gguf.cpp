@@ -9,12 +9,15 @@
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <type_traits>
+#include <variant>
 
 #include "formats/common.hpp"
 #include "formats/json.hpp"
 #include "qplay/bits.hpp"
 #include "qplay/error.hpp"
 #include "qplay/formats.hpp"
+#include "qplay/ggml.hpp"
 
 namespace qplay {
 namespace {
@@ -30,7 +33,7 @@ constexpr size_t kShownItems = 8;         // array values in FileInfo: the first
 [[noreturn]] void fail(const std::string& message) { throw Error("gguf: " + message); }
 
 // ggml_type: id, name, elements per block, bytes per block (ggml-common.h's static_asserts).
-struct GgmlType {
+struct TypeRow {
   uint32_t id;
   std::string_view name;
   uint32_t block;
@@ -38,7 +41,7 @@ struct GgmlType {
   bool plain;    // stored as plain elements the core has a dtype for
   DType dtype;   // that dtype (float32 for quantized: what a decoder will give)
 };
-constexpr GgmlType kTypes[] = {
+constexpr TypeRow kTypes[] = {
     {0, "F32", 1, 4, true, DType::f32},        {1, "F16", 1, 2, true, DType::f16},
     {2, "Q4_0", 32, 18, false, DType::f32},    {3, "Q4_1", 32, 20, false, DType::f32},
     {6, "Q5_0", 32, 22, false, DType::f32},    {7, "Q5_1", 32, 24, false, DType::f32},
@@ -57,11 +60,17 @@ constexpr GgmlType kTypes[] = {
     {35, "TQ2_0", 256, 66, false, DType::f32}, {39, "MXFP4", 32, 17, false, DType::f32},
 };
 
-const GgmlType* find_type(uint32_t id) {
+const TypeRow* find_type(uint32_t id) {
   for (const auto& t : kTypes)
     if (t.id == id) return &t;
   return nullptr;
 }
+
+// ggml's spelling of one of qplay's ggml types ("Q4_K").
+std::string_view spelling(GgmlType g) { return find_type(ggml_type_id(g))->name; }
+
+// Whether load_tensor returns this type: plain elements, or a ggml block type qplay decodes.
+bool decodable(const TypeRow& t) { return t.plain || ggml_type_from_id(t.id).has_value(); }
 
 // gguf_metadata_value_type
 enum ValueType : uint32_t {
@@ -191,7 +200,7 @@ std::string read_value(Cursor& c, uint32_t t, const std::string& key, int depth,
 
 struct Entry {
   std::string name;
-  const GgmlType* type = nullptr;
+  const TypeRow* type = nullptr;
   Shape shape;        // numpy order
   uint64_t elements = 0, bytes = 0;
   uint64_t offset = 0;  // into the data section
@@ -312,7 +321,7 @@ FileInfo describe_gguf(std::span<const uint8_t> file) {
     t.dtype = e.type->dtype;
     t.shape = e.shape;
     t.stored_type = std::string(e.type->name);
-    t.loadable = e.type->plain;
+    t.loadable = decodable(*e.type);
     t.data_offset = static_cast<int64_t>(p.data_start + e.offset);
     t.data_bytes = e.bytes;
     info.tensors.push_back(std::move(t));
@@ -325,10 +334,20 @@ Tensor load_gguf(std::span<const uint8_t> file, std::string_view name) {
   if (p.tensors.empty()) throw Error("the .gguf holds no tensors");
   for (const Entry& e : p.tensors) {
     if (!name.empty() && e.name != name) continue;
-    if (!e.type->plain)
+    const uint8_t* data = file.data() + p.data_start + e.offset;
+    if (e.type->plain) return copy_tensor(e.type->dtype, e.shape, data, static_cast<size_t>(e.bytes));
+    const std::optional<GgmlType> g = ggml_type_from_id(e.type->id);
+    if (!g) {
+      std::string known;
+      for (GgmlType k : kGgmlTypes) known += (known.empty() ? "" : ", ") + std::string(spelling(k));
       throw Error("gguf tensor '" + shown(e.name) + "' has type " + std::string(e.type->name) +
-                  "; decoding quantized gguf types is not supported yet");
-    Tensor t = copy_tensor(e.type->dtype, e.shape, file.data() + p.data_start + e.offset, static_cast<size_t>(e.bytes));
+                  ", which qplay cannot decode (it decodes F32, F16, BF16, F64, I8..I64 and " + known + ")");
+    }
+    // Decoded to float32: check the decoded size as any float32 tensor of that shape.
+    formats::tensor_bytes(e.shape, 4, "gguf tensor '" + shown(e.name) + "': ");
+    Tensor t = make_tensor(DType::f32, e.shape);
+    ggml_dequantize(*g, {data, static_cast<size_t>(e.bytes)},
+                    {t.data<float>(), static_cast<size_t>(t.elements())});
     return t;
   }
   std::string have;
@@ -344,4 +363,141 @@ Tensor load_gguf(std::span<const uint8_t> file, std::string_view name) {
 }
 
 }  // namespace formats
+
+// ---- writer ---------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr uint32_t kGgufVersion = 3;
+constexpr size_t kMaxNameBytes = 63;  // ggml's GGML_MAX_NAME is 64 with the terminating NUL
+constexpr size_t kMaxDims = 4;        // GGML_MAX_DIMS: ggml's reader refuses more
+
+class Bytes {
+ public:
+  void u32(uint32_t v) { for (int i = 0; i < 4; ++i) b_.push_back(uint8_t(v >> (8 * i))); }
+  void u64(uint64_t v) { for (int i = 0; i < 8; ++i) b_.push_back(uint8_t(v >> (8 * i))); }
+  void str(std::string_view s) {
+    u64(s.size());
+    b_.insert(b_.end(), s.begin(), s.end());
+  }
+  void value(const GgufValue& v) {
+    // The value type tag, then the value (gguf_metadata_value_type).
+    std::visit([&](const auto& x) {
+      using T = std::decay_t<decltype(x)>;
+      if constexpr (std::is_same_v<T, uint32_t>) { u32(kU32); u32(x); }
+      else if constexpr (std::is_same_v<T, int32_t>) { u32(kI32); u32(uint32_t(x)); }
+      else if constexpr (std::is_same_v<T, uint64_t>) { u32(kU64); u64(x); }
+      else if constexpr (std::is_same_v<T, float>) { u32(kF32); u32(bit_cast<uint32_t>(x)); }
+      else if constexpr (std::is_same_v<T, bool>) { u32(kBool); b_.push_back(x ? 1 : 0); }
+      else { u32(kString); str(x); }
+    }, v);
+  }
+  void pad() { b_.resize(b_.size() + size_t(gguf_padding(b_.size())), 0); }
+  std::vector<uint8_t>& out() { return b_; }
+
+ private:
+  std::vector<uint8_t> b_;
+};
+
+}  // namespace
+
+uint32_t gguf_type_of(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return kGgufF32;
+    case DType::f16: return kGgufF16;
+    case DType::bf16: return kGgufBF16;
+    default:
+      throw Error("gguf: the writer stores float32, float16 and bfloat16 tensors (got " +
+                  std::string(dtype_name(dtype)) + ")");
+  }
+}
+
+uint64_t gguf_tensor_bytes(uint32_t type, const Shape& shape) {
+  const std::string what = "gguf: shape " + shape_to_string(shape);
+  if (type == kGgufF32) return formats::tensor_bytes(shape, 4, "gguf: ");
+  if (type == kGgufF16 || type == kGgufBF16) return formats::tensor_bytes(shape, 2, "gguf: ");
+  const std::optional<GgmlType> g = ggml_type_from_id(type);
+  if (!g) {
+    const TypeRow* row = find_type(type);
+    throw Error("gguf: the writer stores F32, F16, BF16 and the ggml types q8_0 ... mxfp4, not " +
+                (row ? std::string(row->name) : "type id " + std::to_string(type)));
+  }
+  const int64_t elements = shape_elements(shape);
+  const int64_t last = shape.empty() ? 1 : shape.back();
+  const size_t block = ggml_block_elems(*g);
+  if (last % int64_t(block) != 0)
+    throw Error(what + " cannot be stored as " + std::string(spelling(*g)) + ": the last dim " + std::to_string(last) +
+                " (ggml's ne[0]) must be a multiple of its block size " + std::to_string(block));
+  return uint64_t(elements) / block * ggml_block_bytes(*g);
+}
+
+GgufLayout gguf_layout(const std::vector<GgufTensorDesc>& tensors, const std::vector<GgufKv>& metadata) {
+  std::set<std::string> keys{"general.alignment"};
+  for (const GgufKv& kv : metadata) {
+    if (kv.key.empty()) throw Error("gguf: a metadata key is empty");
+    if (kv.key == "general.alignment") throw Error("gguf: general.alignment is written by the writer (always 32)");
+    if (kv.key.size() > kMaxKeyBytes) throw Error("gguf: metadata key '" + shown(kv.key) + "' is longer than 65535 bytes");
+    if (!keys.insert(kv.key).second) throw Error("gguf: duplicate metadata key '" + shown(kv.key) + "'");
+  }
+  std::set<std::string> names;
+  for (const GgufTensorDesc& t : tensors) {
+    const std::string who = "gguf: tensor '" + shown(t.name) + "'";
+    if (t.name.empty()) throw Error("gguf: a tensor name is empty");
+    if (t.name.size() > kMaxNameBytes)
+      throw Error(who + ": the name has " + std::to_string(t.name.size()) + " bytes (ggml allows at most 63)");
+    if (!names.insert(t.name).second) throw Error("gguf: duplicate tensor name '" + shown(t.name) + "'");
+    if (t.shape.size() > kMaxDims)
+      throw Error(who + " has shape " + shape_to_string(t.shape) + ": ggml tensors have at most 4 dims");
+    const uint64_t want = gguf_tensor_bytes(t.type, t.shape);
+    if (t.bytes != want)
+      throw Error(who + ": " + std::to_string(t.bytes) + " bytes given, its type and shape " + shape_to_string(t.shape) +
+                  " take " + std::to_string(want));
+  }
+
+  GgufLayout layout;
+  Bytes b;
+  b.out().insert(b.out().end(), {'G', 'G', 'U', 'F'});
+  b.u32(kGgufVersion);
+  b.u64(tensors.size());
+  b.u64(metadata.size() + 1);
+  b.str("general.alignment");
+  b.value(GgufValue{kGgufAlignment});
+  for (const GgufKv& kv : metadata) {
+    b.str(kv.key);
+    b.value(kv.value);
+  }
+  uint64_t offset = 0;
+  for (const GgufTensorDesc& t : tensors) {
+    b.str(t.name);
+    b.u32(uint32_t(t.shape.size()));
+    for (size_t k = t.shape.size(); k-- > 0;) b.u64(uint64_t(t.shape[k]));  // ne[0] = the last numpy dim
+    b.u32(t.type);
+    b.u64(offset);
+    layout.offsets.push_back(offset);
+    offset += t.bytes + gguf_padding(t.bytes);
+  }
+  b.pad();
+  layout.header = std::move(b.out());
+  layout.file_bytes = layout.header.size() + offset;
+  return layout;
+}
+
+std::vector<uint8_t> write_gguf(const std::vector<GgufTensor>& tensors, const std::vector<GgufKv>& metadata) {
+  std::vector<GgufTensorDesc> descs;
+  for (const GgufTensor& t : tensors) {
+    if (t.data.size() != t.desc.bytes)
+      throw Error("gguf: tensor '" + shown(t.desc.name) + "' holds " + std::to_string(t.data.size()) +
+                  " bytes, its descriptor says " + std::to_string(t.desc.bytes));
+    descs.push_back(t.desc);
+  }
+  const GgufLayout layout = gguf_layout(descs, metadata);
+  std::vector<uint8_t> out = layout.header;
+  out.reserve(size_t(layout.file_bytes));
+  for (const GgufTensor& t : tensors) {
+    out.insert(out.end(), t.data.begin(), t.data.end());
+    out.resize(out.size() + size_t(gguf_padding(t.data.size())), 0);
+  }
+  return out;
+}
+
 }  // namespace qplay
