@@ -38,11 +38,13 @@ constexpr const char* kHelp = R"(qplay - quantization playground, command-line t
 usage:
   qplay quantize INPUT -o OUT.npz [options]
   qplay quantize INPUT -o OUT.safetensors [options]
+  qplay quantize INPUT --format F -o OUT.gguf [options]
   qplay info FILE [raw options]
   qplay help | --help
   qplay --version
 
-INPUT and FILE are .npy, .npz, .safetensors, .gguf (unquantized tensors) or text tables of
+INPUT and FILE are .npy, .npz, .safetensors, .gguf (F32/F16/BF16 and the --format types, decoded
+to float32) or text tables of
 numbers (CSV, TSV, whitespace); the format is read from the bytes, not the name. A .npy, raw or
 text file holds one tensor, named "array". info also lists safetensors metadata and gguf types.
 
@@ -56,18 +58,25 @@ raw binary input (INPUT or FILE is raw bytes described by these flags):
 quantize options (both --flag value and --flag=value work):
   -o, --output OUT          the bundle to write (required). OUT.safetensors: NAME.codes,
                             NAME.scale, NAME.zero_point and the params in __metadata__;
+                            OUT.gguf (needs --format): one GGUF v3 tensor named after the input
+                            tensor, params.json under the key qplay.params;
                             any other name: an .npz with codes.npy, scale.npy, zero_point.npy,
-                            dequantized.npy, params.json
+                            dequantized.npy, params.json (ggml runs add blocks.npy, offset.npy)
   --tensor NAME             the tensor to quantize in a multi-tensor file (default: the first)
   --dtype T                 int8 (default), uint8, int4, uint4, int2, uint2, intN, uintN
                             (N = 1..8), int16, uint16; or an element format: nf4, fp4, iq4_nl,
                             fp8_e4m3fn, fp8_e5m2, fp8_e4m3fnuz, fp8_e5m2fnuz, fp6_e2m3, fp6_e3m2,
                             fp4_e2m1, mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, mxfp6_e3m2, mxfp4,
                             mxint8 (blocks of 32 along --axis), pow2, kmeans
+  --format F                a ggml / llama.cpp block format, bit-exact with quantize_row_*_ref:
+                            q8_0, q8_1, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k,
+                            iq4_nl, mxfp4. Rows along the last dim, which must be a multiple of
+                            the block (32; 256 for the K-quants); no other scheme option applies
   --bits N                  pow2 / kmeans code width (default 4)
   --saturate, --no-saturate FP8 overflow to +-max (default) or to Inf/NaN as ONNX saturate=0
   --pack P                  packed.npy for codes of at most 4 bits: low-first (default for
-                            elements), high-first (bitsandbytes), gptq, awq
+                            elements), high-first (bitsandbytes), gptq, awq, ggml (per 32
+                            codes byte j = code j | code j+16 << 4; tail padded with 0)
   --scale-rule R            MX shared exponent: floor (OCP MX v1.0, default) | rceil (torchao,
                             cuBLAS: ceil(log2(amax / max)), never saturates)
   --double-quant            quantize the per-channel/group/block scales to 8 bits: uint8 codes
@@ -88,6 +97,8 @@ quantize options (both --flag value and --flag=value work):
                             --block-size 64 (default; 32..4096) over the flattened tensor,
                             high-first packing; mx: OCP MX v1.0, --dtype mxfp8_e4m3 (default)
                             or another mx*, FLOOR scales, elements half-to-even
+                            ggml: llama.cpp's reference quantizers, --format (q8_0 when none
+                            is given)
   --bins N                  histogram bins (default 64)
   --json                    print params and metrics as JSON instead of the summary
 
@@ -331,6 +342,10 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
         once(n);
         parse_dtype(r.value(arg), o);
         x.dtype = true;
+      } else if (n == "--format") {
+        once(n);
+        parse_format(r.value(arg), o);
+        x.format = true;
       } else if (n == "--mode") {
         once(n);
         o.mode = parse_mode(r.value(arg));
@@ -461,6 +476,9 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
     throw UsageError(c.params_file.empty() ? "--zero-point needs --scale"
                                            : "--zero-point needs --scale (with --params the zero points come from P)");
   if (c.observer && c.calibration_files.empty()) throw UsageError("--observer needs --calibrate");
+  if (o.element == ElementKind::ggml && !sources.empty())
+    throw UsageError("--format " + o.element_name + " computes its own block scales from INPUT; " + sources[0] +
+                     " applies to integer dtypes");
   if (o.element != ElementKind::integer && !sources.empty())
     throw UsageError("--dtype " + o.element_name + " computes its own scales from INPUT; " + sources[0] +
                      " applies to integer dtypes");
@@ -476,6 +494,12 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
   } catch (const Error& e) {
     throw UsageError(e.what());
   }
+  if (c.output.ends_with(".gguf") && o.element != ElementKind::ggml)
+    throw UsageError("-o " + c.output + " writes a GGUF tensor in a ggml block format: add --format (q8_0, q4_k, ...) or "
+                     "--profile ggml, or write an .npz bundle");
+  if (c.output.ends_with(".safetensors") && o.element == ElementKind::ggml)
+    throw UsageError("--format " + o.element_name + " writes ggml blocks: use -o OUT.gguf (llama.cpp's file) or -o OUT.npz "
+                     "(the bundle with blocks.npy), not .safetensors");
   return c;
 }
 
@@ -568,7 +592,12 @@ void print_summary(const QuantizeCommand& c, const RunInfo& info, const Quantize
   if (o.profile != Profile::custom) element_tail += ", profile " + std::string(profile_name(o.profile));
   std::printf("input      %s [%s] %s %s\n", c.input.c_str(), info.input_tensor.c_str(),
               std::string(dtype_name(info.input_dtype)).c_str(), shape_to_string(info.input_shape).c_str());
-  if (o.element != ElementKind::integer) {
+  if (o.element == ElementKind::ggml) {
+    std::printf("scheme     ggml %s (%d-bit codes, blocks of %zu, a scale per %zu along the last dim)%s\n",
+                o.element_name.c_str(), code_bits(o), ggml_block_elems(o.ggml_type), ggml_sub_block(o.ggml_type),
+                effective_pack(o) == PackOrder::none ? ""
+                                                     : (", pack " + std::string(pack_order_name(effective_pack(o)))).c_str());
+  } else if (o.element != ElementKind::integer) {
     std::printf("scheme     %s (%s, %d-bit codes%s), per %s, rounding %s%s\n", o.element_name.c_str(),
                 std::string(element_kind_name(o.element)).c_str(), code_bits(o), element_extra.c_str(),
                 granularity.c_str(), rounding_name(o).c_str(), element_tail.c_str());
@@ -582,7 +611,11 @@ void print_summary(const QuantizeCommand& c, const RunInfo& info, const Quantize
   std::printf("params     %s, %zu group%s, shape %s\n", source.c_str(), q.params.scale.size(),
               q.params.scale.size() == 1 ? "" : "s", shape_to_string(q.params.shape).c_str());
   std::printf("scale      %s\n", range_of(q.params.scale).c_str());
-  std::printf("zero point %s%s\n", range_of(q.params.zero_point).c_str(), q.params.float_zero_point ? " (float)" : "");
+  if (o.element == ElementKind::ggml) {
+    if (!q.offset.empty()) std::printf("offset     %s\n", range_of(q.offset).c_str());
+  } else {
+    std::printf("zero point %s%s\n", range_of(q.params.zero_point).c_str(), q.params.float_zero_point ? " (float)" : "");
+  }
   if (const ScaleQuant& dq = q.scale_quant; !dq.scheme.empty())
     std::printf("scale dq   %s: %zu uint8 codes, %zu float32 super-scale%s per %lld%s\n", dq.scheme.c_str(),
                 dq.codes.size(), dq.super.size(), dq.super.size() == 1 ? "" : "s",
@@ -654,7 +687,10 @@ int run_quantize(int argc, char** argv) {
   const Evaluation e = evaluate(x, q, deq);
   // The output's name picks the writer (the one place a name decides a format: it is ours to write).
   const bool safetensors = c.output.ends_with(".safetensors");
-  const std::vector<uint8_t> bundle = safetensors ? export_safetensors(q, e, info) : export_npz(q, deq, e, info);
+  const bool gguf = c.output.ends_with(".gguf");
+  const std::vector<uint8_t> bundle = safetensors ? export_safetensors(q, e, info)
+                                      : gguf      ? export_gguf(q, e, info)
+                                                  : export_npz(q, deq, e, info);
   write_file(c.output, bundle);
 
   if (c.json) std::fputs(params_json(q, e, info).c_str(), stdout);
@@ -705,9 +741,14 @@ int run_info(int argc, char** argv) {
   read.raw = raw_spec(raw);
   const std::vector<uint8_t> bytes = read_file(files[0]);
   const FileInfo file = about_file(files[0], [&] { return describe_file(bytes, read); });
-  // Quantized gguf tensors show their ggml type (Q4_K...) where others show the dtype they load as.
-  const auto type_of = [](const TensorInfo& t) {
-    return t.loadable ? std::string(dtype_name(t.dtype)) : t.stored_type;
+  // Quantized gguf tensors show their ggml type (Q4_K...) and, when qplay decodes them, what they
+  // load as ("Q4_K -> float32"); others show the dtype they load as.
+  const auto type_of = [&](const TensorInfo& t) {
+    // Stored in blocks: fewer stored bytes than the decoded elements take.
+    const bool quantized = file.format == FileFormat::gguf &&
+                           t.data_bytes != uint64_t(shape_elements(t.shape)) * dtype_size(t.dtype);
+    if (!t.loadable) return t.stored_type;
+    return quantized ? t.stored_type + " -> " + std::string(dtype_name(t.dtype)) : std::string(dtype_name(t.dtype));
   };
   size_t name_width = 4, dtype_width = 5;
   for (const auto& t : file.tensors) {

@@ -75,4 +75,9 @@ QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o, const 
 double group_sse(std::span<const float> values, float scale, float zero, bool float_zero_point,
                  const QuantOptions& o, CodeRange r);
 
+// --format runs (schemes/ggml_run.cpp): ggml's blocks plus their codes / scale / offset view, and
+// the blocks decoded by ggml_dequantize.
+Quantized quantize_ggml(const TensorViewF32& x, const QuantOptions& o);
+std::vector<float> dequantize_ggml(const Quantized& q);
+
 }  // namespace qplay::detail

@@ -150,9 +150,80 @@ std::string_view specials_name(minifloat::Specials s) {
   return "?";
 }
 
+// What each member of a ggml bundle means, per format (docs/SCHEMES.md section 5).
+struct GgmlDoc {
+  GgmlType type;
+  const char* codes;
+  const char* scale;
+  const char* offset;    // nullptr: the format has no additive member
+  const char* rounding;  // quantize_row_<type>_ref's own rule
+};
+constexpr GgmlDoc kGgmlDocs[] = {
+    {GgmlType::q8_0, "int8 q", "d", nullptr, "roundf(x / d), half away from zero"},
+    {GgmlType::q8_1, "int8 q", "d", nullptr, "roundf(x / d), half away from zero"},
+    {GgmlType::q4_0, "q - 8 (int8, -8..7)", "d", nullptr, "(int8_t)(x / d + 8.5), truncation"},
+    {GgmlType::q4_1, "q (0..15)", "d", "m (the block min)", "(int8_t)((x - m) / d + 0.5), truncation"},
+    {GgmlType::q5_0, "q - 16 (int8, -16..15)", "d", nullptr, "(int8_t)(x / d + 16.5), truncation"},
+    {GgmlType::q5_1, "q (0..31)", "d", "m (the block min)", "(int8_t)((x - m) / d + 0.5), truncation"},
+    {GgmlType::q2_k, "q (0..3)", "d * sc per 16 elements", "-(dmin * m) per 16 elements",
+     "nearest_int, half to even, after make_qkx2_quants"},
+    {GgmlType::q3_k, "q - 4 * (hmask bit clear) (int8, -4..3)", "d * (sc - 32) per 16 elements", nullptr,
+     "nearest_int, half to even, after make_q3_quants"},
+    {GgmlType::q4_k, "q (0..15)", "d * sc per 32 elements", "-(dmin * m) per 32 elements",
+     "nearest_int, half to even, after make_qkx2_quants"},
+    {GgmlType::q5_k, "q (0..31)", "d * sc per 32 elements", "-(dmin * m) per 32 elements",
+     "nearest_int, half to even, after make_qkx2_quants"},
+    {GgmlType::q6_k, "q - 32 (int8, -32..31)", "d * sc per 16 elements", nullptr,
+     "nearest_int, half to even, after make_qx_quants"},
+    {GgmlType::iq4_nl, "index into codebook (kvalues_iq4nl)", "d (the weighted refit)", nullptr,
+     "best_index_int8: nearest level, ties to the upper one"},
+    {GgmlType::mxfp4, "index into codebook (E2M1 doubled)", "2^(e - 127) / 2 (E8M0 e, halved)", nullptr,
+     "best_index_mxfp4: nearest, ties to the lower index"},
+};
+
+const GgmlDoc& ggml_doc(GgmlType t) {
+  for (const GgmlDoc& d : kGgmlDocs)
+    if (d.type == t) return d;
+  throw Error("export: no description of ggml type " + std::string(ggml_type_name(t)));
+}
+
+// ggml's own type_name: "q4_K" for the K-quants, the CLI name otherwise.
+std::string ggml_spelling(GgmlType t) {
+  std::string s(ggml_type_name(t));
+  if (s.ends_with("_k")) s.back() = 'K';
+  return s;
+}
+
+void ggml_element_json(Json& j, const Quantized& q) {
+  const QuantOptions& o = q.options;
+  const GgmlType t = o.ggml_type;
+  const GgmlDoc& doc = ggml_doc(t);
+  const bool book = !ggml_codebook(t).empty();
+  j.begin_object("element");
+  j.field("name", o.element_name);
+  j.field("kind", "ggml");
+  j.field("bits", code_bits(o));
+  j.field("format", ggml_spelling(t));
+  j.field("ggml_type_id", int64_t{ggml_type_id(t)});
+  j.field("block_elements", uint64_t{ggml_block_elems(t)});
+  j.field("block_bytes", uint64_t{ggml_block_bytes(t)});
+  j.field("sub_block", uint64_t{ggml_sub_block(t)});
+  j.field("reference", "ggml quantize_row_" + ggml_spelling(t) + "_ref / dequantize_row_" + ggml_spelling(t));
+  j.field("formula", std::string("dequantized = scale * ") + (book ? "codebook[codes]" : "codes") +
+                         (doc.offset ? " + offset" : "") + " (float32 multiply, then add), per sub-block along the last dim");
+  j.field("codes", doc.codes);
+  j.field("scale", doc.scale);
+  if (doc.offset) j.field("offset", doc.offset);
+  j.field("blocks", "blocks.npy: ggml's block bytes, [rows, row bytes], as llama.cpp stores them");
+  j.field("rounding", doc.rounding);
+  j.field("pack", pack_order_name(effective_pack(o)));
+  j.end_object();
+}
+
 // The "element" object: the format named exactly, with what a reader needs to decode the codes.
 void element_json(Json& j, const Quantized& q) {
   const QuantOptions& o = q.options;
+  if (o.element == ElementKind::ggml) return ggml_element_json(j, q);
   j.begin_object("element");
   j.field("name", o.element_name);
   j.field("kind", element_kind_name(o.element));
@@ -198,6 +269,7 @@ void element_json(Json& j, const Quantized& q) {
       j.field("rounding", "nearest centroid, ties to the lower index");
       break;
     case ElementKind::integer:
+    case ElementKind::ggml:
       break;
   }
   j.field("pack", pack_order_name(effective_pack(o)));
@@ -396,6 +468,17 @@ std::vector<NpzMember> extra_members(const Quantized& q) {
     std::copy(bytes.begin(), bytes.end(), packed.bytes.begin());
     extra.push_back({"packed.npy", std::move(packed)});
   }
+  if (q.options.element == ElementKind::ggml) {
+    if (!q.offset.empty()) extra.push_back({"offset.npy", f32_tensor(q.params.shape, q.offset, "offset")});
+    // [rows, row bytes]: the tensor's rows along its last dim, each ggml_row_bytes long.
+    const Shape& shape = q.codes.shape;
+    const int64_t last = shape.empty() ? 1 : shape.back();
+    const int64_t rows = last ? q.codes.elements() / last : 0;
+    Tensor blocks = make_tensor(DType::u8, {rows, rows ? int64_t(q.blocks.size()) / rows : 0});
+    if (blocks.bytes.size() != q.blocks.size()) throw Error("export: ggml blocks do not fill whole rows");
+    std::copy(q.blocks.begin(), q.blocks.end(), blocks.bytes.begin());
+    extra.push_back({"blocks.npy", std::move(blocks)});
+  }
   if (q.options.element == ElementKind::mx) {
     Tensor codes = make_tensor(DType::u8, q.params.shape);
     std::copy(q.scale_codes.begin(), q.scale_codes.end(), codes.bytes.begin());
@@ -446,6 +529,23 @@ std::vector<uint8_t> export_safetensors(const Quantized& q, const Evaluation& e,
   part.zero_point = zero_point_tensor(q.params);
   part.params_json = params_json(q, e, info);
   return export_safetensors_parts({part});
+}
+
+std::vector<uint8_t> export_gguf(const Quantized& q, const Evaluation& e, const RunInfo& info) {
+  if (q.options.element != ElementKind::ggml)
+    throw Error("export: a .gguf holds ggml block formats; this run is --dtype " + dtype_spelling(q.options) +
+                " (use --format)");
+  GgufTensor t;
+  t.desc.name = info.input_tensor.empty() ? "array" : info.input_tensor;
+  t.desc.shape = q.codes.shape;
+  t.desc.type = ggml_type_id(q.options.ggml_type);
+  t.desc.bytes = q.blocks.size();
+  t.data = q.blocks;
+  const std::vector<GgufKv> metadata = {
+      {"general.quantization_version", GgufValue{uint32_t{2}}},
+      {"qplay.params", GgufValue{params_json(q, e, info)}},
+  };
+  return write_gguf({t}, metadata);
 }
 
 }  // namespace qplay

@@ -99,6 +99,13 @@ Evaluation evaluate(const TensorViewF32& x, const Quantized& q, std::span<const 
   m.bits_per_element = m.elements ? double(code_bits + param_bits) / double(m.elements) : 0.0;
   m.bytes_before = m.elements * 4;
   m.bytes_after = (code_bits + 7) / 8 + (param_bits + 7) / 8;
+  if (q.options.element == ElementKind::ggml) {
+    // ggml's storage is its blocks, codes and scales together: block_bytes * 8 / block_elems
+    // bits per element exactly (Q4_K 4.5, Q3_K 3.4375).
+    const GgmlType t = q.options.ggml_type;
+    m.bytes_after = q.blocks.size();
+    m.bits_per_element = double(ggml_block_bytes(t) * 8) / double(ggml_block_elems(t));
+  }
 
   // Per-group MSE for the heatmaps, walking elements in order.
   const GranularityPlan& p = q.plan;

@@ -111,6 +111,20 @@ void parse_dtype(std::string_view text, QuantOptions& into) {
   into.element_name.clear();
 }
 
+void parse_format(std::string_view text, QuantOptions& into) {
+  GgmlType t;
+  try {
+    t = parse_ggml_type(text);
+  } catch (const Error&) {
+    std::string allowed;
+    for (GgmlType k : kGgmlTypes) allowed += (allowed.empty() ? "" : ", ") + std::string(ggml_type_name(k));
+    bad_value("--format", text, allowed);
+  }
+  into.element = ElementKind::ggml;
+  into.ggml_type = t;
+  into.element_name = std::string(ggml_type_name(t));
+}
+
 std::string dtype_spelling(const QuantOptions& o) {
   return o.element == ElementKind::integer ? int_type_name(o.dtype) : o.element_name;
 }
@@ -123,12 +137,14 @@ std::string_view element_kind_name(ElementKind k) {
     case ElementKind::mx: return "mx";
     case ElementKind::pow2: return "pow2";
     case ElementKind::kmeans: return "kmeans";
+    case ElementKind::ggml: return "ggml";
   }
   return "?";
 }
 
 int code_bits(const QuantOptions& o) {
   if (o.element == ElementKind::integer) return o.dtype.bits;
+  if (o.element == ElementKind::ggml) return ggml_code_bits(o.ggml_type);
   const ElementSpelling* e = find_element(o.element_name);
   if (!e) throw Error("unknown element format '" + o.element_name + "'");
   return e->bits ? e->bits : o.element_bits;
@@ -139,7 +155,8 @@ PackOrder parse_pack(std::string_view text) {
   if (text == "high-first") return PackOrder::high_first;
   if (text == "gptq") return PackOrder::gptq;
   if (text == "awq") return PackOrder::awq;
-  bad_value("--pack", text, "low-first, high-first, gptq, awq");
+  if (text == "ggml") return PackOrder::ggml;
+  bad_value("--pack", text, "low-first, high-first, gptq, awq, ggml");
 }
 
 std::string_view pack_order_name(PackOrder p) {
@@ -149,6 +166,7 @@ std::string_view pack_order_name(PackOrder p) {
     case PackOrder::high_first: return "high-first";
     case PackOrder::gptq: return "gptq";
     case PackOrder::awq: return "awq";
+    case PackOrder::ggml: return "ggml";
   }
   return "?";
 }
@@ -156,7 +174,8 @@ std::string_view pack_order_name(PackOrder p) {
 PackOrder effective_pack(const QuantOptions& o) {
   if (code_bits(o) > 4) return PackOrder::none;
   if (o.pack != PackOrder::none) return o.pack;
-  return o.element == ElementKind::integer ? PackOrder::none : PackOrder::low_first;
+  // ggml runs keep their real storage in blocks.npy: packed.npy only when asked for.
+  return o.element == ElementKind::integer || o.element == ElementKind::ggml ? PackOrder::none : PackOrder::low_first;
 }
 
 Mode parse_mode(std::string_view text) {
@@ -270,7 +289,8 @@ Profile parse_profile(std::string_view text) {
   if (text == "ort-tool") return Profile::ort_tool;
   if (text == "bnb") return Profile::bnb;
   if (text == "mx") return Profile::mx;
-  bad_value("--profile", text, "custom, seed, pytorch, onnx, ort-tool, bnb, mx");
+  if (text == "ggml") return Profile::ggml;
+  bad_value("--profile", text, "custom, seed, pytorch, onnx, ort-tool, bnb, mx, ggml");
 }
 std::string_view profile_name(Profile p) {
   switch (p) {
@@ -281,6 +301,7 @@ std::string_view profile_name(Profile p) {
     case Profile::ort_tool: return "ort-tool";
     case Profile::bnb: return "bnb";
     case Profile::mx: return "mx";
+    case Profile::ggml: return "ggml";
   }
   return "?";
 }
@@ -431,9 +452,63 @@ void check_double_quant(const QuantOptions& o) {
     throw Error(dq + " quantizes one scale per channel, group or block; --granularity tensor has a single scale");
 }
 
+// ggml's formats fix everything themselves (quantize_row_*_ref): rows along the last dim, their own
+// block and sub-block scales and rounding. Any option that would change that is an error naming
+// both, never silently ignored.
+void check_ggml_options(QuantOptions& o, const ExplicitOptions& user) {
+  const std::string format = "--format " + o.element_name;
+  const auto reject = [&](bool set, const std::string& flag) {
+    if (set)
+      throw Error(format + " is ggml's own block quantizer (rows along the last dim, its own scales and rounding); it conflicts with " + flag);
+  };
+  if (o.profile != Profile::custom && o.profile != Profile::ggml)
+    reject(true, "--profile " + std::string(profile_name(o.profile)));
+  if (user.dtype) reject(true, "--dtype " + (o.dtype == IntType{} ? std::string("int8") : int_type_name(o.dtype)));
+  reject(user.mode, "--mode " + std::string(mode_name(o.mode)));
+  reject(o.narrow, "--narrow");
+  reject(o.reduce_range, "--reduce-range");
+  reject(user.range, "--range " + range_name(o));
+  reject(user.rounding, "--rounding " + rounding_name(o));
+  reject(user.zero_point_domain, "--zero-point-domain " + std::string(zero_point_domain_name(o.zero_point_domain)));
+  reject(user.granularity, "--granularity " + std::string(granularity_name(o.granularity)));
+  reject(user.block_size, "--block-size " + std::to_string(o.block_size));
+  reject(user.group_size, "--group-size " + std::to_string(o.group_size));
+  reject(user.axis && o.axis != -1, "--axis " + std::to_string(o.axis) + " (ggml rows run along the last dim, --axis -1)");
+  reject(user.saturate, "--saturate/--no-saturate");
+  reject(user.scale_rule, "--scale-rule");
+  if (o.pack != PackOrder::none && code_bits(o) > 4)
+    throw Error("--pack packs codes of at most 4 bits (" + format + " has " + std::to_string(code_bits(o)) + ")");
+  // One scale per sub-block along the last dim: the granularity plan of the bundle's scale.npy.
+  o.granularity = Granularity::block;
+  o.axis = -1;
+  o.block_size = int64_t(ggml_sub_block(o.ggml_type));
+  o.group_size = 0;
+  o.mode = Mode::symmetric;
+  o.rounding = RoundingMode::half_even;
+  o.range = RangeMethod::minmax;
+}
+
 }  // namespace
 
 void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
+  if (user.dtype && user.format)
+    throw Error("--dtype and --format both choose what a code is; give one of them");
+  if (o.profile == Profile::ggml && o.element != ElementKind::ggml) {
+    // --profile ggml alone means ggml's most common reference format, Q8_0.
+    if (user.dtype)
+      throw Error("--profile ggml quantizes with a ggml --format (q8_0 when none is given); it conflicts with --dtype " +
+                  dtype_spelling(o));
+    parse_format("q8_0", o);
+  }
+  if (o.element == ElementKind::ggml) {
+    check_ggml_options(o, user);
+    if (o.double_quant)
+      throw Error("--double-quant quantizes float32 scales; --format " + o.element_name + " stores its own scales in its blocks");
+    o.division = DivisionMode::divide;
+    if (o.histogram_bins < 1 || o.histogram_bins > (1 << 20))
+      throw Error("--bins must be between 1 and 1048576 (got " + std::to_string(o.histogram_bins) + ")");
+    return;
+  }
   if (o.profile == Profile::bnb) apply_bnb(o, user);
   if (o.profile == Profile::mx) apply_mx(o, user);
   if (o.element != ElementKind::mx && user.scale_rule)
@@ -466,6 +541,7 @@ void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
     case Profile::custom:
     case Profile::bnb:  // apply_bnb / apply_mx already refused integer dtypes
     case Profile::mx:
+    case Profile::ggml:  // a ggml run returned above
       break;
     case Profile::seed:
       fix_rounding();
@@ -497,6 +573,11 @@ void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
 }
 
 CodeRange code_range(const QuantOptions& o) {
+  // ggml's centred codes (q - 8, q - 32...) span the signed range of their width.
+  if (o.element == ElementKind::ggml && ggml_codes_signed(o.ggml_type)) {
+    const int b = code_bits(o);
+    return {-(1 << (b - 1)), (1 << (b - 1)) - 1};
+  }
   // Element codes are bit patterns or table indices: every value of the code width.
   if (o.element != ElementKind::integer) return {0, (1 << code_bits(o)) - 1};
   const int bits = o.dtype.bits;

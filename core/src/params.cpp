@@ -149,7 +149,9 @@ ScaleZero params_for_range(float lo, float hi, const QuantOptions& o, CodeRange 
   switch (o.profile) {
     case Profile::custom:
     case Profile::bnb:  // element profiles: apply_profile keeps them off integer dtypes
-    case Profile::mx: return custom_params(lo, hi, o, r);
+    case Profile::mx:
+    case Profile::ggml:  // never an integer run (apply_profile turns it into --format)
+      return custom_params(lo, hi, o, r);
     case Profile::seed: return seed_params(lo, hi, o, r);
     case Profile::pytorch: return pytorch_params(lo, hi, o, r);
     case Profile::onnx: return onnx_params(lo, hi, o, r);

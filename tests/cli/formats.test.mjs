@@ -107,11 +107,19 @@ test('info lists gguf tensors with their ggml types and the typed metadata', () 
   const out = ok('info', 'tiny.gguf');
   assert.deepEqual(tensorRows(out), [
     ['weight', 'float32', '(4,', '6)'], ['half', 'float16', '(4,)'], ['brain', 'bfloat16', '(3,)'],
-    ['ints', 'int32', '(2,', '2)'], ['blk.0.q4_0', 'Q4_0', '(1,', '32)'], ['blk.0.q4_k', 'Q4_K', '(256,)']]);
+    ['ints', 'int32', '(2,', '2)'], ['blk.0.q4_0', 'Q4_0', '->', 'float32', '(1,', '32)'],
+    ['blk.0.q4_k', 'Q4_K', '->', 'float32', '(256,)']]);
   assert.match(out, /\ngguf metadata \(16\)\n/);
   assert.match(out, /\ngeneral\.name +str +tiny "test"\\nmodel\n/);  // one line per key
   assert.match(out, /\ntest\.arr_str +arr\[str\] +\["<unk>", "<s>", .*\.\.\. \(10 items\)\]\n/);
   assert.match(out, /\ntest\.nested +arr\[arr\[u8\]\] +\[\[1, 2\], \[3\]\]\n/);
+});
+
+test('quantized gguf tensors decode to float32 and quantize like any tensor', () => {
+  const out = path.join(tmp, 'q4k.npz');
+  const r = qplay('quantize', path.join(data, 'tiny.gguf'), '--tensor', 'blk.0.q4_k', '-o', out);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^input +.*\[blk\.0\.q4_k\] float32 \(256,\)$/m);
 });
 
 test('info reads text tables and raw files described by --raw-* flags', () => {
@@ -212,7 +220,6 @@ const dataErrors = [
   [['info', 'gguf_deep_array.gguf'], 'nests arrays deeper than 8 levels'],
   [['info', 'ragged.csv'], 'ragged.csv: text: line 3 has 2 values, but line 1 has 3'],
   [['info', 'bomb_ratio.npz'], 'a zip bomb?'],
-  [['quantize', 'tiny.gguf', '--tensor', 'blk.0.q4_k'], "gguf tensor 'blk.0.q4_k' has type Q4_K; decoding quantized gguf types is not supported yet"],
   [['quantize', 'all_dtypes.safetensors', '--tensor', 'nope'], "no tensor 'nope' in this .safetensors"],
   [['quantize', 'bad_number.csv'], "text: line 2: 'x4' is not a number"],
 ];

@@ -3,29 +3,13 @@
 // docs/SCHEMES.md section 4 recomputed there with numpy's own arithmetic.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const cli = process.env.QPLAY_CLI ?? path.join(repo, 'build', 'native', 'cli', 'qplay');
-const python = '/usr/bin/python3';
+import { cli, py, qplay } from './helpers.mjs';
+
 let tmp;
-
-function py(script, ...args) {
-  const r = spawnSync(python, ['-c', script, ...args], { encoding: 'utf8' });
-  if (r.error) throw r.error;
-  assert.equal(r.status, 0, `python failed:\n${r.stderr}`);
-  return r.stdout;
-}
-
-function qplay(...args) {
-  const r = spawnSync(cli, args, { encoding: 'utf8' });
-  if (r.error) throw r.error;
-  return r;
-}
 
 before(() => {
   assert.ok(fs.existsSync(cli), `no CLI at ${cli}: build it first (cmake --build build/native)`);

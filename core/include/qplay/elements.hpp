@@ -23,7 +23,8 @@ mx::Element element_mx(const QuantOptions& o);
 
 // The codes (uint8 or int8, each in its low 4 bits) packed two per byte in `order` over the
 // flattened tensor: low-first / high-first one byte per pair (odd count padded with 0), gptq / awq
-// one little-endian int32 per 8 codes (tail padded with 0). PackOrder::none gives no bytes.
+// one little-endian int32 per 8 codes (tail padded with 0), ggml 16 bytes per 32 codes, byte j =
+// code j | code j + 16 << 4 (tail padded with code 0 to 32). PackOrder::none gives no bytes.
 std::vector<uint8_t> pack_nibbles(const Tensor& codes, PackOrder order);
 
 }  // namespace qplay

@@ -89,4 +89,11 @@ std::vector<uint8_t> export_safetensors_parts(const std::vector<SafetensorsPart>
 // The bundle of one run; the part is named after info.input_tensor ("array" for a .npy input).
 std::vector<uint8_t> export_safetensors(const Quantized& q, const Evaluation& e, const RunInfo& info);
 
+// ---- the .gguf file of a ggml run (docs/FORMATS.md) -------------------------------------------------
+// One tensor named after info.input_tensor, of the run's ggml type (--format), holding q.blocks
+// as llama.cpp stores them; metadata general.quantization_version = 2 (ggml's GGML_QNT_VERSION)
+// and qplay.params = params_json(q, e, info). Any other run is a qplay::Error: GGUF has no type
+// for qplay's own integer or element codes.
+std::vector<uint8_t> export_gguf(const Quantized& q, const Evaluation& e, const RunInfo& info);
+
 }  // namespace qplay

@@ -58,6 +58,24 @@ void ggml_quantize_into(GgmlType t, std::span<const float> row, std::span<uint8_
 // in ggml. Q8_1 has no dequantize_row in ggml; it decodes as qs[j] * d.
 void ggml_dequantize(GgmlType t, std::span<const uint8_t> blocks, std::span<float> out);
 
+// The stored blocks as per-element codes and per-sub-block float32 members, so that for element k of
+// sub-block b, ggml_dequantize gives exactly  scale[b] * value(code[k]) + offset[b]  (a float32
+// product, then a float32 sum; offset is 0 where the format has none, making the sum exact).
+// value(code) is the code itself (int8 for the signed formats, uint8 otherwise) or, for iq4_nl and
+// mxfp4, ggml_codebook(t)[code]. docs/GGML_FORMATS.md lists each format's members.
+size_t ggml_sub_block(GgmlType t);     // elements sharing one scale: 16 (q2_k, q3_k, q6_k) or 32
+bool ggml_codes_signed(GgmlType t);    // q8_0, q8_1, q4_0 (q-8), q5_0 (q-16), q3_k, q6_k (q-32)
+bool ggml_has_offset(GgmlType t);      // q4_1, q5_1 (+m), q2_k, q4_k, q5_k (-dmin*m)
+int ggml_code_bits(GgmlType t);        // bits of one code: 8, 4, 5, 2, 3, 6
+// The value table of iq4_nl (kvalues_iq4nl) and mxfp4 (E2M1 doubled); empty for the others.
+std::span<const int8_t> ggml_codebook(GgmlType t);
+struct GgmlDecomposed {
+  std::vector<uint8_t> codes;  // one per element (int8 bit patterns where ggml_codes_signed)
+  std::vector<float> scale, offset;  // one per sub-block, in element order
+};
+// blocks as ggml_dequantize takes them, for n elements.
+GgmlDecomposed ggml_decompose(GgmlType t, std::span<const uint8_t> blocks, size_t n);
+
 // ggml's IEEE half conversions (ggml-impl.h ggml_compute_fp32_to_fp16 / _fp16_to_fp32): round to
 // nearest even, overflow to inf, any NaN -> sign | 0x7E00; half -> float exact (a signalling NaN
 // comes back quiet).

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "qplay/ggml.hpp"
+
 namespace qplay {
 
 enum class Mode : uint8_t { asymmetric, symmetric };
@@ -20,8 +22,9 @@ enum class Observer : uint8_t { minmax, moving_average };
 
 // A profile fixes every detail one peer fixes; `custom` (the default) leaves them to the options.
 // bnb = bitsandbytes quantize_4bit (NF4/FP4 blocks over the flattened tensor); mx = OCP MX v1.0
-// (FLOOR scale rule, elements rounded half-to-even). docs/SCHEMES.md section 5.
-enum class Profile : uint8_t { custom, seed, pytorch, onnx, ort_tool, bnb, mx };
+// (FLOOR scale rule, elements rounded half-to-even). docs/SCHEMES.md section 5. ggml = llama.cpp's
+// quantize_row_*_ref, i.e. --format (q8_0 when no --format is given), section 7.
+enum class Profile : uint8_t { custom, seed, pytorch, onnx, ort_tool, bnb, mx, ggml };
 
 // How an MX block's shared E8M0 exponent follows from its amax (--scale-rule): floor = OCP MX v1.0
 // floor(log2(amax)) - emax; rceil = torchao/cuBLAS ceil(log2(amax / max_normal)).
@@ -35,15 +38,18 @@ struct IntType {
 };
 
 // What one code stands for. `integer` is the uniform affine grid (IntType); the others are the
-// non-uniform and floating-point elements of docs/SCHEMES.md section 4, named by --dtype too.
-enum class ElementKind : uint8_t { integer, minifloat, lut, mx, pow2, kmeans };
+// non-uniform and floating-point elements of docs/SCHEMES.md section 4, named by --dtype too;
+// `ggml` is one of llama.cpp's block formats, named by --format (QuantOptions::ggml_type).
+enum class ElementKind : uint8_t { integer, minifloat, lut, mx, pow2, kmeans, ggml };
 
 // How sub-byte codes are packed into packed.npy. `none` = the user gave no --pack: element kinds
 // with 4-bit codes then pack low_first, integer runs write no packed.npy (their bundles keep their
 // bytes). low_first: element 2i in bits 0..3 (ONNX); high_first: bits 4..7 (bitsandbytes);
 // gptq: 8 nibbles per int32 LSB-first, bytes little-endian; awq: int32 nibble slots in the order
-// [0, 4, 1, 5, 2, 6, 3, 7] (AutoAWQ's AWQ_ORDER).
-enum class PackOrder : uint8_t { none, low_first, high_first, gptq, awq };
+// [0, 4, 1, 5, 2, 6, 3, 7] (AutoAWQ's AWQ_ORDER); ggml: ggml's split halves, per 32 codes 16 bytes,
+// byte j holding code j in bits 0..3 and code j + 16 in bits 4..7 (a tail of fewer than 32 codes
+// is padded with code 0 to a whole 32).
+enum class PackOrder : uint8_t { none, low_first, high_first, gptq, awq, ggml };
 
 struct QuantOptions {
   IntType dtype;                       // --dtype int8
@@ -70,6 +76,7 @@ struct QuantOptions {
   // --double-quant: the per-group scales are themselves quantized to 8 bits (docs/SCHEMES.md
   // section 6); with --profile bnb it is bitsandbytes' compress_statistics.
   bool double_quant = false;
+  GgmlType ggml_type = GgmlType::q8_0; // --format (element == ggml; element_name is its name)
   // Set by the driver from the profile (not a flag): how x is divided by s.
   DivisionMode division = DivisionMode::divide;
 };
@@ -92,12 +99,17 @@ std::string int_type_name(IntType t);
 // --dtype: an integer type (sets dtype, element = integer) or an element name (sets element and
 // element_name): nf4, fp4, iq4_nl, fp8_*, fp6_*, fp4_e2m1, mx*, pow2, kmeans.
 void parse_dtype(std::string_view text, QuantOptions& into);
-// The --dtype spelling of a run: int_type_name for integers, the element name otherwise.
+// --format: one of ggml's block formats (sets element = ggml, ggml_type and element_name): q8_0,
+// q8_1, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, mxfp4 (ggml's own "q4_K"
+// spelling is accepted too).
+void parse_format(std::string_view text, QuantOptions& into);
+// The --dtype spelling of a run: int_type_name for integers, the element name otherwise (the
+// --format name for ggml runs).
 std::string dtype_spelling(const QuantOptions& o);
 std::string_view element_kind_name(ElementKind k);
 // Bits of one code: the integer width, or the element format's width (8/6/4, --bits for pow2/kmeans).
 int code_bits(const QuantOptions& o);
-PackOrder parse_pack(std::string_view text);  // low-first, high-first, gptq, awq
+PackOrder parse_pack(std::string_view text);  // low-first, high-first, gptq, awq, ggml
 std::string_view pack_order_name(PackOrder p);  // "none" for PackOrder::none
 // The order packed.npy uses for this run, or none when the run writes no packed.npy.
 PackOrder effective_pack(const QuantOptions& o);
@@ -126,7 +138,7 @@ std::string observer_name(const CalibrationOptions& c);
 struct ExplicitOptions {
   bool mode = false, narrow = false, reduce_range = false, range = false, rounding = false,
        zero_point_domain = false, granularity = false, block_size = false, dtype = false, pack = false,
-       axis = false, group_size = false, saturate = false, scale_rule = false;
+       axis = false, group_size = false, saturate = false, scale_rule = false, format = false;
 };
 
 // Applies the profile to `o`: sets what it fixes, and throws qplay::Error when an explicitly set

@@ -105,6 +105,13 @@ struct Quantized {
   ScaleQuant scale_quant;            // --double-quant; params.scale then holds the applied scales
   std::vector<uint8_t> packed;       // --profile bnb: bitsandbytes' own packed bytes (odd n padded
                                      // with the code of 0.0); empty = packed.npy from pack_nibbles
+  // ggml runs (options.element == ggml, --format): codes are ggml's stored codes (int8 where ggml
+  // centres them), params.scale each sub-block's multiplier, `offset` its additive member (empty
+  // for formats without one) and `codebook` the iq4_nl / mxfp4 table, such that the dequantized
+  // value is exactly scale * value(code) + offset. `blocks` are ggml's bytes: one row of
+  // ggml_row_bytes(type, last dim) per row of the tensor.
+  std::vector<uint8_t> blocks;
+  std::vector<float> offset;
 };
 
 // Quantizes with the params (codes only). Throws when the params do not fit the plan.

@@ -163,6 +163,7 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
   if (shape_elements(x.shape) != int64_t(x.values.size()))
     throw Error("the input has shape " + shape_to_string(x.shape) + " but " + std::to_string(x.values.size()) +
                 " values");
+  if (o.element == ElementKind::ggml) return detail::quantize_ggml(x, o);
   if (o.profile == Profile::bnb) return quantize_bnb(x, o);
   Quantized q;
   q.options = o;
@@ -181,6 +182,7 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
 
   switch (o.element) {
     case ElementKind::integer:
+    case ElementKind::ggml:  // returned above
       break;
     case ElementKind::minifloat: {
       const minifloat::Format& f = minifloat_of(o);
@@ -285,6 +287,8 @@ std::vector<float> dequantize_elements(const Quantized& q) {
   switch (o.element) {
     case ElementKind::integer:
       throw Error("dequantize_elements: --dtype " + dtype_spelling(o) + " is an integer type");
+    case ElementKind::ggml:
+      return detail::dequantize_ggml(q);
     case ElementKind::minifloat: {
       const minifloat::Format& f = minifloat_of(o);
       detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
@@ -341,6 +345,15 @@ std::vector<uint8_t> pack_nibbles(const Tensor& codes, PackOrder order) {
       const int first = order == PackOrder::low_first ? 0 : 4;
       for (size_t b = 0; b < out.size(); ++b)
         out[b] = uint8_t((nib(2 * b) << first) | (nib(2 * b + 1) << (4 - first)));
+      break;
+    }
+    case PackOrder::ggml: {
+      // Per 32 codes 16 bytes: byte j = code j (low nibble) | code j + 16 (high nibble), as
+      // Q4_0 / IQ4_NL / MXFP4 store them; a partial last group is padded with code 0.
+      const size_t groups = (n + 31) / 32;
+      out.resize(groups * 16);
+      for (size_t g = 0; g < groups; ++g)
+        for (size_t j = 0; j < 16; ++j) out[g * 16 + j] = uint8_t(nib(g * 32 + j) | (nib(g * 32 + j + 16) << 4));
       break;
     }
     case PackOrder::gptq:

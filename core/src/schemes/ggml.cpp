@@ -25,19 +25,31 @@ struct TypeInfo {
   size_t block_bytes;
   ggml_detail::QuantizeFn quantize;
   ggml_detail::DequantizeFn dequantize;
+  ggml_detail::DecomposeFn decompose;
+  size_t sub_block;
+  int code_bits;
+  bool codes_signed, has_offset;
 };
 
-#define QPLAY_GGML_ROW(t, id, elems, bytes) \
-  TypeInfo{GgmlType::t, #t, id, elems, bytes, &ggml_detail::quantize_##t, &ggml_detail::dequantize_##t}
-// Block sizes from ggml-common.h's static_asserts; ids from ggml.h / docs/gguf.md.
+#define QPLAY_GGML_ROW(t, id, elems, bytes, sub, bits, sgn, off)                                     \
+  TypeInfo{GgmlType::t, #t, id, elems, bytes, &ggml_detail::quantize_##t, &ggml_detail::dequantize_##t, \
+           &ggml_detail::decompose_##t, sub, bits, sgn, off}
+// Block sizes from ggml-common.h's static_asserts; ids from ggml.h / docs/gguf.md; sub-blocks,
+// code widths and members from each dequantize_row_<type> (docs/GGML_FORMATS.md).
 constexpr TypeInfo kTypes[] = {
-    QPLAY_GGML_ROW(q8_0, 8, 32, 34),     QPLAY_GGML_ROW(q8_1, 9, 32, 36),
-    QPLAY_GGML_ROW(q4_0, 2, 32, 18),     QPLAY_GGML_ROW(q4_1, 3, 32, 20),
-    QPLAY_GGML_ROW(q5_0, 6, 32, 22),     QPLAY_GGML_ROW(q5_1, 7, 32, 24),
-    QPLAY_GGML_ROW(q2_k, 10, 256, 84),   QPLAY_GGML_ROW(q3_k, 11, 256, 110),
-    QPLAY_GGML_ROW(q4_k, 12, 256, 144),  QPLAY_GGML_ROW(q5_k, 13, 256, 176),
-    QPLAY_GGML_ROW(q6_k, 14, 256, 210),  QPLAY_GGML_ROW(iq4_nl, 20, 32, 18),
-    QPLAY_GGML_ROW(mxfp4, 39, 32, 17),
+    QPLAY_GGML_ROW(q8_0, 8, 32, 34, 32, 8, true, false),
+    QPLAY_GGML_ROW(q8_1, 9, 32, 36, 32, 8, true, false),
+    QPLAY_GGML_ROW(q4_0, 2, 32, 18, 32, 4, true, false),
+    QPLAY_GGML_ROW(q4_1, 3, 32, 20, 32, 4, false, true),
+    QPLAY_GGML_ROW(q5_0, 6, 32, 22, 32, 5, true, false),
+    QPLAY_GGML_ROW(q5_1, 7, 32, 24, 32, 5, false, true),
+    QPLAY_GGML_ROW(q2_k, 10, 256, 84, 16, 2, false, true),
+    QPLAY_GGML_ROW(q3_k, 11, 256, 110, 16, 3, true, false),
+    QPLAY_GGML_ROW(q4_k, 12, 256, 144, 32, 4, false, true),
+    QPLAY_GGML_ROW(q5_k, 13, 256, 176, 32, 5, false, true),
+    QPLAY_GGML_ROW(q6_k, 14, 256, 210, 16, 6, true, false),
+    QPLAY_GGML_ROW(iq4_nl, 20, 32, 18, 32, 4, false, false),
+    QPLAY_GGML_ROW(mxfp4, 39, 32, 17, 32, 4, false, false),
 };
 #undef QPLAY_GGML_ROW
 static_assert(std::size(kTypes) == kGgmlTypes.size());
@@ -160,6 +172,32 @@ void ggml_dequantize(GgmlType t, std::span<const uint8_t> blocks, std::span<floa
                 std::to_string(blocks.size()));
   }
   i.dequantize(blocks.data(), nblocks, out.data());
+}
+
+size_t ggml_sub_block(GgmlType t) { return info(t).sub_block; }
+bool ggml_codes_signed(GgmlType t) { return info(t).codes_signed; }
+bool ggml_has_offset(GgmlType t) { return info(t).has_offset; }
+int ggml_code_bits(GgmlType t) { return info(t).code_bits; }
+
+std::span<const int8_t> ggml_codebook(GgmlType t) {
+  if (t == GgmlType::iq4_nl) return ggml_element::kIq4nlValues;
+  if (t == GgmlType::mxfp4) return ggml_element::kMxfp4Values;
+  return {};
+}
+
+GgmlDecomposed ggml_decompose(GgmlType t, std::span<const uint8_t> blocks, size_t n) {
+  const TypeInfo& i = info(t);
+  check_whole_blocks(t, n);
+  const size_t nblocks = n / i.block_elems;
+  if (blocks.size() != nblocks * i.block_bytes)
+    throw Error(type_label(t) + ": " + std::to_string(n) + " elements need " + std::to_string(nblocks * i.block_bytes) +
+                " bytes, got " + std::to_string(blocks.size()));
+  GgmlDecomposed d;
+  d.codes.resize(n);
+  d.scale.resize(n / i.sub_block);
+  d.offset.resize(n / i.sub_block);
+  i.decompose(blocks.data(), nblocks, d.codes.data(), d.scale.data(), d.offset.data());
+  return d;
 }
 
 uint16_t ggml_fp32_to_fp16(float f) { return ggml_element::fp32_to_fp16(f); }

@@ -92,6 +92,18 @@ void dequantize_iq4_nl(const uint8_t* in, size_t nblocks, float* y) {
   }
 }
 
+// Codes are table indices; scale * kvalues[code] is the dequantized value.
+void decompose_iq4_nl(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kIq4nlBytes, codes += kQK) {
+    scale[b] = load_fp16(in);
+    offset[b] = 0.0f;
+    for (size_t j = 0; j < kQK / 2; ++j) {
+      codes[j] = uint8_t(in[2 + j] & 0xF);
+      codes[j + kQK / 2] = uint8_t(in[2 + j] >> 4);
+    }
+  }
+}
+
 // ---- MXFP4 --------------------------------------------------------------------------------------
 bool quantize_mxfp4(const float* x, size_t nblocks, uint8_t* out) {
   return QPLAY_GGML_KERNEL_CALL(mxfp4, x, nblocks, out);
@@ -103,6 +115,18 @@ void dequantize_mxfp4(const uint8_t* in, size_t nblocks, float* y) {
     for (size_t j = 0; j < kQK / 2; ++j) {
       y[j] = float(kMxfp4Values[in[1 + j] & 0xF]) * d;
       y[j + kQK / 2] = float(kMxfp4Values[in[1 + j] >> 4]) * d;
+    }
+  }
+}
+
+// scale is ggml's halved E8M0 (the table is E2M1 doubled), codes are table indices.
+void decompose_mxfp4(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kMxfp4Bytes, codes += kQK) {
+    scale[b] = e8m0_to_fp32_half(in[0]);
+    offset[b] = 0.0f;
+    for (size_t j = 0; j < kQK / 2; ++j) {
+      codes[j] = uint8_t(in[1 + j] & 0xF);
+      codes[j + kQK / 2] = uint8_t(in[1 + j] >> 4);
     }
   }
 }

@@ -380,6 +380,21 @@ void dequantize_q2_k(const uint8_t* in, size_t nblocks, float* y) {
   }
 }
 
+// 16 sub-blocks of 16: scale d * sc, offset -(dmin * m), codes 0..3.
+void decompose_q2_k(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ2_KBytes, codes += kQK_K, scale += 16, offset += 16) {
+    const uint8_t* sb = in;
+    const uint8_t* qs = in + 16;
+    const float d = load_fp16(in + 80);
+    const float dmin = load_fp16(in + 82);
+    for (int s = 0; s < 16; ++s) {
+      scale[s] = d * float(sb[s] & 0xF);
+      offset[s] = -(dmin * float(sb[s] >> 4));
+    }
+    for (int e = 0; e < 256; ++e) codes[e] = uint8_t((qs[(e / 128) * 32 + e % 32] >> (2 * ((e % 128) / 32))) & 3);
+  }
+}
+
 // ---- Q3_K ---------------------------------------------------------------------------------------
 // 16 sub-blocks of 16, codes -4..3. make_q3_quants per sub-block; signed 6-bit sub-scales against
 // the scale of largest magnitude (iscale = -32 / max_scale, d = 1 / iscale), l = nearest_int(x /
@@ -460,6 +475,27 @@ void dequantize_q3_k(const uint8_t* in, size_t nblocks, float* y) {
   }
 }
 
+// 16 sub-blocks of 16: scale d * (sc - 32), codes q2 - 4 * (hmask bit clear) as int8 (-4..3).
+void decompose_q3_k(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ3_KBytes, codes += kQK_K, scale += 16, offset += 16) {
+    const uint8_t* hmask = in;
+    const uint8_t* qs = in + 32;
+    const uint8_t* sb = in + 96;
+    const float d_all = load_fp16(in + 108);
+    for (int j = 0; j < 16; ++j) {
+      const int low = j < 8 ? (sb[j] & 0xF) : (sb[j - 8] >> 4);
+      const int sc = int8_t((low | (((sb[8 + j % 4] >> (2 * (j / 4))) & 3) << 4))) - 32;
+      scale[j] = d_all * float(sc);
+      offset[j] = 0.0f;
+    }
+    for (int e = 0; e < 256; ++e) {
+      const int q2 = (qs[(e / 128) * 32 + e % 32] >> (2 * ((e % 128) / 32))) & 3;
+      const int high = (hmask[e % 32] >> (e / 32)) & 1;
+      codes[e] = uint8_t(q2 - (high ? 0 : 4));
+    }
+  }
+}
+
 // ---- Q4_K ---------------------------------------------------------------------------------------
 // 8 sub-blocks of 32, codes 0..15: make_qkx2_quants(nmax 15, rmin -1, 20 steps, squared error).
 // Codes: in each 64-value chunk byte l holds value l (low nibble) and l + 32 (high nibble).
@@ -492,6 +528,33 @@ void dequantize_q4_k(const uint8_t* in, size_t nblocks, float* y) {
         y[64 * c + 32 + l] = d2 * float(qs[32 * c + l] >> 4) - m2;
       }
     }
+  }
+}
+
+namespace {
+// Q4_K / Q5_K sub-block j: scale d * sc, offset -(dmin * m), as their dequantizers compute them.
+void k4_scale_offset(const uint8_t* in, float* scale, float* offset) {
+  const float d = load_fp16(in);
+  const float dmin = load_fp16(in + 2);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    unpack_scale_min_k4(j, in + 4, &sc, &m);
+    scale[j] = d * float(sc);
+    offset[j] = -(dmin * float(m));
+  }
+}
+}  // namespace
+
+// 8 sub-blocks of 32: scale d * sc, offset -(dmin * m), codes 0..15.
+void decompose_q4_k(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ4_KBytes, codes += kQK_K, scale += 8, offset += 8) {
+    k4_scale_offset(in, scale, offset);
+    const uint8_t* qs = in + 16;
+    for (int c = 0; c < 4; ++c)
+      for (int l = 0; l < 32; ++l) {
+        codes[64 * c + l] = uint8_t(qs[32 * c + l] & 0xF);
+        codes[64 * c + 32 + l] = uint8_t(qs[32 * c + l] >> 4);
+      }
   }
 }
 
@@ -543,6 +606,20 @@ void dequantize_q5_k(const uint8_t* in, size_t nblocks, float* y) {
         y[64 * c + 32 + l] = d2 * float((ql[32 * c + l] >> 4) + 16 * h2) - m2;
       }
     }
+  }
+}
+
+// As Q4_K with codes 0..31.
+void decompose_q5_k(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ5_KBytes, codes += kQK_K, scale += 8, offset += 8) {
+    k4_scale_offset(in, scale, offset);
+    const uint8_t* qh = in + 16;
+    const uint8_t* ql = in + 48;
+    for (int c = 0; c < 4; ++c)
+      for (int l = 0; l < 32; ++l) {
+        codes[64 * c + l] = uint8_t((ql[32 * c + l] & 0xF) + 16 * ((qh[l] >> (2 * c)) & 1));
+        codes[64 * c + 32 + l] = uint8_t((ql[32 * c + l] >> 4) + 16 * ((qh[l] >> (2 * c + 1)) & 1));
+      }
   }
 }
 
@@ -623,6 +700,30 @@ void dequantize_q6_k(const uint8_t* in, size_t nblocks, float* y) {
         yh[l + 32] = d * float(sc[is + 2]) * float(q2);
         yh[l + 64] = d * float(sc[is + 4]) * float(q3);
         yh[l + 96] = d * float(sc[is + 6]) * float(q4);
+      }
+    }
+  }
+}
+
+// 16 sub-blocks of 16: scale d * sc (ggml evaluates d * sc * q as (d * sc) * q), codes q - 32 as
+// int8 (-32..31).
+void decompose_q6_k(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ6_KBytes, codes += kQK_K, scale += 16, offset += 16) {
+    const float d = load_fp16(in + 208);
+    const int8_t* sc = reinterpret_cast<const int8_t*>(in + 192);
+    for (int j = 0; j < 16; ++j) {
+      scale[j] = d * float(sc[j]);
+      offset[j] = 0.0f;
+    }
+    for (int h = 0; h < 2; ++h) {
+      const uint8_t* ql = in + 64 * h;
+      const uint8_t* qh = in + 128 + 32 * h;
+      uint8_t* ch = codes + 128 * h;
+      for (int l = 0; l < 32; ++l) {
+        ch[l] = uint8_t(((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32);
+        ch[l + 32] = uint8_t(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+        ch[l + 64] = uint8_t(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+        ch[l + 96] = uint8_t(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
       }
     }
   }

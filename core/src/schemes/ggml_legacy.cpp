@@ -71,6 +71,14 @@ void dequantize_q8_0(const uint8_t* in, size_t nblocks, float* y) {
   }
 }
 
+void decompose_q8_0(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ8_0Bytes, codes += kQK) {
+    scale[b] = load_fp16(in);
+    offset[b] = 0.0f;
+    std::memcpy(codes, in + 2, kQK);  // int8 q as it is
+  }
+}
+
 // ---- Q8_1 ---------------------------------------------------------------------------------------
 // Q8_0 plus s = fp16(d * sum(q)) (ggml uses it for dot products). The sum is of the stored int8 codes.
 bool quantize_q8_1(const float* x, size_t nblocks, uint8_t* out) {
@@ -102,6 +110,14 @@ void dequantize_q8_1(const uint8_t* in, size_t nblocks, float* y) {
   }
 }
 
+void decompose_q8_1(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ8_1Bytes, codes += kQK) {
+    scale[b] = load_fp16(in);
+    offset[b] = 0.0f;
+    std::memcpy(codes, in + 4, kQK);
+  }
+}
+
 // ---- Q4_0 ---------------------------------------------------------------------------------------
 bool quantize_q4_0(const float* x, size_t nblocks, uint8_t* out) {
   return QPLAY_GGML_KERNEL_CALL(q4_0, x, nblocks, out);
@@ -113,6 +129,17 @@ void dequantize_q4_0(const uint8_t* in, size_t nblocks, float* y) {
     for (size_t j = 0; j < kQK / 2; ++j) {
       y[j] = float(int(in[2 + j] & 0x0F) - 8) * d;
       y[j + kQK / 2] = float(int(in[2 + j] >> 4) - 8) * d;
+    }
+  }
+}
+
+void decompose_q4_0(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ4_0Bytes, codes += kQK) {
+    scale[b] = load_fp16(in);
+    offset[b] = 0.0f;
+    for (size_t j = 0; j < kQK / 2; ++j) {  // q - 8 as int8
+      codes[j] = uint8_t(int(in[2 + j] & 0x0F) - 8);
+      codes[j + kQK / 2] = uint8_t(int(in[2 + j] >> 4) - 8);
     }
   }
 }
@@ -144,6 +171,17 @@ void dequantize_q4_1(const uint8_t* in, size_t nblocks, float* y) {
     for (size_t j = 0; j < kQK / 2; ++j) {
       y[j] = float(in[4 + j] & 0x0F) * d + m;
       y[j + kQK / 2] = float(in[4 + j] >> 4) * d + m;
+    }
+  }
+}
+
+void decompose_q4_1(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ4_1Bytes, codes += kQK) {
+    scale[b] = load_fp16(in);
+    offset[b] = load_fp16(in + 2);
+    for (size_t j = 0; j < kQK / 2; ++j) {
+      codes[j] = uint8_t(in[4 + j] & 0x0F);
+      codes[j + kQK / 2] = uint8_t(in[4 + j] >> 4);
     }
   }
 }
@@ -184,6 +222,18 @@ void dequantize_q5_0(const uint8_t* in, size_t nblocks, float* y) {
   }
 }
 
+void decompose_q5_0(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ5_0Bytes, codes += kQK) {
+    scale[b] = load_fp16(in);
+    offset[b] = 0.0f;
+    const uint32_t qh = load_u32le(in + 2);
+    for (size_t j = 0; j < kQK / 2; ++j) {  // q - 16 as int8
+      codes[j] = uint8_t(((in[6 + j] & 0x0F) | int((qh >> j) & 1u) << 4) - 16);
+      codes[j + kQK / 2] = uint8_t(((in[6 + j] >> 4) | int((qh >> (j + kQK / 2)) & 1u) << 4) - 16);
+    }
+  }
+}
+
 // ---- Q5_1 ---------------------------------------------------------------------------------------
 // d = (max - min) / 31, m = min, q = (uint8_t)((x - min) * (1/d) + 0.5f) -- no clamp in ggml.
 bool quantize_q5_1(const float* x, size_t nblocks, uint8_t* out) {
@@ -217,6 +267,18 @@ void dequantize_q5_1(const uint8_t* in, size_t nblocks, float* y) {
       const int h1 = int((qh >> (j + kQK / 2)) & 1u) << 4;
       y[j] = float((in[8 + j] & 0x0F) | h0) * d + m;
       y[j + kQK / 2] = float((in[8 + j] >> 4) | h1) * d + m;
+    }
+  }
+}
+
+void decompose_q5_1(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset) {
+  for (size_t b = 0; b < nblocks; ++b, in += kQ5_1Bytes, codes += kQK) {
+    scale[b] = load_fp16(in);
+    offset[b] = load_fp16(in + 2);
+    const uint32_t qh = load_u32le(in + 4);
+    for (size_t j = 0; j < kQK / 2; ++j) {
+      codes[j] = uint8_t((in[8 + j] & 0x0F) | int((qh >> j) & 1u) << 4);
+      codes[j + kQK / 2] = uint8_t((in[8 + j] >> 4) | int((qh >> (j + kQK / 2)) & 1u) << 4);
     }
   }
 }

@@ -20,12 +20,17 @@ namespace qplay::ggml_detail {
 // handed values ggml.cpp has already checked and return true.
 using QuantizeFn = bool (*)(const float* x, size_t nblocks, uint8_t* out);
 using DequantizeFn = void (*)(const uint8_t* in, size_t nblocks, float* y);
+using DecomposeFn = void (*)(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset);
 
 #define QPLAY_GGML_TYPES(X) \
   X(q8_0) X(q8_1) X(q4_0) X(q4_1) X(q5_0) X(q5_1) X(q2_k) X(q3_k) X(q4_k) X(q5_k) X(q6_k) X(iq4_nl) X(mxfp4)
+// decompose: per element the stored code (int8 bit pattern where ggml centres it), per sub-block
+// the float32 multiplier and additive offset such that dequantize gives exactly
+// scale * value(code) + offset (two float32 roundings, no FMA); see ggml.hpp ggml_decompose.
 #define QPLAY_GGML_SCHEME_DECL(type)                                  \
   bool quantize_##type(const float* x, size_t nblocks, uint8_t* out); \
-  void dequantize_##type(const uint8_t* in, size_t nblocks, float* y);
+  void dequantize_##type(const uint8_t* in, size_t nblocks, float* y); \
+  void decompose_##type(const uint8_t* in, size_t nblocks, uint8_t* codes, float* scale, float* offset);
 QPLAY_GGML_TYPES(QPLAY_GGML_SCHEME_DECL)
 #undef QPLAY_GGML_SCHEME_DECL
 
