@@ -85,3 +85,64 @@ export function markdown(result, title) {
   out.push('');
   return out.join('\n');
 }
+
+// ---- ggml formats and element encoders (bench/ggml.mjs) ------------------------------------------
+// The issue's targets: `vs` names the reference (native: ggml's quantize_row_*_ref on this machine,
+// same run; stream: the wasm stream pass, same run), `goal` the ratio to reach. The issue's own
+// native _ref figures, for comparison with ours: Q8_0 1.06, Q4_0 5.7, Q4_K 0.06, Q6_K 0.10 GB/s.
+export const GGML_TARGETS = {
+  ggml_q8_0: { vs: 'native', goal: 5 },
+  ...Object.fromEntries(['q8_1', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'iq4_nl', 'mxfp4'].map((t) => [`ggml_${t}`, { vs: 'stream', goal: 0.75 }])),
+  ...Object.fromEntries(['q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k'].map((t) => [`ggml_${t}`, { vs: 'native', goal: 3 }])),
+  ...Object.fromEntries(['fp8_e4m3fn', 'fp8_e5m2', 'nf4', 'mxfp4', 'mxfp8_e4m3'].map((id) => [id, { vs: 'stream', goal: 0.5 }])),
+};
+
+// Per case: medians and the paired ratios (wasm speed over the native _ref's, and over the stream
+// pass's), each the median of the within-repetition ratios; `met` against GGML_TARGETS.
+export function analyzeGgml(result) {
+  return result.cases.map((c) => {
+    const target = GGML_TARGETS[c.id] ?? null;
+    const vsNative = pairedRatio(c.native, c.wasm);   // native ms / wasm ms = wasm speed / native speed
+    const vsStream = pairedRatio(c.stream, c.wasm);   // stream ms / wasm ms = fraction of the stream pass
+    const value = target ? (target.vs === 'native' ? vsNative : vsStream) : null;
+    return {
+      ...c,
+      wasm_ms: median(c.wasm),
+      stream_ms: median(c.stream),
+      native_ms: c.native.length ? median(c.native) : null,
+      vsNative,
+      vsStream,
+      wallVsNative: pairedRatio(c.wall.native, c.wall.wasm),
+      wallVsStream: pairedRatio(c.wall.stream, c.wall.wasm),
+      target,
+      met: value == null ? null : value >= target.goal,
+    };
+  });
+}
+
+export function ggmlMarkdown(result) {
+  const rows = analyzeGgml(result);
+  const env = result.env;
+  const out = ['### ggml formats and element encoders (node)', ''];
+  out.push(`${env.runtime}; ${env.cpu}; commit ${env.commit}; SIMD build (${result.kernels} kernels); ` +
+           `${result.reps} repetitions after ${result.warmup} warm-up, medians; ` +
+           `load average (1, 5, 15 min) ${env.load} at the start, ${env.load_end} at the end; ${env.date}.`);
+  out.push(result.native
+    ? `Native peer: ggml ${String(result.native.ggml_commit ?? 'unknown').slice(0, 12)} quantize_row_*_ref, ` +
+      `${result.native.compiler ?? 'gcc'}, ${result.native.cflags ?? ''}, run by bench/ggml.mjs within the same repetitions.`
+    : 'Native peer: not run (no _ref timer built; see scripts/ggml_ref_bench.sh).');
+  out.push('Times are CPU time (the process\'s, so waiting for a shared core does not count); the wall-clock ratios are given for comparison.');
+  out.push('', '| format (API) | wasm ms | wasm GB/s | native _ref GB/s | wasm / _ref | of stream pass | target | met | wall: / _ref, of stream |',
+           '|---|---:|---:|---:|---:|---:|---|:---:|---:|');
+  const pct = (v) => (v == null ? '–' : `${(v * 100).toFixed(0)} %`);
+  const times = (v) => (v == null ? '–' : `${v.toFixed(2)}x`);
+  for (const r of rows) {
+    const goal = r.target ? (r.target.vs === 'native' ? `>= ${r.target.goal}x _ref` : `>= ${r.target.goal * 100} % stream`) : 'for reference';
+    out.push(`| ${r.label} | ${fmt(r.wasm_ms)} | ${fmt(gbps(r.bytes, r.wasm_ms), 3)} | ${fmt(gbps(r.bytes, r.native_ms), 3)} | ` +
+             `${times(r.vsNative)} | ${pct(r.vsStream)} | ${goal} | ${r.met == null ? '–' : r.met ? 'yes' : '**no**'} | ` +
+             `${times(r.wallVsNative)}, ${pct(r.wallVsStream)} |`);
+  }
+  const stream = median(rows.flatMap((r) => r.stream));
+  out.push('', `Stream pass (wasm, read f32 + write u8, all repetitions): ${fmt(stream)} ms, ${fmt(gbps(result.elements * 4, stream))} GB/s.`, '');
+  return out.join('\n');
+}

@@ -6,7 +6,8 @@
 //
 // C ABI (Module._bench_*):
 //   bench_init()                -> case count, or -1 (bench_error() says why)
-//   bench_cases_json()          -> [{id, group, label, bytes}], the case list in run order
+//   bench_cases_json()          -> [{id, group, label, bytes, ggml_ref?}], the case list in run
+//                                  order (ggml_ref: GGUF id of the case's native ggml _ref peer)
 //   bench_info_json()           -> kernels in use and the per-tensor params the peers must use
 //   bench_run(i)                -> milliseconds for one run of case i, or -1 on error
 //   bench_input()               -> the float32 data (rows x cols, C order) for the JS peers
@@ -27,9 +28,15 @@
 #include <string>
 #include <vector>
 
+#include "data.hpp"
 #include "driver.hpp"
 #include "kernels/kernels.hpp"
 #include "limits.hpp"
+#include "kernels/float_kernels.hpp"
+#include "qplay/ggml.hpp"
+#include "qplay/lut.hpp"
+#include "qplay/minifloat.hpp"
+#include "qplay/mx.hpp"
 #include "qplay/quantize.hpp"
 
 namespace {
@@ -44,36 +51,6 @@ constexpr double kInputBytes = double(kElements) * sizeof(float);
 
 // Results are folded in here so no case can be optimized away.
 volatile uint64_t g_sink = 0;
-
-// Weight-like data: per row a Gaussian with its own spread (so per-channel params differ), plus
-// rare outliers 8x out (so the clipping range methods have something to clip). Deterministic:
-// the node and browser runs and the JS peers see the same numbers.
-std::vector<float> make_data() {
-  uint64_t state = 0x243F6A8885A308D3ull;
-  auto next = [&state] {  // xorshift64*
-    state ^= state >> 12;
-    state ^= state << 25;
-    state ^= state >> 27;
-    return state * 0x2545F4914F6CDD1Dull;
-  };
-  auto uniform = [&next] { return (double(next() >> 11) + 0.5) * 0x1p-53; };  // (0, 1)
-  std::vector<float> x(kElements);
-  for (int64_t r = 0; r < kRows; ++r) {
-    const double sigma = 0.02 * (0.25 + 1.75 * uniform());
-    const double mean = 0.002 * (uniform() - 0.5);
-    for (int64_t c = 0; c < kCols; c += 2) {
-      // Box-Muller: two normals per pair of uniforms.
-      const double radius = std::sqrt(-2.0 * std::log(uniform()));
-      const double angle = 6.283185307179586 * uniform();
-      double a = radius * std::cos(angle), b = radius * std::sin(angle);
-      if (uniform() < 1e-4) a *= 8.0;
-      if (uniform() < 1e-4) b *= 8.0;
-      x[size_t(r * kCols + c)] = float(mean + sigma * a);
-      x[size_t(r * kCols + c + 1)] = float(mean + sigma * b);
-    }
-  }
-  return x;
-}
 
 // uint8 asymmetric under the onnx profile: exactly what onnxruntime's QuantizeLinear and
 // DynamicQuantizeLinear compute (x / s, half to even, saturate), so the peer rows are comparable
@@ -94,6 +71,7 @@ struct Case {
   std::string id, group, label;
   double bytes;                       // float32 bytes the case processes (GB/s are of these)
   std::function<uint64_t()> run;      // returns something to fold into the sink
+  uint32_t ggml_ref = 0;              // GGUF type id of ggml's quantize_row_*_ref peer, 0 if none
 };
 
 struct State {
@@ -106,7 +84,7 @@ struct State {
   Quantized q_tensor, q_channel1, q_block32;
   std::vector<float> y_tensor;
   // Kernel scratch, allocated once so the kernel rows time the loops alone.
-  std::vector<uint8_t> codes_u8, stream_out;
+  std::vector<uint8_t> codes_u8, stream_out, ggml_out, mx_scales;
   std::vector<int8_t> codes_i8;
   std::vector<uint16_t> codes_u16;
   std::vector<float> out_f32;
@@ -254,6 +232,49 @@ void add_cases(State& s) {
     k.histogram_f32(x, kElements, -0.3f, 64.0f / 0.6f, 64, s.histogram.data());
     return s.histogram[32];
   });
+
+  // ---- ggml block formats and the float / lookup element encoders (bench/ggml.mjs) -----------
+  // ggml: the public ggml_quantize_into (finiteness check included) into a preallocated row, as
+  // ggml's quantize_row_*_ref writes into the caller's memory; its native peer is that _ref.
+  for (GgmlType t : kGgmlTypes) {
+    const std::string name(ggml_type_name(t));
+    add("ggml_" + name, "ggml", "ggml " + name + " (ggml_quantize_into)", [&s, t, x] {
+      const std::span<uint8_t> out(s.ggml_out.data(), ggml_row_bytes(t, kElements));
+      ggml_quantize_into(t, std::span<const float>(x, kElements), out);
+      return uint64_t(out[out.size() / 2]);
+    });
+    s.cases.back().ggml_ref = ggml_type_id(t);
+  }
+  const kernels::FloatTable& f = kernels::float_table();
+  add("fp8_e4m3fn", "float", "fp8 e4m3fn encode (minifloat::encode, saturate)", [&s, x] {
+    minifloat::encode(x, kElements, s.codes_u8.data(), minifloat::e4m3fn);
+    return uint64_t(s.codes_u8[kElements / 2]);
+  });
+  add("fp8_e5m2", "float", "fp8 e5m2 encode (minifloat::encode, saturate)", [&s, x] {
+    minifloat::encode(x, kElements, s.codes_u8.data(), minifloat::e5m2);
+    return uint64_t(s.codes_u8[kElements / 2]);
+  });
+  add("nf4", "float", "NF4 blockwise 64 (lut::bnb_quantize_4bit: absmax, codes, packed)", [x] {
+    const lut::Bnb4Quantized q = lut::bnb_quantize_4bit(x, kElements);
+    return uint64_t(q.packed[q.packed.size() / 2]);
+  });
+  add("k_nf4", "float", "encode_nf4_f32 kernel (one scale)", [&s, &f, x] {
+    f.encode_nf4_f32(x, kElements, 8.0f, s.codes_u8.data());
+    return uint64_t(s.codes_u8[kElements / 2]);
+  });
+  auto mx_encode = [&add, &s, x](std::string id, std::string label, mx::Element e) {
+    add(std::move(id), "float", std::move(label), [&s, x, e] {
+      mx::Options o;
+      o.element = e;
+      return mx::encode(x, kElements, o, s.mx_scales.data(), s.codes_u8.data()) + s.codes_u8[kElements / 2];
+    });
+  };
+  mx_encode("mxfp4", "MXFP4 encode (mx::encode: scales, codes)", mx::Element::fp4_e2m1);
+  mx_encode("mxfp8_e4m3", "MXFP8 E4M3 encode (mx::encode: scales, codes)", mx::Element::fp8_e4m3);
+  add("mx_quantize_mxfp4", "float", "MXFP4 mx::quantize (encode, then dequantize for display)", [x] {
+    const mx::Quantized q = mx::quantize(x, kElements, mx::Options{});
+    return uint64_t(q.codes[kElements / 2]) + q.scales[7];
+  });
 }
 
 void build_json(State& s) {
@@ -261,7 +282,8 @@ void build_json(State& s) {
   for (size_t i = 0; i < s.cases.size(); ++i) {
     const Case& c = s.cases[i];
     s.json += (i ? ",\n" : "") + std::string("{\"id\":\"") + c.id + "\",\"group\":\"" + c.group +
-              "\",\"label\":\"" + c.label + "\",\"bytes\":" + number(c.bytes) + "}";
+              "\",\"label\":\"" + c.label + "\",\"bytes\":" + number(c.bytes) +
+              (c.ggml_ref ? ",\"ggml_ref\":" + std::to_string(c.ggml_ref) : "") + "}";
   }
   s.json += "]";
   const kernels::Table& k = kernels::table();
@@ -274,7 +296,7 @@ void build_json(State& s) {
 }
 
 int init(State& s) {
-  s.x = make_data();
+  s.x = qplay_bench::make_data(kRows, kCols);
   s.flat = {{int64_t(kElements)}, s.x};
   s.matrix = {{kRows, kCols}, s.x};
   s.tensor_params = compute_params(s.flat, options(Granularity::tensor));
@@ -289,6 +311,8 @@ int init(State& s) {
   s.y_tensor = dequantize(s.q_tensor);
   s.codes_u8.assign(kElements, 0);
   s.stream_out.assign(kElements, 0);
+  s.ggml_out.assign(kElements / 32 * 36, 0);  // the largest ggml row: Q8_1
+  s.mx_scales.assign(kElements / 32, 0);
   s.codes_i8.assign(kElements, 0);
   s.codes_u16.assign(kElements, 0);
   s.out_f32.assign(kElements, 0.0f);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Rewrites the generated part of docs/PERFORMANCE.md (between the bench:results markers) from
-// bench/results/node.json and bench/results/chromium.json; the hand-written text around the
+// bench/results/node.json, bench/results/chromium.json and bench/results/ggml.json; the hand-written text around the
 // markers stays as it is.
 //
 //   node bench/report.mjs
@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { markdown } from './analyze.mjs';
+import { ggmlMarkdown, markdown } from './analyze.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const doc = path.resolve(here, '..', 'docs', 'PERFORMANCE.md');
@@ -26,6 +26,14 @@ for (const [file, title] of [['node.json', 'node'], ['chromium.json', 'Chromium'
     process.exit(1);
   }
   sections.push(markdown(JSON.parse(text), title));
+}
+
+// The ggml / element encoder section (bench/ggml.mjs) is optional: it needs no browser.
+try {
+  sections.push(ggmlMarkdown(JSON.parse(await readFile(path.join(here, 'results', 'ggml.json'), 'utf8'))));
+} catch (e) {
+  if (e.code !== 'ENOENT') throw e;
+  process.stderr.write('report: bench/results/ggml.json is missing (run bench/ggml.mjs): no ggml section\n');
 }
 
 const current = await readFile(doc, 'utf8');

@@ -98,6 +98,8 @@ function baselineRuns(c) {
     ['given_tensor', 'dynamic_tensor', 'dequantize_tensor', 'evaluate'].includes(c.id);
 }
 
+export const OWN_RUNNER_GROUPS = ['ggml', 'float'];
+
 // opts: {simd, baseline: BenchModule, ort (the onnxruntime-web module), reps, warmup, quick, log}
 export async function runSuite(opts) {
   const { simd, baseline, ort } = opts;
@@ -149,7 +151,11 @@ export async function runSuite(opts) {
   log(`mismatching codes: ${JSON.stringify(checks)}`);
 
   // ---- timing ---------------------------------------------------------------------------------
-  const caseIds = simd.cases.map((c) => c.id).filter((id) => !(quick && id.startsWith('range_')));
+  // The ggml formats and the float encoders have their own runner (bench/ggml.mjs).
+  const caseIds = simd.cases
+    .filter((c) => !OWN_RUNNER_GROUPS.includes(c.group))
+    .map((c) => c.id)
+    .filter((id) => !(quick && id.startsWith('range_')));
   const samples = { simd: {}, baseline: {}, peer: {} };
   for (const c of simd.cases.filter((c) => caseIds.includes(c.id))) {
     samples.simd[c.id] = [];

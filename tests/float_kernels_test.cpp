@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/float_kernels.hpp"
@@ -219,8 +220,13 @@ TEST_CASE("float kernels: simd128 equals scalar for NF4 thresholds") {
   finish(rep);
 }
 
-TEST_CASE("float kernels: simd128 equals scalar for MXFP4 blocks") {
+TEST_CASE("float kernels: simd128 equals scalar for MXFP4 and MXFP8 blocks") {
+  using MxFn = void (*FloatTable::*)(const float*, size_t, bool, uint8_t*, uint8_t*) noexcept;
+  const std::pair<const char*, MxFn> kernels[] = {{"encode_mxfp4", &FloatTable::encode_mxfp4_f32},
+                                                  {"encode_mxfp8_e4m3", &FloatTable::encode_mxfp8_e4m3_f32},
+                                                  {"encode_mxfp8_e5m2", &FloatTable::encode_mxfp8_e5m2_f32}};
   Report rep;
+  for (const auto& [name, fn] : kernels)
   for (size_t blocks : {size_t(0), size_t(1), size_t(2), size_t(3), size_t(5), size_t(33)})
     for (size_t off : kOffsets) {
       const size_t n = blocks * 32;
@@ -232,7 +238,9 @@ TEST_CASE("float kernels: simd128 equals scalar for MXFP4 blocks") {
         const float scale = std::ldexp(1.0f, int(rng.next() % 60) - 30);
         for (size_t j = 0; j < 32; ++j) {
           float& v = x[b * 32 + j];
-          if (!std::isfinite(v) || std::fabs(v) > 1e30f) v = float(int(rng.next() % 29) - 14) * 0.25f;
+          // E2M1 ties on the 0.25 grid; E4M3 / E5M2 ties on the finer grid (12 significant bits).
+          if (!std::isfinite(v) || std::fabs(v) > 1e30f)
+            v = j % 2 ? float(int(rng.next() % 29) - 14) * 0.25f : float(int(rng.next() % 4097) - 2048) * 0x1p-9f;
           v *= scale;
         }
         if (b % 3 == 1) for (size_t j = 0; j < 32; ++j) x[b * 32 + j] = 0.0f;  // all-zero block
@@ -241,12 +249,12 @@ TEST_CASE("float kernels: simd128 equals scalar for MXFP4 blocks") {
         Guarded<float> in(n, off);
         if (n) std::memcpy(in.data(), x.data(), n * sizeof(float));
         Guarded<uint8_t> sa(blocks, off), sb(blocks, off), ca(n, off), cb(n, off);
-        float_scalar_table().encode_mxfp4_f32(in.data(), blocks, away, sa.data(), ca.data());
-        float_simd128_table()->encode_mxfp4_f32(in.data(), blocks, away, sb.data(), cb.data());
+        (float_scalar_table().*fn)(in.data(), blocks, away, sa.data(), ca.data());
+        (float_simd128_table()->*fn)(in.data(), blocks, away, sb.data(), cb.data());
         ++rep.cases;
-        if (!sa.same_bytes(sb) || !ca.same_bytes(cb)) rep.fail(where("encode_mxfp4", n, off) + ": outputs differ");
+        if (!sa.same_bytes(sb) || !ca.same_bytes(cb)) rep.fail(where(name, n, off) + ": outputs differ");
         if (!sa.guards_intact() || !sb.guards_intact() || !ca.guards_intact() || !cb.guards_intact())
-          rep.fail(where("encode_mxfp4", n, off) + ": wrote outside the buffer");
+          rep.fail(where(name, n, off) + ": wrote outside the buffer");
       }
     }
   finish(rep);

@@ -872,7 +872,7 @@ std::vector<float> stress_input(size_t nblocks, uint64_t seed) {
   const float mids[] = {0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, 7.0f};
   for (size_t b = 0; b < nblocks; ++b) {
     float* xb = x.data() + 32 * b;
-    const int kind = int(rng.next() % 8);
+    const int kind = int(rng.next() % 11);
     const int e = int(rng.next() % 60) - 30;
     const float scale = std::ldexp(1.0f, e);
     for (size_t j = 0; j < 32; ++j) {
@@ -894,6 +894,21 @@ std::vector<float> stress_input(size_t nblocks, uint64_t seed) {
           xb[j] = k * std::ldexp(1.0f, int(rng.next() % 250) - 140);
           break;
         }
+        case 8: {  // one-signed blocks with zeros of both signs: the sign of a zero min / max
+          const float v = float(int(rng.next() % 31)) * scale;
+          xb[j] = rng.next() % 4 ? (e % 2 ? v : -v) : (rng.next() % 2 ? 0.0f : -0.0f);
+          break;
+        }
+        case 9: {  // IQ4_NL: midpoints of its levels (and neighbours) times d = 127 / -127
+          const size_t i = rng.next() % 15;
+          const float mid = (float(ggml_element::kIq4nlValues[i]) + float(ggml_element::kIq4nlValues[i + 1])) * 0.5f;
+          const int nudge = int(rng.next() % 3) - 1;
+          float v = mid * scale;
+          if (nudge) v = std::nextafter(v, nudge > 0 ? 1e30f : -1e30f);
+          xb[j] = v;
+          break;
+        }
+        case 10: xb[j] = float(int(rng.next() % 63) - 31) * 0.5f * scale; break;      // Q5 ties
         default: {
           const float u = rng.uniform(-1.0f, 1.0f);
           xb[j] = u * std::ldexp(1.0f, int(rng.next() % 200) - 100);
@@ -904,6 +919,8 @@ std::vector<float> stress_input(size_t nblocks, uint64_t seed) {
     if (kind == 3) xb[rng.next() % 32] = (rng.next() % 2 ? 6.0f : -7.5f) * scale;  // X = scale
     if (kind == 1) xb[rng.next() % 32] = 127.0f * scale;                            // d = scale
     if (kind == 2) xb[rng.next() % 32] = -8.0f * scale;
+    if (kind == 9) xb[rng.next() % 32] = -127.0f * scale;                           // d = scale
+    if (kind == 10) xb[rng.next() % 32] = -16.0f * scale;
   }
   return x;
 }
@@ -940,10 +957,13 @@ void check_twins(const char* name, KernelFn scalar_fn, KernelFn simd_fn, size_t 
 
 }  // namespace
 
-TEST_CASE("ggml simd128 == scalar: Q8_0 / Q4_0 / MXFP4 quantize over 1..33 blocks") {
-  check_twins("q8_0", &kernels::scalar::ggml_quantize_q8_0, &kernels::simd128::ggml_quantize_q8_0, 34);
-  check_twins("q4_0", &kernels::scalar::ggml_quantize_q4_0, &kernels::simd128::ggml_quantize_q4_0, 18);
-  check_twins("mxfp4", &kernels::scalar::ggml_quantize_mxfp4, &kernels::simd128::ggml_quantize_mxfp4, 17);
+TEST_CASE("ggml simd128 == scalar: every 32-block quantize kernel over 1..33 blocks") {
+  // Every kernel of the X-macro list, by name, with its block size from the public type table.
+#define QPLAY_CHECK_TWINS(type)                                                                \
+  check_twins(#type, &kernels::scalar::ggml_quantize_##type, &kernels::simd128::ggml_quantize_##type, \
+              ggml_block_bytes(parse_ggml_type(#type)));
+  QPLAY_GGML_KERNELS(QPLAY_CHECK_TWINS)
+#undef QPLAY_CHECK_TWINS
 }
 
 TEST_CASE("ggml simd128 == scalar: MXFP4 thresholds equal the argmin at every exponent") {

@@ -62,6 +62,9 @@ struct Quantized {
 // Blocks run along x in order; a block holding NaN or +-Inf gets scale 0xFF (NaN), element codes
 // 0 and dequantizes to NaN. Throws qplay::Error when options.block is 0.
 Quantized quantize(const float* x, size_t n, const Options& options = {});
+// quantize's encoding step alone, into caller memory: scales[ceil(n / block)] and codes[n]. Returns
+// the saturated count. (MXFP4 and MXFP8 with the FLOOR rule and blocks of 32 run on the SIMD kernels.)
+uint64_t encode(const float* x, size_t n, const Options& options, uint8_t* scales, uint8_t* codes);
 // y[i] = decode_element(codes[i]) * 2^(scales[block] - 127), float32; scale 0xFF gives NaN.
 void dequantize(const Quantized& q, float* out);
 

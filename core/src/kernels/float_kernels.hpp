@@ -32,6 +32,13 @@ namespace qplay::kernels {
 #define QPLAY_ENCODE_MXFP4_DECL                                                                      \
   void encode_mxfp4_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,             \
                         uint8_t* codes) noexcept
+// MXFP8 blocks of 32, as MXFP4 with the element E4M3 (emax 8) or E5M2 (emax 15), saturated.
+#define QPLAY_ENCODE_MXFP8_E4M3_DECL                                                                 \
+  void encode_mxfp8_e4m3_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,        \
+                             uint8_t* codes) noexcept
+#define QPLAY_ENCODE_MXFP8_E5M2_DECL                                                                 \
+  void encode_mxfp8_e5m2_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,        \
+                             uint8_t* codes) noexcept
 
 #define QPLAY_FLOAT_KERNELS(X)                                                                      \
   X(encode_e4m3fn_f32, QPLAY_ENCODE_E4M3FN_DECL)                                                    \
@@ -40,7 +47,9 @@ namespace qplay::kernels {
   X(decode_e5m2_f32, QPLAY_DECODE_E5M2_DECL)                                                        \
   X(encode_e2m1_f32, QPLAY_ENCODE_E2M1_DECL)                                                        \
   X(encode_nf4_f32, QPLAY_ENCODE_NF4_DECL)                                                          \
-  X(encode_mxfp4_f32, QPLAY_ENCODE_MXFP4_DECL)
+  X(encode_mxfp4_f32, QPLAY_ENCODE_MXFP4_DECL)                                                      \
+  X(encode_mxfp8_e4m3_f32, QPLAY_ENCODE_MXFP8_E4M3_DECL)                                            \
+  X(encode_mxfp8_e5m2_f32, QPLAY_ENCODE_MXFP8_E5M2_DECL)
 
 #define QPLAY_FLOAT_DECLARE_ONE(name, decl) decl;
 namespace scalar {
@@ -63,11 +72,11 @@ inline int floor_log2(float a) noexcept {
   return -149 + (31 - __builtin_clz(b & 0x7FFFFFu));
 }
 
-// E8M0 code of the MXFP4 FLOOR scale for a block's amax (finite): floor(log2(amax)) - emax(E2M1 = 2)
-// + 127, clamped to [0, 254]; amax = 0 -> 0.
-inline uint8_t mxfp4_scale_code(float amax) noexcept {
+// E8M0 code of the MX FLOOR scale for a block's amax (finite): floor(log2(amax)) - emax + 127,
+// clamped to [0, 254]; amax = 0 -> 0. emax: E2M1 2, E4M3 8, E5M2 15.
+inline uint8_t mx_floor_scale_code(float amax, int emax) noexcept {
   if (!(amax > 0.0f)) return 0;
-  const int e = floor_log2(amax) - 2 + 127;
+  const int e = floor_log2(amax) - emax + 127;
   return uint8_t(e < 0 ? 0 : e > 254 ? 254 : e);
 }
 
@@ -82,6 +91,8 @@ struct FloatTable {
   void (*encode_e2m1_f32)(const float*, size_t, uint8_t*) noexcept;
   void (*encode_nf4_f32)(const float*, size_t, float, uint8_t*) noexcept;
   void (*encode_mxfp4_f32)(const float*, size_t, bool, uint8_t*, uint8_t*) noexcept;
+  void (*encode_mxfp8_e4m3_f32)(const float*, size_t, bool, uint8_t*, uint8_t*) noexcept;
+  void (*encode_mxfp8_e5m2_f32)(const float*, size_t, bool, uint8_t*, uint8_t*) noexcept;
   const char* name;
 };
 // Follows the integer kernels' choice: the SIMD twins unless force_scalar(true) or no SIMD build.

@@ -53,10 +53,13 @@ void encode_nf4_f32(const float* x, size_t n, float mul, uint8_t* out) noexcept 
   }
 }
 
-void encode_mxfp4_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,
-                      uint8_t* codes) noexcept {
+namespace {
+
+// Blocks of 32 under the MX FLOOR scale (see QPLAY_ENCODE_MXFP4_DECL), any element format.
+void encode_mx_blocks(const float* x, size_t blocks, int emax, const minifloat::Format& f, bool half_away,
+                      uint8_t* scales, uint8_t* codes) {
   const minifloat::EncodeOptions o{
-      .rounding = half_away ? minifloat::Rounding::half_away : minifloat::Rounding::half_even};
+      .saturate = true, .rounding = half_away ? minifloat::Rounding::half_away : minifloat::Rounding::half_even};
   for (size_t b = 0; b < blocks; ++b) {
     const float* xb = x + b * 32;
     uint8_t* cb = codes + b * 32;
@@ -72,11 +75,28 @@ void encode_mxfp4_f32(const float* x, size_t blocks, bool half_away, uint8_t* sc
       for (size_t j = 0; j < 32; ++j) cb[j] = 0;
       continue;
     }
-    const uint8_t e = mxfp4_scale_code(amax);
+    const uint8_t e = mx_floor_scale_code(amax, emax);
     scales[b] = e;
     const float inv = std::ldexp(1.0f, 127 - int(e));  // 1/X, a power of two: x * inv == x / X
-    for (size_t j = 0; j < 32; ++j) cb[j] = minifloat::encode(xb[j] * inv, minifloat::e2m1, o);
+    for (size_t j = 0; j < 32; ++j) cb[j] = minifloat::encode(xb[j] * inv, f, o);
   }
+}
+
+}  // namespace
+
+void encode_mxfp4_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,
+                      uint8_t* codes) noexcept {
+  encode_mx_blocks(x, blocks, 2, minifloat::e2m1, half_away, scales, codes);
+}
+
+void encode_mxfp8_e4m3_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,
+                           uint8_t* codes) noexcept {
+  encode_mx_blocks(x, blocks, 8, minifloat::e4m3fn, half_away, scales, codes);
+}
+
+void encode_mxfp8_e5m2_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,
+                           uint8_t* codes) noexcept {
+  encode_mx_blocks(x, blocks, 15, minifloat::e5m2, half_away, scales, codes);
 }
 
 }  // namespace scalar

@@ -194,8 +194,11 @@ void encode_nf4_f32(const float* x, size_t n, float mul, uint8_t* out) noexcept 
   scalar::encode_nf4_f32(x + i, n - i, mul, out + i);
 }
 
-void encode_mxfp4_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,
-                      uint8_t* codes) noexcept {
+namespace {
+
+// MX blocks of 32 under the FLOOR scale, element format F with emax kEmax (float_kernels.hpp).
+template <class F, int kEmax>
+void encode_mx_blocks(const float* x, size_t blocks, bool half_away, uint8_t* scales, uint8_t* codes) {
   const v128_t abs_mask = wasm_i32x4_splat(0x7FFFFFFF);
   for (size_t b = 0; b < blocks; ++b) {
     const float* xb = x + b * 32;
@@ -219,14 +222,31 @@ void encode_mxfp4_f32(const float* x, size_t blocks, bool half_away, uint8_t* sc
     }
     float amax;
     __builtin_memcpy(&amax, &top, sizeof amax);
-    const uint8_t e = mxfp4_scale_code(amax);
+    const uint8_t e = mx_floor_scale_code(amax, kEmax);
     scales[b] = e;
     const v128_t inv = wasm_f32x4_splat(std::ldexp(1.0f, 127 - int(e)));
     v128_t c[8];
-    for (int j = 0; j < 8; ++j) c[j] = encode4<E2M1>(wasm_f32x4_mul(v[j], inv), true, half_away);
+    for (int j = 0; j < 8; ++j) c[j] = encode4<F>(wasm_f32x4_mul(v[j], inv), true, half_away);
     wasm_v128_store(cb, narrow16(c[0], c[1], c[2], c[3]));
     wasm_v128_store(cb + 16, narrow16(c[4], c[5], c[6], c[7]));
   }
+}
+
+}  // namespace
+
+void encode_mxfp4_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,
+                      uint8_t* codes) noexcept {
+  encode_mx_blocks<E2M1, 2>(x, blocks, half_away, scales, codes);
+}
+
+void encode_mxfp8_e4m3_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,
+                           uint8_t* codes) noexcept {
+  encode_mx_blocks<E4M3FN, 8>(x, blocks, half_away, scales, codes);
+}
+
+void encode_mxfp8_e5m2_f32(const float* x, size_t blocks, bool half_away, uint8_t* scales,
+                           uint8_t* codes) noexcept {
+  encode_mx_blocks<E5M2, 15>(x, blocks, half_away, scales, codes);
 }
 
 }  // namespace qplay::kernels::simd128

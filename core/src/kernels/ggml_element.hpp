@@ -21,10 +21,18 @@ constexpr size_t kQK_K = 256;  // K-quant super-blocks
 constexpr size_t kQ8_0Bytes = 34;   // d:f16, qs:int8[32]
 constexpr size_t kQ4_0Bytes = 18;   // d:f16, qs[16]
 constexpr size_t kMxfp4Bytes = 17;  // e:E8M0, qs[16]
+constexpr size_t kQ8_1Bytes = 36;   // d:f16, s:f16, qs:int8[32]
+constexpr size_t kQ4_1Bytes = 20;   // d:f16, m:f16, qs[16]
+constexpr size_t kQ5_0Bytes = 22;   // d:f16, qh[4], qs[16]
+constexpr size_t kQ5_1Bytes = 24;   // d:f16, m:f16, qh[4], qs[16]
+constexpr size_t kIq4nlBytes = 18;  // d:f16, qs[16]
 
 // 4-bit code tables (ggml-common.h): IQ4_NL's non-linear levels and E2M1 doubled (MXFP4).
 constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                      1,    13,   25,  38,  53,  69,  89,  113};
+// IQ4_NL's levels as floats (exact), so its searches convert nothing.
+constexpr float kIq4nlLevels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+constexpr float kGroupMaxEps = 1e-15f;  // ggml's GROUP_MAX_EPS: below it a group counts as zero
 constexpr int8_t kMxfp4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
 // (memcpy rather than qplay::bit_cast: the SIMD object library sees only core/src, not the public
@@ -84,6 +92,10 @@ inline float fp16_to_fp32(uint16_t h) {
   }
   if (exp == 31) return float_of(sign | 0x7F800000u | (mant << 13) | (mant ? 0x400000u : 0u));
   return float_of(sign | ((exp + 112u) << 23) | (mant << 13));
+}
+
+inline void store_u32le(uint8_t* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
 }
 
 inline void store_fp16(uint8_t* p, float f) {

@@ -134,15 +134,10 @@ void ggml_quantize_into(GgmlType t, std::span<const float> row, std::span<uint8_
                 std::to_string(nblocks * i.block_bytes) + " bytes, the output has " +
                 std::to_string(out.size()));
   }
-  if (t == GgmlType::q8_0 || t == GgmlType::q4_0 || t == GgmlType::mxfp4) {
-    // The kernels check finiteness on the block max they compute anyway: no extra pass.
+  if (i.block_elems == 32) {
+    // The 32-block kernels check finiteness on the block max they compute anyway: no extra pass.
+    // (One call for the row: IQ4_NL carries codes from block to block.)
     if (!i.quantize(row.data(), nblocks, out.data())) check_finite(t, row.data(), row.size(), 0);
-    return;
-  }
-  if (t == GgmlType::iq4_nl) {
-    // IQ4_NL carries codes from block to block (its all-zero blocks), so one call for the row.
-    check_finite(t, row.data(), row.size(), 0);
-    i.quantize(row.data(), nblocks, out.data());
     return;
   }
   // The finiteness check runs chunk by chunk just before the chunk is quantized, so the quantizer

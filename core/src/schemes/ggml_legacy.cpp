@@ -1,7 +1,8 @@
 // ggml's 32-element "legacy" block formats: Q8_0, Q8_1, Q4_0, Q4_1, Q5_0, Q5_1.
 // Source read: ggml-org/ggml@d99724f2:src/ggml-quants.c (quantize_row_q*_ref, dequantize_row_q*),
-// src/ggml-common.h (block layouts). Q8_0 and Q4_0 quantize through the kernels (scalar spec +
-// SIMD twin, core/src/kernels/ggml_scalar.cpp); the rest is here.
+// src/ggml-common.h (block layouts). All of them quantize through the kernels (scalar spec + SIMD
+// twin, core/src/kernels/ggml_scalar.cpp, where each quantizer's rule is stated); the decoders are
+// here.
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -15,46 +16,8 @@ using namespace qplay::ggml_element;
 
 namespace {
 
-constexpr size_t kQ8_1Bytes = 36;  // d:f16, s:f16, qs:int8[32]
-constexpr size_t kQ4_1Bytes = 20;  // d:f16, m:f16, qs[16]
-constexpr size_t kQ5_0Bytes = 22;  // d:f16, qh[4], qs[16]
-constexpr size_t kQ5_1Bytes = 24;  // d:f16, m:f16, qh[4], qs[16]
-
-void store_u32le(uint8_t* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));
-}
 uint32_t load_u32le(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-}
-
-// min and max of a block, ggml's way (strict comparisons from +-FLT_MAX).
-void block_min_max(const float* x, float* mn, float* mx) {
-  float lo = FLT_MAX, hi = -FLT_MAX;
-  for (size_t j = 0; j < kQK; ++j) {
-    if (x[j] < lo) lo = x[j];
-    if (x[j] > hi) hi = x[j];
-  }
-  *mn = lo;
-  *mx = hi;
-}
-
-// The signed value of largest magnitude, the first on ties; +0 when every |x| is 0.
-float block_signed_max(const float* x) {
-  float amax = 0.0f, max = 0.0f;
-  for (size_t j = 0; j < kQK; ++j) {
-    const float a = std::fabs(x[j]);
-    if (amax < a) {
-      amax = a;
-      max = x[j];
-    }
-  }
-  return max;
-}
-
-// (int8_t)(t) clamped above by `top`, stored as uint8_t: ggml's MIN(top, (int8_t)(t)).
-uint8_t clamp_top_i8(float t, int top) {
-  const int v = int8_t(trunc_i32_x86(t));
-  return uint8_t(v < top ? v : top);
 }
 
 }  // namespace
@@ -82,24 +45,7 @@ void decompose_q8_0(const uint8_t* in, size_t nblocks, uint8_t* codes, float* sc
 // ---- Q8_1 ---------------------------------------------------------------------------------------
 // Q8_0 plus s = fp16(d * sum(q)) (ggml uses it for dot products). The sum is of the stored int8 codes.
 bool quantize_q8_1(const float* x, size_t nblocks, uint8_t* out) {
-  for (size_t b = 0; b < nblocks; ++b, x += kQK, out += kQ8_1Bytes) {
-    float amax = 0.0f;
-    for (size_t j = 0; j < kQK; ++j) {
-      const float a = std::fabs(x[j]);
-      amax = amax > a ? amax : a;
-    }
-    const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    store_fp16(out, d);
-    int sum = 0;
-    for (size_t j = 0; j < kQK; ++j) {
-      const int8_t q = int8_t(trunc_i32_x86(std::round(x[j] * id)));
-      out[4 + j] = uint8_t(q);
-      sum += q;
-    }
-    store_fp16(out + 2, float(sum) * d);
-  }
-  return true;
+  return QPLAY_GGML_KERNEL_CALL(q8_1, x, nblocks, out);
 }
 
 // ggml has no dequantize_row_q8_1 (its type traits have no to_float for Q8_1): qs[j] * d, like Q8_0.
@@ -148,20 +94,7 @@ void decompose_q4_0(const uint8_t* in, size_t nblocks, uint8_t* codes, float* sc
 // d = (max - min) / 15, m = min, q = min(15, (int8_t)((x - min) * (1/d) + 0.5f)): round half up of
 // the shifted value (with the float add's own rounding); x = q * d + m.
 bool quantize_q4_1(const float* x, size_t nblocks, uint8_t* out) {
-  for (size_t b = 0; b < nblocks; ++b, x += kQK, out += kQ4_1Bytes) {
-    float mn, mx;
-    block_min_max(x, &mn, &mx);
-    const float d = (mx - mn) / 15.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    store_fp16(out, d);
-    store_fp16(out + 2, mn);
-    for (size_t j = 0; j < kQK / 2; ++j) {
-      const uint8_t q0 = clamp_top_i8((x[j] - mn) * id + 0.5f, 15);
-      const uint8_t q1 = clamp_top_i8((x[j + kQK / 2] - mn) * id + 0.5f, 15);
-      out[4 + j] = uint8_t(q0 | (q1 << 4));
-    }
-  }
-  return true;
+  return QPLAY_GGML_KERNEL_CALL(q4_1, x, nblocks, out);
 }
 
 void dequantize_q4_1(const uint8_t* in, size_t nblocks, float* y) {
@@ -191,22 +124,7 @@ void decompose_q4_1(const uint8_t* in, size_t nblocks, uint8_t* codes, float* sc
 // Q4_0; bit 4 of element j (j < 16) goes to bit j of the little-endian uint32 qh, of element j + 16
 // to bit j + 16.
 bool quantize_q5_0(const float* x, size_t nblocks, uint8_t* out) {
-  for (size_t b = 0; b < nblocks; ++b, x += kQK, out += kQ5_0Bytes) {
-    const float max = block_signed_max(x);
-    const float d = max / -16.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    store_fp16(out, d);
-    uint32_t qh = 0;
-    for (size_t j = 0; j < kQK / 2; ++j) {
-      const uint8_t q0 = clamp_top_i8(x[j] * id + 16.5f, 31);
-      const uint8_t q1 = clamp_top_i8(x[j + kQK / 2] * id + 16.5f, 31);
-      out[6 + j] = uint8_t((q0 & 0x0F) | ((q1 & 0x0F) << 4));
-      qh |= uint32_t((q0 & 0x10u) >> 4) << j;
-      qh |= uint32_t((q1 & 0x10u) >> 4) << (j + kQK / 2);
-    }
-    store_u32le(out + 2, qh);
-  }
-  return true;
+  return QPLAY_GGML_KERNEL_CALL(q5_0, x, nblocks, out);
 }
 
 void dequantize_q5_0(const uint8_t* in, size_t nblocks, float* y) {
@@ -237,24 +155,7 @@ void decompose_q5_0(const uint8_t* in, size_t nblocks, uint8_t* codes, float* sc
 // ---- Q5_1 ---------------------------------------------------------------------------------------
 // d = (max - min) / 31, m = min, q = (uint8_t)((x - min) * (1/d) + 0.5f) -- no clamp in ggml.
 bool quantize_q5_1(const float* x, size_t nblocks, uint8_t* out) {
-  for (size_t b = 0; b < nblocks; ++b, x += kQK, out += kQ5_1Bytes) {
-    float mn, mx;
-    block_min_max(x, &mn, &mx);
-    const float d = (mx - mn) / 31.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    store_fp16(out, d);
-    store_fp16(out + 2, mn);
-    uint32_t qh = 0;
-    for (size_t j = 0; j < kQK / 2; ++j) {
-      const uint8_t q0 = uint8_t(trunc_i32_x86((x[j] - mn) * id + 0.5f));
-      const uint8_t q1 = uint8_t(trunc_i32_x86((x[j + kQK / 2] - mn) * id + 0.5f));
-      out[8 + j] = uint8_t((q0 & 0x0F) | ((q1 & 0x0F) << 4));
-      qh |= uint32_t((q0 & 0x10u) >> 4) << j;
-      qh |= uint32_t((q1 & 0x10u) >> 4) << (j + kQK / 2);
-    }
-    store_u32le(out + 4, qh);
-  }
-  return true;
+  return QPLAY_GGML_KERNEL_CALL(q5_1, x, nblocks, out);
 }
 
 void dequantize_q5_1(const uint8_t* in, size_t nblocks, float* y) {

@@ -15,8 +15,8 @@
 
 namespace qplay::ggml_detail {
 
-// x: nblocks * block elements; out: nblocks * block bytes. The kernel-backed types (Q8_0, Q4_0,
-// MXFP4) check finiteness on the way and return false when they met a NaN or inf; the others are
+// x: nblocks * block elements; out: nblocks * block bytes. The kernel-backed 32-element types
+// check finiteness on the way and return false when they met a NaN or inf; the K-quants are
 // handed values ggml.cpp has already checked and return true.
 using QuantizeFn = bool (*)(const float* x, size_t nblocks, uint8_t* out);
 using DequantizeFn = void (*)(const uint8_t* in, size_t nblocks, float* y);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels/float_kernels.hpp"
+#include "kernels/kernels.hpp"
 #include "qplay/error.hpp"
 #include "qplay/minifloat.hpp"
 
@@ -53,8 +54,13 @@ constexpr float kDynamicMap[256] = {
     0x1.d13334p-1f, 0x1.d86666p-1f, 0x1.df9998p-1f, 0x1.e6ccccp-1f, 0x1.eep-1f, 0x1.f53332p-1f, 0x1.fc6666p-1f, 0x1.0p+0f,
 };
 
-// max |x| over a block with torch.max semantics: a NaN anywhere makes the result NaN.
+// max |x| over a block with torch.max semantics: a NaN anywhere makes the result NaN. The min/max
+// kernel finds max |x| = max(|min|, |max|) of an all-finite block; the scalar loop below handles a
+// block with NaN or inf (and is the rule).
 float absmax_nan(const float* x, size_t n) {
+  kernels::MinMax mm;
+  kernels::table().minmax_f32(x, n, &mm);
+  if (mm.nonfinite == 0) return n ? std::max(std::fabs(mm.min), std::fabs(mm.max)) : 0.0f;
   float m = 0.0f;
   for (size_t i = 0; i < n; ++i) {
     const float a = std::fabs(x[i]);
@@ -240,10 +246,13 @@ Bnb4Quantized bnb_quantize_4bit(const float* x, size_t n, const Bnb4Options& opt
   });
 
   // Odd counts: the pad element is 0.0, whose code is 7 (NF4) or 0 (FP4, either rule).
-  std::vector<uint8_t> padded(q.codes);
-  if (n % 2) padded.push_back(nf4 ? uint8_t(7) : uint8_t(0));
   q.packed.resize(minifloat::packed_size(n));
-  minifloat::pack_nibbles(padded.data(), padded.size(), minifloat::NibbleOrder::high_first, q.packed.data());
+  const size_t even = n - n % 2;
+  minifloat::pack_nibbles(q.codes.data(), even, minifloat::NibbleOrder::high_first, q.packed.data());
+  if (n % 2) {
+    const uint8_t last[2] = {q.codes[n - 1], nf4 ? uint8_t(7) : uint8_t(0)};
+    minifloat::pack_nibbles(last, 2, minifloat::NibbleOrder::high_first, q.packed.data() + even / 2);
+  }
 
   if (options.double_quant && !q.absmax.empty()) {
     DoubleQuant dq = bnb_double_quantize(q.absmax, bnb_offset(q.absmax));

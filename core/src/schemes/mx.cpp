@@ -1,6 +1,6 @@
 // OCP MX block quantization. The shared exponent comes from the exact floor(log2) of the float32
-// bits; elements reuse the exact small-float encoder; MXFP4 with the FLOOR rule and blocks of 32
-// runs through the SIMD kernel.
+// bits; elements reuse the exact small-float encoder; MXFP4 and MXFP8 with the FLOOR rule and
+// blocks of 32 run through the SIMD kernels.
 #include "qplay/mx.hpp"
 
 #include <cmath>
@@ -67,6 +67,83 @@ float decode_element(uint8_t code, Element e) noexcept {
   return float(int8_t(code)) / 64.0f;
 }
 
+namespace {
+
+// The SIMD-kernel encoder of a format, when it has one: FLOOR scale, blocks of 32.
+using KernelFn = void (*)(const float*, size_t, bool, uint8_t*, uint8_t*) noexcept;
+KernelFn kernel_for(const Options& o) {
+  if (o.scale != ScaleRule::floor || o.block != 32) return nullptr;
+  const kernels::FloatTable& t = kernels::float_table();
+  switch (o.element) {
+    case Element::fp4_e2m1: return t.encode_mxfp4_f32;
+    case Element::fp8_e4m3: return t.encode_mxfp8_e4m3_f32;
+    case Element::fp8_e5m2: return t.encode_mxfp8_e5m2_f32;
+    default: return nullptr;
+  }
+}
+
+// Finite elements of block b with |x / X| > max_normal.
+uint64_t count_saturated(const float* x, size_t first, size_t last, uint8_t scale, float max_normal) {
+  if (scale == 0xFF) return 0;
+  const float inv = std::ldexp(1.0f, 127 - int(scale));
+  uint64_t n = 0;
+  for (size_t i = first; i < last; ++i) n += std::fabs(x[i] * inv) > max_normal;
+  return n;
+}
+
+}  // namespace
+
+uint64_t encode(const float* x, size_t n, const Options& options, uint8_t* scales, uint8_t* codes) {
+  if (options.block == 0) throw Error("MX: block size must be positive");
+  const size_t k = options.block;
+  const size_t blocks = n / k + (n % k ? 1 : 0);
+  const ElementInfo& info = element_info(options.element);
+  uint64_t saturated = 0;
+
+  if (const KernelFn kernel = kernel_for(options)) {
+    const bool away = options.rounding == minifloat::Rounding::half_away;
+    const size_t full = n / 32;
+    // In chunks, so the saturation count reads values still in cache.
+    constexpr size_t kChunk = 256;
+    for (size_t b0 = 0; b0 < full; b0 += kChunk) {
+      const size_t nb = full - b0 < kChunk ? full - b0 : kChunk;
+      kernel(x + b0 * 32, nb, away, scales + b0, codes + b0 * 32);
+      for (size_t b = b0; b < b0 + nb; ++b) saturated += count_saturated(x, b * 32, b * 32 + 32, scales[b], info.max_normal);
+    }
+    if (n % 32) {
+      // The tail block padded with zeros, which leave amax alone; the pad's codes are dropped.
+      float pad[32] = {};
+      uint8_t tail[32];
+      for (size_t i = 0; i < n % 32; ++i) pad[i] = x[full * 32 + i];
+      kernel(pad, 1, away, scales + full, tail);
+      for (size_t i = 0; i < n % 32; ++i) codes[full * 32 + i] = tail[i];
+      saturated += count_saturated(x, full * 32, n, scales[full], info.max_normal);
+    }
+    return saturated;
+  }
+  for (size_t b = 0; b < blocks; ++b) {
+    const size_t first = b * k, len = first + k <= n ? k : n - first;
+    float amax = 0.0f;
+    bool finite = true;
+    for (size_t i = first; i < first + len; ++i) {
+      const float a = std::fabs(x[i]);
+      if (!std::isfinite(a)) finite = false;
+      else if (a > amax) amax = a;
+    }
+    if (!finite) {
+      scales[b] = 0xFF;
+      for (size_t i = first; i < first + len; ++i) codes[i] = 0;
+      continue;
+    }
+    const uint8_t s = scale_code(amax, options.element, options.scale);
+    scales[b] = s;
+    const float inv = std::ldexp(1.0f, 127 - int(s));  // 1/X: x * inv == x / X exactly
+    for (size_t i = first; i < first + len; ++i) codes[i] = encode_element(x[i] * inv, options.element, options.rounding);
+    saturated += count_saturated(x, first, first + len, s, info.max_normal);
+  }
+  return saturated;
+}
+
 Quantized quantize(const float* x, size_t n, const Options& options) {
   if (options.block == 0) throw Error("MX: block size must be positive");
   Quantized q;
@@ -74,62 +151,30 @@ Quantized quantize(const float* x, size_t n, const Options& options) {
   q.n = n;
   q.codes.resize(n);
   q.dequantized.resize(n);
-  const size_t k = options.block;
-  const size_t blocks = n / k + (n % k ? 1 : 0);
-  q.scales.resize(blocks);
-  const ElementInfo& info = element_info(options.element);
-
-  const bool kernel = options.element == Element::fp4_e2m1 && options.scale == ScaleRule::floor && k == 32;
-  if (kernel) {
-    const bool away = options.rounding == minifloat::Rounding::half_away;
-    const size_t full = n / 32;
-    kernels::float_table().encode_mxfp4_f32(x, full, away, q.scales.data(), q.codes.data());
-    if (n % 32) {
-      // The tail block padded with zeros, which leave amax alone; the pad's codes are dropped.
-      float pad[32] = {};
-      uint8_t codes[32];
-      for (size_t i = 0; i < n % 32; ++i) pad[i] = x[full * 32 + i];
-      kernels::float_table().encode_mxfp4_f32(pad, 1, away, q.scales.data() + full, codes);
-      for (size_t i = 0; i < n % 32; ++i) q.codes[full * 32 + i] = codes[i];
-    }
-  } else {
-    for (size_t b = 0; b < blocks; ++b) {
-      const size_t first = b * k, len = first + k <= n ? k : n - first;
-      float amax = 0.0f;
-      bool finite = true;
-      for (size_t i = first; i < first + len; ++i) {
-        const float a = std::fabs(x[i]);
-        if (!std::isfinite(a)) finite = false;
-        else if (a > amax) amax = a;
-      }
-      if (!finite) {
-        q.scales[b] = 0xFF;
-        continue;  // codes stay 0
-      }
-      const uint8_t s = scale_code(amax, options.element, options.scale);
-      q.scales[b] = s;
-      const float inv = std::ldexp(1.0f, 127 - int(s));  // 1/X: x * inv == x / X exactly
-      for (size_t i = first; i < first + len; ++i)
-        q.codes[i] = encode_element(x[i] * inv, options.element, options.rounding);
-    }
-  }
-
-  for (size_t b = 0; b < blocks; ++b) {
-    if (q.scales[b] == 0xFF) continue;
-    const float inv = std::ldexp(1.0f, 127 - int(q.scales[b]));
-    const size_t first = b * k, last = first + k <= n ? first + k : n;
-    for (size_t i = first; i < last; ++i)
-      if (std::fabs(x[i] * inv) > info.max_normal) ++q.saturated;
-  }
+  q.scales.resize(n / options.block + (n % options.block ? 1 : 0));
+  q.saturated = encode(x, n, options, q.scales.data(), q.codes.data());
   dequantize(q, q.dequantized.data());
   return q;
 }
 
 void dequantize(const Quantized& q, float* out) {
+  // For long inputs each element code is decoded once (a table of every code value), then scaled
+  // per block: the same floats as decode_element(code) * decode_e8m0(scale).
+  const Element e = q.options.element;
+  float table[256];
+  const bool tabled = q.n >= 1024;
+  if (tabled)
+    for (unsigned c = 0; c < 256; ++c) table[c] = decode_element(uint8_t(c), e);
   const size_t k = q.options.block;
-  for (size_t i = 0; i < q.n; ++i) {
-    const uint8_t s = q.scales[i / k];
-    out[i] = s == 0xFF ? NAN : decode_element(q.codes[i], q.options.element) * minifloat::decode_e8m0(s);
+  for (size_t first = 0; first < q.n; first += k) {
+    const uint8_t s = q.scales[first / k];
+    const size_t last = first + k < q.n ? first + k : q.n;
+    if (s == 0xFF) {
+      for (size_t i = first; i < last; ++i) out[i] = NAN;
+      continue;
+    }
+    const float X = minifloat::decode_e8m0(s);
+    for (size_t i = first; i < last; ++i) out[i] = (tabled ? table[q.codes[i]] : decode_element(q.codes[i], e)) * X;
   }
 }
 
