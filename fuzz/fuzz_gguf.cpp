@@ -1,6 +1,6 @@
 // .gguf: counts against the bytes left, typed KV values, nested arrays, tensor infos, alignment,
-// offsets and overlaps. Every listed tensor either loads with its listed size or is refused with a
-// qplay::Error (quantized types).
+// offsets and overlaps, the ggml block decoders. Every listed tensor either loads with its listed
+// shape and dtype (ggml block types decode to float32) or is refused with a qplay::Error.
 #include "formats/common.hpp"
 #include "harness.hpp"
 #include "qplay/formats.hpp"
@@ -15,7 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (t.name.empty()) continue;  // an empty name asks load for the first tensor, not this one
       qplay_fuzz::expect_only_qplay_errors([&] {
         const qplay::Tensor loaded = qplay::formats::load_gguf(file, t.name);
-        qplay_fuzz::require(t.loadable && loaded.bytes.size() == t.data_bytes && loaded.shape == t.shape);
+        const bool plain = loaded.bytes.size() == t.data_bytes;  // stored as-is, not decoded blocks
+        qplay_fuzz::require(t.loadable && loaded.shape == t.shape && loaded.dtype == t.dtype &&
+                            loaded.bytes.size() == qplay::shape_elements(t.shape) * qplay::dtype_size(t.dtype) &&
+                            (plain || loaded.dtype == qplay::DType::f32));
         (void)qplay::to_f32(loaded);
       });
     }
