@@ -200,6 +200,34 @@ def main():
     write_gguf_fixtures(mat)
     write_text_and_raw_fixtures(mat)
     write_zip_and_npy_limit_fixtures(known)
+    write_model_fixtures()
+
+
+def write_model_fixtures():
+    # A tiny model for whole-file mode: weight matrices in F32/F16/BF16 (quantized by default), a
+    # norm vector (kept: 1-D) and integer position ids (kept), in .safetensors, .gguf and .npz.
+    rng = np.random.default_rng(6)
+    embed = rng.standard_normal((16, 8)).astype("<f2")
+    q_proj = (rng.standard_normal((8, 8)).astype(np.float32).view(np.uint32) >> 16).astype("<u2")
+    up = rng.standard_normal((12, 8)).astype("<f4")
+    norm = (1 + 0.1 * rng.standard_normal(8)).astype("<f4")
+    head = rng.standard_normal((16, 8)).astype("<f4")
+    ids = np.arange(4, dtype="<i8")
+    write("model_tiny.safetensors", st_bytes({
+        "model.embed_tokens.weight": ("F16", [16, 8], embed.tobytes()),
+        "model.layers.0.self_attn.q_proj.weight": ("BF16", [8, 8], q_proj.tobytes()),
+        "model.layers.0.mlp.up_proj.weight": ("F32", [12, 8], up.tobytes()),
+        "model.layers.0.input_layernorm.weight": ("F32", [8], norm.tobytes()),
+        "lm_head.weight": ("F32", [16, 8], head.tobytes()),
+        "position_ids": ("I64", [4], ids.tobytes()),
+    }, {"format": "pt"}))
+    write("model_tiny.gguf", gguf_bytes([("general.architecture", "str", "llama")], [
+        ("token_embd.weight", [16, 8], "F16", embed.tobytes()),
+        ("blk.0.ffn_up.weight", [12, 8], "F32", up.tobytes()),
+        ("blk.0.attn_norm.weight", [8], "F32", norm.tobytes()),
+        ("output.weight", [16, 8], "F32", head.tobytes()),
+    ]))
+    write("model_tiny.npz", npz_bytes({"embed": embed, "up": up, "norm": norm, "head": head, "ids": ids}))
 
 
 def write_safetensors_fixtures(mat):

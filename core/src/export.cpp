@@ -12,6 +12,7 @@
 #include "qplay/elements.hpp"
 #include "qplay/error.hpp"
 #include "qplay/formats.hpp"
+#include "qplay/wholefile.hpp"
 
 namespace qplay {
 namespace {
@@ -296,28 +297,8 @@ void double_quant_json(Json& j, const Quantized& q) {
   j.end_object();
 }
 
-}  // namespace
-
-std::string_view kernel_table_name() { return kernels::table().name; }
-
-std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& info) {
-  const QuantOptions& o = q.options;
-  const QuantParams& p = q.params;
-  Json j;
-  j.begin_object();
-
-  j.begin_object("qplay");
-  j.field("version", info.version);
-  j.field("kernels", info.kernels.empty() ? kernel_table_name() : std::string_view(info.kernels));
-  j.end_object();
-
-  j.begin_object("input");
-  j.field("file", info.input_file);
-  j.field("tensor", info.input_tensor);
-  j.field("dtype", dtype_name(info.input_dtype));
-  shape_array(j, "shape", info.input_shape);
-  j.end_object();
-
+// The "options" object: every setting of the run in its CLI spelling.
+void options_json(Json& j, const QuantOptions& o) {
   j.begin_object("options");
   j.field("dtype", dtype_spelling(o));
   j.field("bits", code_bits(o));
@@ -341,6 +322,120 @@ std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& 
   if (o.element == ElementKind::mx) j.field("scale_rule", scale_rule_name(o.scale_rule));
   if (o.double_quant) j.field("double_quant", true);
   j.end_object();
+}
+
+// CSV fields with a comma, quote or line break are quoted (RFC 4180).
+std::string csv_field(std::string_view v) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(v);
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::string shape_text(const Shape& shape) {
+  std::string s;
+  for (int64_t d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return s;
+}
+
+}  // namespace
+
+std::string scheme_json(const SchemeInfo& s) {
+  const QuantOptions& o = s.options;
+  Json j;
+  j.begin_object();
+  j.begin_object("qplay");
+  j.field("version", std::string_view(QPLAY_VERSION));
+  j.end_object();
+  j.begin_object("input");
+  j.field("tensor", s.tensor);
+  j.field("dtype", dtype_name(s.input_dtype));
+  shape_array(j, "shape", s.shape);
+  j.end_object();
+  options_json(j, o);
+  const CodeRange r = code_range(o);
+  j.begin_object("params");
+  j.field("source", "dynamic");
+  j.field("qmin", int64_t{r.qmin});
+  j.field("qmax", int64_t{r.qmax});
+  j.field("axis", s.axis);
+  shape_array(j, "shape", s.param_shape);
+  j.field("count", shape_elements(s.param_shape));
+  j.field("float_zero_point", s.zero_point_dtype == DType::f32);
+  j.end_object();
+  j.begin_object("codes");
+  j.field("dtype", dtype_name(s.codes_dtype));
+  shape_array(j, "shape", s.shape);
+  j.end_object();
+  j.end_object();
+  return j.finish();
+}
+
+std::string report_csv_header() {
+  return "name,shape,dtype,action,scheme,params,mse,sqnr_db,max_abs_error,bits_per_element,bytes_before,bytes_after\n";
+}
+
+std::string report_csv_row(const TensorReport& r) {
+  const bool q = r.quantized;
+  std::string row = csv_field(r.name) + "," + shape_text(r.shape) + "," + std::string(dtype_name(r.dtype)) + "," +
+                    (q ? "quantized" : "kept") + "," + csv_field(r.scheme) + "," + std::to_string(r.params) + ",";
+  // Non-finite metrics (an all-zero tensor's SQNR) are spelled nan/inf, which pandas reads.
+  const auto num = [](double v) {
+    return std::isnan(v) ? std::string("nan") : std::isinf(v) ? std::string(v > 0 ? "inf" : "-inf") : number(v);
+  };
+  row += q ? num(r.mse) + "," + num(r.sqnr_db) + "," + num(r.max_abs_error) + "," + num(r.bits_per_element) : ",,,";
+  row += "," + std::to_string(r.bytes_before) + "," + std::to_string(r.bytes_after) + "\n";
+  return row;
+}
+
+std::string report_json(const std::vector<TensorReport>& rows) {
+  Json j;
+  j.begin_object();
+  j.begin_array("tensors");
+  for (const TensorReport& r : rows) {
+    j.begin_object();
+    j.field("name", r.name);
+    shape_array(j, "shape", r.shape);
+    j.field("dtype", dtype_name(r.dtype));
+    j.field("action", r.quantized ? "quantized" : "kept");
+    j.field("scheme", r.scheme);
+    j.field("params", r.params);
+    if (r.quantized) {  // NaN and infinities are null, as in params.json
+      j.field("mse", r.mse);
+      j.field("sqnr_db", r.sqnr_db);
+      j.field("max_abs_error", r.max_abs_error);
+      j.field("bits_per_element", r.bits_per_element);
+    }
+    j.field("bytes_before", r.bytes_before);
+    j.field("bytes_after", r.bytes_after);
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+  return j.finish();
+}
+
+std::string_view kernel_table_name() { return kernels::table().name; }
+
+std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& info) {
+  const QuantOptions& o = q.options;
+  const QuantParams& p = q.params;
+  Json j;
+  j.begin_object();
+
+  j.begin_object("qplay");
+  j.field("version", info.version);
+  j.field("kernels", info.kernels.empty() ? kernel_table_name() : std::string_view(info.kernels));
+  j.end_object();
+
+  j.begin_object("input");
+  j.field("file", info.input_file);
+  j.field("tensor", info.input_tensor);
+  j.field("dtype", dtype_name(info.input_dtype));
+  shape_array(j, "shape", info.input_shape);
+  j.end_object();
+
+  options_json(j, o);
 
   if (o.element != ElementKind::integer) element_json(j, q);
   if (!q.scale_quant.scheme.empty()) double_quant_json(j, q);

@@ -96,4 +96,27 @@ std::vector<uint8_t> export_safetensors(const Quantized& q, const Evaluation& e,
 // for qplay's own integer or element codes.
 std::vector<uint8_t> export_gguf(const Quantized& q, const Evaluation& e, const RunInfo& info);
 
+// ---- whole-file mode (qplay/wholefile.hpp) ------------------------------------------------------------
+// What a whole-file bundle stores per quantized tensor instead of params.json: the settings, the
+// params' and codes' shapes and dtypes, but no values or metrics. All of it is known before the
+// tensor is quantized, so a streaming writer can put it in the header it writes first.
+struct SchemeInfo {
+  std::string tensor;
+  DType input_dtype = DType::f32;
+  Shape shape;
+  QuantOptions options;  // after apply_profile
+  int axis = 0;          // the plan's normalized axis
+  Shape param_shape;
+  DType codes_dtype = DType::i8;
+  DType zero_point_dtype = DType::i32;
+};
+std::string scheme_json(const SchemeInfo& s);
+
+struct TensorReport;
+// The per-tensor report: CSV with a header row (shape as 4096x11008, empty metrics for kept
+// tensors, nan/inf spelled out) and JSON {"tensors": [...]} (non-finite metrics as null).
+std::string report_csv_header();
+std::string report_csv_row(const TensorReport& r);
+std::string report_json(const std::vector<TensorReport>& rows);
+
 }  // namespace qplay

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,22 @@ using ZipMember = std::pair<std::string, std::vector<uint8_t>>;
 // same members always give the same bytes. Zip64 records are added only when a size or offset
 // needs them.
 std::vector<uint8_t> write_npz(const std::vector<ZipMember>& members);
+
+// write_npz a member at a time, for outputs too large to hold: add() returns the member's bytes
+// (local header + data), which follow the previous ones; finish() returns the central directory and
+// end records. The concatenation is exactly write_npz's bytes for the same members.
+class ZipStreamWriter {
+ public:
+  std::vector<uint8_t> add(const std::string& name, std::span<const uint8_t> data);
+  std::vector<uint8_t> finish();
+  uint64_t size() const { return offset_; }  // bytes returned so far
+
+ private:
+  std::vector<uint8_t> central_;
+  std::set<std::string> names_;
+  uint64_t offset_ = 0, entries_ = 0;
+  bool finished_ = false;
+};
 
 // Members in central-directory order. Stored members always; deflated members natively (zlib) or
 // from `inflated`: members the caller already inflated, matched by name (WebAssembly has no zlib;
@@ -147,6 +164,26 @@ struct GgufTensor {
 };
 std::vector<uint8_t> write_gguf(const std::vector<GgufTensor>& tensors, const std::vector<GgufKv>& metadata = {});
 
+// The file write_safetensors writes, known before any data exists (names, dtypes and shapes are
+// enough): its header bytes and where each tensor's data goes. A streaming writer emits the header
+// first and then each tensor's bytes at its slot's offset, in any order (docs/FORMATS.md).
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::f32;
+  Shape shape;
+};
+struct SafetensorsLayout {
+  struct Slot {
+    std::string name;
+    uint64_t offset = 0;  // from the start of the file
+    uint64_t bytes = 0;
+  };
+  std::vector<uint8_t> header;  // the u64 length, the JSON and its padding
+  std::vector<Slot> slots;      // in data order
+  uint64_t size = 0;            // the whole file
+};
+SafetensorsLayout safetensors_layout(const std::vector<TensorSpec>& tensors, const Metadata& metadata = {});
+
 // ---- raw binary -----------------------------------------------------------------------------------
 // Raw bytes cannot be sniffed: the user says what they are. The data is file[offset, offset + bytes]
 // and must end exactly at the end of the file (a wrong dtype or shape shows up as a size mismatch
@@ -183,6 +220,10 @@ struct TensorInfo {
   // tensor of a large file without the rest.
   int64_t data_offset = -1;
   uint64_t data_bytes = 0;   // stored size (quantized: the packed blocks)
+  // How the stored bytes are laid out (npy and raw may differ from little-endian C order), so
+  // decode_tensor can turn them into the tensor load_tensor would give.
+  bool big_endian = false;
+  bool fortran_order = false;
 };
 
 // File-level key/value metadata: safetensors' __metadata__ (type "str"), gguf's typed KV pairs
@@ -209,6 +250,24 @@ struct ReadOptions {
 FileFormat sniff_format(std::span<const uint8_t> file, const ReadOptions& options = {});
 FileInfo describe_file(std::span<const uint8_t> file, const ReadOptions& options = {});
 std::vector<TensorInfo> list_tensors(std::span<const uint8_t> file, const ReadOptions& options = {});
+
+// ---- large files, a piece at a time ------------------------------------------------------------------
+// describe_file from the file's first bytes: `head` is file[0, head.size()) and `file_size` the
+// whole file's size. Either `info` (exactly what describe_file gives for the whole file, after the
+// same checks: offsets against file_size, overlaps, caps) or `bytes_needed`: read at least that many
+// bytes from the start and call again. .safetensors needs 8 + its header length, .npy its header,
+// .gguf grows (doubling) until its tensor infos parse; .npz (directory at the end) and text need
+// the whole file. Raw input (options.raw) needs no bytes at all.
+struct HeadInfo {
+  std::optional<FileInfo> info;
+  uint64_t bytes_needed = 0;
+};
+HeadInfo describe_head(std::span<const uint8_t> head, uint64_t file_size, const ReadOptions& options = {});
+
+// One tensor from its stored bytes, file[t.data_offset, + t.data_bytes): the Tensor load_tensor
+// gives for it (byte order, Fortran order and bools handled). Quantized gguf types and tensors not
+// stored as-is (data_offset -1) are an error naming the tensor.
+Tensor decode_tensor(const TensorInfo& t, std::span<const uint8_t> stored);
 
 // An empty name picks the only (or first) tensor. An unknown name lists the names that exist.
 Tensor load_tensor(std::span<const uint8_t> file, std::string_view name = {}, const ReadOptions& options = {});

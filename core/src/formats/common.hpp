@@ -71,21 +71,51 @@ inline Tensor copy_tensor(DType dtype, Shape shape, const uint8_t* data, size_t 
 // Reverses every `item`-byte element in place (big-endian data to the core's little-endian).
 void swap_bytes(std::vector<uint8_t>& bytes, size_t item);
 
+// A tensor from its stored bytes as `t` describes them (dtype, shape, byte order, Fortran order):
+// little-endian C order, bools normalized. The one place stored data becomes a Tensor; `stored`
+// must hold exactly t.data_bytes.
+Tensor decode_stored(const TensorInfo& t, std::span<const uint8_t> stored);
+
 // Bools are 0/1 in the core; any non-zero byte from a foreign writer means true.
 void normalize_bools(Tensor& t);
+
+// A file seen through its first bytes: `head` is file[0, head.size()) and `size` the whole file's
+// size (head.size() == size when the whole file is at hand). A reader that needs bytes beyond the
+// head, when the file has them, throws NeedMoreBytes instead of reporting a truncated file; the same
+// reader code then serves whole files and heads (describe_head), so the checks are never forked.
+struct FileHead {
+  std::span<const uint8_t> head;
+  uint64_t size = 0;
+  FileHead(std::span<const uint8_t> whole) : head(whole), size(whole.size()) {}
+  FileHead(std::span<const uint8_t> h, uint64_t s) : head(h), size(s) {}
+};
+struct NeedMoreBytes {
+  uint64_t total;  // read at least this many bytes from the start of the file
+};
+// Whether file[0, end) is at hand: true when it is, NeedMoreBytes when the file has those bytes but
+// the head does not, false when the file itself ends before `end` (the caller reports truncation).
+inline bool have_bytes(const FileHead& f, uint64_t end) {
+  if (end <= f.head.size()) return true;
+  if (end <= f.size) throw NeedMoreBytes{end};
+  return false;
+}
 
 // ---- per-format readers, dispatched by open.cpp ---------------------------------------------------
 // Each describe_* returns the file's tensors and metadata without decoding tensor data (it still
 // checks every declared size against the file); each load_* returns one tensor by exact name.
 
-FileInfo describe_npy(std::span<const uint8_t> file);
+FileInfo describe_npy(const FileHead& file);
+NpyHeader read_npy_header(const FileHead& file);
 FileInfo describe_npz(std::span<const uint8_t> file, std::span<const ZipMember> inflated);
 Tensor load_npz(std::span<const uint8_t> file, std::string_view name, std::span<const ZipMember> inflated);
-FileInfo describe_safetensors(std::span<const uint8_t> file);
+FileInfo describe_safetensors(const FileHead& file);
 Tensor load_safetensors(std::span<const uint8_t> file, std::string_view name);
-FileInfo describe_gguf(std::span<const uint8_t> file);
+FileInfo describe_gguf(const FileHead& file);
 Tensor load_gguf(std::span<const uint8_t> file, std::string_view name);
-FileInfo describe_raw(std::span<const uint8_t> file, const RawSpec& spec);
+// A gguf tensor of a ggml block type (stored_type "Q4_K"...) from its stored blocks, as float32.
+Tensor decode_gguf_blocks(const TensorInfo& t, std::span<const uint8_t> stored);
+bool is_gguf_block_type(std::string_view stored_type);
+FileInfo describe_raw(uint64_t file_size, const RawSpec& spec);
 Tensor load_raw(std::span<const uint8_t> file, const RawSpec& spec);
 FileInfo describe_text(std::span<const uint8_t> file);
 Tensor load_text(std::span<const uint8_t> file);

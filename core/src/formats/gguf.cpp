@@ -106,15 +106,19 @@ std::string shortest(double v, int max_digits) {
   return buf;
 }
 
+// Reads the header from the file's first bytes. Running past the head of a larger file asks for
+// more (twice the head, so a caller growing its head needs few rounds); past the file, it is
+// truncated. left() counts the whole file, so count checks judge the file, not the head.
 class Cursor {
  public:
-  explicit Cursor(std::span<const uint8_t> b) : b_(b) {}
+  explicit Cursor(const formats::FileHead& f) : b_(f.head), size_(f.size) {}
   size_t at() const { return at_; }
-  uint64_t left() const { return b_.size() - at_; }
+  uint64_t left() const { return size_ - at_; }
 
   const uint8_t* take(uint64_t n, const char* what) {
     if (n > left())
       fail("file ends inside " + std::string(what) + " at byte " + std::to_string(at_) + " (truncated)");
+    if (n > b_.size() - at_) throw formats::NeedMoreBytes{std::min(size_, std::max<uint64_t>(at_ + n, 2 * b_.size()))};
     const uint8_t* p = b_.data() + at_;
     at_ += static_cast<size_t>(n);
     return p;
@@ -131,6 +135,7 @@ class Cursor {
 
  private:
   std::span<const uint8_t> b_;
+  uint64_t size_;
   size_t at_ = 0;
 };
 
@@ -213,7 +218,7 @@ struct Parsed {
   uint64_t data_start = 0;
 };
 
-Parsed parse(std::span<const uint8_t> file) {
+Parsed parse(const formats::FileHead& file) {
   Cursor c(file);
   const uint8_t* magic = c.take(4, "the magic");
   if (std::memcmp(magic, "GGUF", 4) != 0) fail("bad magic (a .gguf starts with GGUF)");
@@ -286,7 +291,7 @@ Parsed parse(std::span<const uint8_t> file) {
   }
 
   p.data_start = c.at() + (alignment - c.at() % alignment) % alignment;
-  const uint64_t size = file.size();
+  const uint64_t size = file.size;
   for (const Entry& e : p.tensors) {
     if (p.data_start > size || e.offset > size - p.data_start || e.bytes > size - p.data_start - e.offset)
       fail("tensor '" + shown(e.name) + "' data [" + std::to_string(e.offset) + ", +" + std::to_string(e.bytes) +
@@ -309,7 +314,7 @@ Parsed parse(std::span<const uint8_t> file) {
 
 namespace formats {
 
-FileInfo describe_gguf(std::span<const uint8_t> file) {
+FileInfo describe_gguf(const FileHead& file) {
   Parsed p = parse(file);
   FileInfo info;
   info.format = FileFormat::gguf;
@@ -329,26 +334,48 @@ FileInfo describe_gguf(std::span<const uint8_t> file) {
   return info;
 }
 
+Tensor decode_gguf_blocks(const TensorInfo& t, std::span<const uint8_t> stored) {
+  const TypeRow* type = nullptr;
+  for (const auto& k : kTypes)
+    if (k.name == t.stored_type) type = &k;
+  if (!type || type->plain) throw Error("gguf tensor '" + shown(t.name) + "': '" + shown(t.stored_type) + "' is not a ggml block type");
+  const std::optional<GgmlType> g = ggml_type_from_id(type->id);
+  if (!g) {
+    std::string known;
+    for (GgmlType k : kGgmlTypes) known += (known.empty() ? "" : ", ") + std::string(spelling(k));
+    throw Error("gguf tensor '" + shown(t.name) + "' has type " + std::string(type->name) +
+                ", which qplay cannot decode (it decodes F32, F16, BF16, F64, I8..I64 and " + known + ")");
+  }
+  // Decoded to float32: check the decoded size as any float32 tensor of that shape.
+  formats::tensor_bytes(t.shape, 4, "gguf tensor '" + shown(t.name) + "': ");
+  const uint64_t elements = static_cast<uint64_t>(shape_elements(t.shape));
+  if (elements % type->block != 0 || stored.size() != elements / type->block * type->size)
+    throw Error("gguf tensor '" + shown(t.name) + "': " + std::to_string(stored.size()) + " stored bytes for " +
+                std::string(type->name) + " " + shape_to_string(t.shape));
+  Tensor out = make_tensor(DType::f32, t.shape);
+  ggml_dequantize(*g, stored, {out.data<float>(), static_cast<size_t>(out.elements())});
+  return out;
+}
+
+bool is_gguf_block_type(std::string_view stored_type) {
+  for (const auto& k : kTypes)
+    if (k.name == stored_type) return !k.plain;
+  return false;
+}
+
 Tensor load_gguf(std::span<const uint8_t> file, std::string_view name) {
   const Parsed p = parse(file);
   if (p.tensors.empty()) throw Error("the .gguf holds no tensors");
   for (const Entry& e : p.tensors) {
     if (!name.empty() && e.name != name) continue;
-    const uint8_t* data = file.data() + p.data_start + e.offset;
-    if (e.type->plain) return copy_tensor(e.type->dtype, e.shape, data, static_cast<size_t>(e.bytes));
-    const std::optional<GgmlType> g = ggml_type_from_id(e.type->id);
-    if (!g) {
-      std::string known;
-      for (GgmlType k : kGgmlTypes) known += (known.empty() ? "" : ", ") + std::string(spelling(k));
-      throw Error("gguf tensor '" + shown(e.name) + "' has type " + std::string(e.type->name) +
-                  ", which qplay cannot decode (it decodes F32, F16, BF16, F64, I8..I64 and " + known + ")");
-    }
-    // Decoded to float32: check the decoded size as any float32 tensor of that shape.
-    formats::tensor_bytes(e.shape, 4, "gguf tensor '" + shown(e.name) + "': ");
-    Tensor t = make_tensor(DType::f32, e.shape);
-    ggml_dequantize(*g, {data, static_cast<size_t>(e.bytes)},
-                    {t.data<float>(), static_cast<size_t>(t.elements())});
-    return t;
+    TensorInfo info;
+    info.name = e.name;
+    info.dtype = e.type->dtype;
+    info.shape = e.shape;
+    info.stored_type = std::string(e.type->name);
+    info.data_bytes = e.bytes;
+    const auto stored = file.subspan(static_cast<size_t>(p.data_start + e.offset), static_cast<size_t>(e.bytes));
+    return e.type->plain ? decode_stored(info, stored) : decode_gguf_blocks(info, stored);
   }
   std::string have;
   size_t listed = 0;

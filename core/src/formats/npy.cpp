@@ -212,19 +212,24 @@ std::string shape_repr(const Shape& shape) {
 
 }  // namespace
 
-NpyHeader read_npy_header(std::span<const uint8_t> bytes) {
-  if (bytes.size() < kMagic.size() || !std::equal(kMagic.begin(), kMagic.end(), bytes.begin()))
+namespace formats {
+
+// The header from the file's first bytes; the data size is checked against the whole file's size.
+NpyHeader read_npy_header(const FileHead& f) {
+  const std::span<const uint8_t> bytes = f.head;
+  const auto have = [&](uint64_t end) { return have_bytes(f, end); };
+  if (!have(kMagic.size()) || !std::equal(kMagic.begin(), kMagic.end(), bytes.begin()))
     fail("bad magic (not a .npy file: it must start with \\x93NUMPY)");
-  if (bytes.size() < 8) fail("truncated header (file ends inside the version)");
+  if (!have(8)) fail("truncated header (file ends inside the version)");
   const int major = bytes[6], minor = bytes[7];
   size_t prefix = 0, header_len = 0;
   if (major == 1) {
     prefix = 10;
-    if (bytes.size() < prefix) fail("truncated header (file ends inside the header length)");
+    if (!have(prefix)) fail("truncated header (file ends inside the header length)");
     header_len = size_t(bytes[8]) | size_t(bytes[9]) << 8;
   } else if (major == 2 || major == 3) {
     prefix = 12;
-    if (bytes.size() < prefix) fail("truncated header (file ends inside the header length)");
+    if (!have(prefix)) fail("truncated header (file ends inside the header length)");
     header_len = read_le32(bytes.data() + 8);
   } else {
     fail("unsupported format version " + std::to_string(major) + "." + std::to_string(minor) +
@@ -233,9 +238,9 @@ NpyHeader read_npy_header(std::span<const uint8_t> bytes) {
   if (header_len > kMaxHeaderBytes)
     fail("header of " + std::to_string(header_len) + " bytes is longer than numpy's limit of " +
          std::to_string(kMaxHeaderBytes));
-  if (header_len > bytes.size() - prefix)
+  if (!have(prefix + header_len))
     fail("truncated header (declares " + std::to_string(header_len) + " bytes, file has " +
-         std::to_string(bytes.size() - prefix) + " after the prefix)");
+         std::to_string(f.size - prefix) + " after the prefix)");
 
   // Versions 1 and 2 are latin-1, 3 is UTF-8; the keys and values we accept are ASCII either way.
   const std::string_view text(reinterpret_cast<const char*>(bytes.data() + prefix), header_len);
@@ -261,8 +266,8 @@ NpyHeader read_npy_header(std::span<const uint8_t> bytes) {
   h.major = major;
   h.minor = minor;
 
-  const size_t expected = static_cast<size_t>(formats::tensor_bytes(h.shape, dtype_size(h.dtype), ".npy: "));
-  const size_t present = bytes.size() - h.data_offset;
+  const uint64_t expected = tensor_bytes(h.shape, dtype_size(h.dtype), ".npy: ");
+  const uint64_t present = f.size - h.data_offset;
   if (expected != present)
     fail("shape " + shape_to_string(h.shape) + " * itemsize " + std::to_string(dtype_size(h.dtype)) +
          " = " + std::to_string(expected) + " data bytes, but the file has " + std::to_string(present) +
@@ -270,28 +275,30 @@ NpyHeader read_npy_header(std::span<const uint8_t> bytes) {
   return h;
 }
 
-Tensor read_npy(std::span<const uint8_t> bytes) {
-  const NpyHeader h = read_npy_header(bytes);
+Tensor decode_stored(const TensorInfo& info, std::span<const uint8_t> stored) {
+  const size_t item = dtype_size(info.dtype);
+  if (stored.size() != info.data_bytes || tensor_bytes(info.shape, item, "tensor '" + shown(info.name) + "': ") != stored.size())
+    throw Error("tensor '" + shown(info.name) + "': " + std::to_string(stored.size()) + " stored bytes for " +
+                std::string(dtype_name(info.dtype)) + " " + shape_to_string(info.shape));
   Tensor t;
-  t.dtype = h.dtype;
-  t.shape = h.shape;
-  const uint8_t* src = bytes.data() + h.data_offset;
-  const size_t n_bytes = bytes.size() - h.data_offset;
-  const size_t item = dtype_size(h.dtype);
+  t.dtype = info.dtype;
+  t.shape = info.shape;
+  const uint8_t* src = stored.data();
+  const size_t n_bytes = stored.size();
   const size_t n = item ? n_bytes / item : 0;
   t.bytes.resize(n_bytes);
 
-  if (h.fortran_order && h.shape.size() > 1 && n > 0) {
+  if (info.fortran_order && t.shape.size() > 1 && n > 0) {
     // Walk the output in C order with an odometer and track the matching Fortran offset.
-    const size_t rank = h.shape.size();
+    const size_t rank = t.shape.size();
     std::vector<size_t> f_stride(rank), idx(rank, 0);
     f_stride[0] = 1;
-    for (size_t k = 1; k < rank; ++k) f_stride[k] = f_stride[k - 1] * static_cast<size_t>(h.shape[k - 1]);
+    for (size_t k = 1; k < rank; ++k) f_stride[k] = f_stride[k - 1] * static_cast<size_t>(t.shape[k - 1]);
     size_t f_off = 0;
     for (size_t c = 0; c < n; ++c) {
       std::memcpy(t.bytes.data() + c * item, src + f_off * item, item);
       for (size_t k = rank; k-- > 0;) {
-        if (++idx[k] < static_cast<size_t>(h.shape[k])) { f_off += f_stride[k]; break; }
+        if (++idx[k] < static_cast<size_t>(t.shape[k])) { f_off += f_stride[k]; break; }
         f_off -= (idx[k] - 1) * f_stride[k];
         idx[k] = 0;
       }
@@ -300,14 +307,24 @@ Tensor read_npy(std::span<const uint8_t> bytes) {
     std::memcpy(t.bytes.data(), src, n_bytes);
   }
 
-  if (h.big_endian) formats::swap_bytes(t.bytes, item);
-  formats::normalize_bools(t);
+  if (info.big_endian) swap_bytes(t.bytes, item);
+  normalize_bools(t);
   return t;
+}
+
+}  // namespace formats
+
+NpyHeader read_npy_header(std::span<const uint8_t> bytes) { return formats::read_npy_header(formats::FileHead(bytes)); }
+
+Tensor read_npy(std::span<const uint8_t> bytes) {
+  const FileInfo info = formats::describe_npy(formats::FileHead(bytes));
+  const TensorInfo& t = info.tensors[0];
+  return formats::decode_stored(t, bytes.subspan(static_cast<size_t>(t.data_offset)));
 }
 
 namespace formats {
 
-FileInfo describe_npy(std::span<const uint8_t> file) {
+FileInfo describe_npy(const FileHead& file) {
   const NpyHeader h = read_npy_header(file);
   FileInfo info;
   info.format = FileFormat::npy;
@@ -318,7 +335,9 @@ FileInfo describe_npy(std::span<const uint8_t> file) {
   t.shape = h.shape;
   t.stored_type = h.descr;
   t.data_offset = static_cast<int64_t>(h.data_offset);
-  t.data_bytes = file.size() - h.data_offset;
+  t.data_bytes = file.size - h.data_offset;
+  t.big_endian = h.big_endian;
+  t.fortran_order = h.fortran_order;
   info.tensors.push_back(std::move(t));
   return info;
 }

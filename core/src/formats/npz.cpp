@@ -276,66 +276,70 @@ uint32_t crc32(std::span<const uint8_t> bytes, uint32_t crc) {
   return ~crc;
 }
 
-std::vector<uint8_t> write_npz(const std::vector<ZipMember>& members) {
-  std::vector<uint8_t> out, central;
-  std::set<std::string_view> names;
-  uint64_t entries = 0;
-  for (const auto& [name, data] : members) {
-    if (name.empty() || name.size() > 0xffff) throw Error("npz: member name must have 1 to 65535 bytes");
-    if (!names.insert(name).second) throw Error("npz: duplicate member name '" + shown(name) + "'");
-    const uint64_t size = data.size(), offset = out.size();
-    const uint32_t crc = crc32(data);
-    const bool big = size >= kMax32, far = offset >= kMax32;
-    const uint16_t flags = has_non_ascii(name) ? 0x0800 : 0;  // bit 11: the name is UTF-8
-    const uint16_t version = (big || far) ? 45 : 20;          // 4.5 = zip64, 2.0 = baseline
+std::vector<uint8_t> ZipStreamWriter::add(const std::string& name, std::span<const uint8_t> data) {
+  if (finished_) throw Error("npz: member '" + shown(name) + "' added after the central directory");
+  if (name.empty() || name.size() > 0xffff) throw Error("npz: member name must have 1 to 65535 bytes");
+  if (!names_.insert(name).second) throw Error("npz: duplicate member name '" + shown(name) + "'");
+  std::vector<uint8_t> out;
+  std::vector<uint8_t>& central = central_;
+  const uint64_t size = data.size(), offset = offset_;
+  const uint32_t crc = crc32(data);
+  const bool big = size >= kMax32, far = offset >= kMax32;
+  const uint16_t flags = has_non_ascii(name) ? 0x0800 : 0;  // bit 11: the name is UTF-8
+  const uint16_t version = (big || far) ? 45 : 20;          // 4.5 = zip64, 2.0 = baseline
 
-    put32(out, kLocalSig);
-    put16(out, version);
-    put16(out, flags);
-    put16(out, 0);  // stored
-    put16(out, 0);  // 00:00
-    put16(out, kDosDate1980);
-    put32(out, crc);
-    put32(out, big ? kMax32 : size);
-    put32(out, big ? kMax32 : size);
-    put16(out, name.size());
-    put16(out, big ? 20 : 0);
-    out.insert(out.end(), name.begin(), name.end());
-    if (big) put16(out, kZip64ExtraId), put16(out, 16), put64(out, size), put64(out, size);
-    out.insert(out.end(), data.begin(), data.end());
+  put32(out, kLocalSig);
+  put16(out, version);
+  put16(out, flags);
+  put16(out, 0);  // stored
+  put16(out, 0);  // 00:00
+  put16(out, kDosDate1980);
+  put32(out, crc);
+  put32(out, big ? kMax32 : size);
+  put32(out, big ? kMax32 : size);
+  put16(out, name.size());
+  put16(out, big ? 20 : 0);
+  out.insert(out.end(), name.begin(), name.end());
+  if (big) put16(out, kZip64ExtraId), put16(out, 16), put64(out, size), put64(out, size);
+  out.insert(out.end(), data.begin(), data.end());
 
-    const uint16_t extra = static_cast<uint16_t>((big ? 16 : 0) + (far ? 8 : 0));
-    put32(central, kCentralSig);
-    put16(central, version);  // made by: MS-DOS host, so the external attributes need no meaning
-    put16(central, version);
-    put16(central, flags);
-    put16(central, 0);
-    put16(central, 0);
-    put16(central, kDosDate1980);
-    put32(central, crc);
-    put32(central, big ? kMax32 : size);
-    put32(central, big ? kMax32 : size);
-    put16(central, name.size());
-    put16(central, extra ? extra + 4 : 0);
-    put16(central, 0);  // comment
-    put16(central, 0);  // disk
-    put16(central, 0);  // internal attributes
-    put32(central, 0);  // external attributes
-    put32(central, far ? kMax32 : offset);
-    central.insert(central.end(), name.begin(), name.end());
-    if (extra) {
-      put16(central, kZip64ExtraId), put16(central, extra);
-      if (big) put64(central, size), put64(central, size);
-      if (far) put64(central, offset);
-    }
-    ++entries;
+  const uint16_t extra = static_cast<uint16_t>((big ? 16 : 0) + (far ? 8 : 0));
+  put32(central, kCentralSig);
+  put16(central, version);  // made by: MS-DOS host, so the external attributes need no meaning
+  put16(central, version);
+  put16(central, flags);
+  put16(central, 0);
+  put16(central, 0);
+  put16(central, kDosDate1980);
+  put32(central, crc);
+  put32(central, big ? kMax32 : size);
+  put32(central, big ? kMax32 : size);
+  put16(central, name.size());
+  put16(central, extra ? extra + 4 : 0);
+  put16(central, 0);  // comment
+  put16(central, 0);  // disk
+  put16(central, 0);  // internal attributes
+  put32(central, 0);  // external attributes
+  put32(central, far ? kMax32 : offset);
+  central.insert(central.end(), name.begin(), name.end());
+  if (extra) {
+    put16(central, kZip64ExtraId), put16(central, extra);
+    if (big) put64(central, size), put64(central, size);
+    if (far) put64(central, offset);
   }
+  ++entries_;
+  offset_ += out.size();
+  return out;
+}
 
-  const uint64_t cd_offset = out.size(), cd_size = central.size();
-  out.insert(out.end(), central.begin(), central.end());
+std::vector<uint8_t> ZipStreamWriter::finish() {
+  if (finished_) throw Error("npz: the central directory was already written");
+  finished_ = true;
+  std::vector<uint8_t> out = std::move(central_);
+  const uint64_t cd_offset = offset_, cd_size = out.size(), entries = entries_;
   const bool zip64 = entries >= 0xffff || cd_offset >= kMax32 || cd_size >= kMax32;
   if (zip64) {
-    const uint64_t z = out.size();
+    const uint64_t z = cd_offset + out.size();
     put32(out, kZip64EndSig);
     put64(out, 44);  // size of the rest of this record
     put16(out, 45), put16(out, 45);
@@ -349,9 +353,21 @@ std::vector<uint8_t> write_npz(const std::vector<ZipMember>& members) {
   put16(out, zip64 ? 0xffff : entries), put16(out, zip64 ? 0xffff : entries);
   put32(out, zip64 ? kMax32 : cd_size), put32(out, zip64 ? kMax32 : cd_offset);
   put16(out, 0);  // comment
+  offset_ += out.size();
   return out;
 }
 
+std::vector<uint8_t> write_npz(const std::vector<ZipMember>& members) {
+  ZipStreamWriter zip;
+  std::vector<uint8_t> out;
+  for (const auto& [name, data] : members) {
+    const std::vector<uint8_t> member = zip.add(name, data);
+    out.insert(out.end(), member.begin(), member.end());
+  }
+  const std::vector<uint8_t> end = zip.finish();
+  out.insert(out.end(), end.begin(), end.end());
+  return out;
+}
 
 std::vector<ZipMemberInfo> list_zip_members(std::span<const uint8_t> bytes) { return locate_members(bytes); }
 
@@ -379,7 +395,7 @@ FileInfo describe_npz(std::span<const uint8_t> file, std::span<const ZipMember> 
         return d;
       }
       const std::vector<uint8_t> member = extract(file, m, inflated);
-      TensorInfo d = describe_npy(member).tensors[0];
+      TensorInfo d = describe_npy(std::span<const uint8_t>(member)).tensors[0];
       d.data_offset = -1;
       return d;
     });

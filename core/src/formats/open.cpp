@@ -9,6 +9,14 @@
 #include "qplay/formats.hpp"
 
 namespace qplay {
+namespace {
+
+// Bytes sniff_format needs to tell the binary formats apart (9: safetensors' length and '{'); when
+// those do not decide, a longer head lets it judge a text table.
+constexpr uint64_t kSniffBytes = 16;
+constexpr uint64_t kSniffTextBytes = 4096;
+
+}  // namespace
 
 namespace formats {
 
@@ -63,10 +71,61 @@ FileInfo describe_file(std::span<const uint8_t> file, const ReadOptions& options
     case FileFormat::npz: return formats::describe_npz(file, options.inflated);
     case FileFormat::safetensors: return formats::describe_safetensors(file);
     case FileFormat::gguf: return formats::describe_gguf(file);
-    case FileFormat::raw: return formats::describe_raw(file, *options.raw);
+    case FileFormat::raw: return formats::describe_raw(file.size(), *options.raw);
     case FileFormat::text: return formats::describe_text(file);
   }
   throw Error("unknown file format");
+}
+
+HeadInfo describe_head(std::span<const uint8_t> head, uint64_t file_size, const ReadOptions& options) {
+  if (head.size() > file_size)
+    throw Error("describe_head: a head of " + std::to_string(head.size()) + " bytes from a file of " +
+                std::to_string(file_size));
+  HeadInfo out;
+  if (head.size() == file_size) {  // the whole file: exactly describe_file
+    out.info = describe_file(head, options);
+    return out;
+  }
+  if (options.raw) {  // nothing to read: the spec and the size say it all
+    out.info = formats::describe_raw(file_size, *options.raw);
+    return out;
+  }
+  // Enough to sniff: the longest magic, and the safetensors length plus its '{'.
+  if (head.size() < std::min<uint64_t>(kSniffBytes, file_size)) {
+    out.bytes_needed = std::min<uint64_t>(kSniffBytes, file_size);
+    return out;
+  }
+  const formats::FileHead f(head, file_size);
+  FileFormat format;
+  try {
+    format = sniff_format(head, options);
+  } catch (const Error&) {
+    if (head.size() >= std::min(kSniffTextBytes, file_size)) throw;
+    out.bytes_needed = std::min(kSniffTextBytes, file_size);
+    return out;
+  }
+  try {
+    switch (format) {
+      case FileFormat::npy: out.info = formats::describe_npy(f); break;
+      case FileFormat::safetensors: out.info = formats::describe_safetensors(f); break;
+      case FileFormat::gguf: out.info = formats::describe_gguf(f); break;
+      // A zip's directory is at its end and a text table is all data: both are read whole.
+      case FileFormat::npz: case FileFormat::text: case FileFormat::raw: out.bytes_needed = file_size; break;
+    }
+  } catch (const formats::NeedMoreBytes& more) {
+    out.bytes_needed = more.total;
+  }
+  return out;
+}
+
+Tensor decode_tensor(const TensorInfo& t, std::span<const uint8_t> stored) {
+  if (!t.loadable)
+    throw Error("tensor '" + formats::shown(t.name) + "' has type " + t.stored_type + ", which qplay cannot decode");
+  if (t.data_offset < 0)
+    throw Error("tensor '" + formats::shown(t.name) + "' is not stored as-is in its file (a deflated .npz member or "
+                "text); load it with load_tensor");
+  if (formats::is_gguf_block_type(t.stored_type)) return formats::decode_gguf_blocks(t, stored);
+  return formats::decode_stored(t, stored);
 }
 
 std::vector<TensorInfo> list_tensors(std::span<const uint8_t> file, const ReadOptions& options) {

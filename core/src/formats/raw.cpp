@@ -73,11 +73,11 @@ Shape parse_shape(std::string_view text) {
 
 namespace formats {
 
-FileInfo describe_raw(std::span<const uint8_t> file, const RawSpec& spec) {
-  if (spec.offset > file.size())
-    fail("offset " + std::to_string(spec.offset) + " is beyond the end of the file (" + std::to_string(file.size()) +
+FileInfo describe_raw(uint64_t file_size, const RawSpec& spec) {
+  if (spec.offset > file_size)
+    fail("offset " + std::to_string(spec.offset) + " is beyond the end of the file (" + std::to_string(file_size) +
          " bytes)");
-  const uint64_t available = file.size() - spec.offset;
+  const uint64_t available = file_size - spec.offset;
   const Shape shape = resolve_shape(spec, available);
   const uint64_t bytes = tensor_bytes(shape, dtype_size(spec.dtype), "raw: ");
   if (bytes != available)
@@ -93,16 +93,14 @@ FileInfo describe_raw(std::span<const uint8_t> file, const RawSpec& spec) {
   t.stored_type = std::string(dtype_name(spec.dtype)) + (spec.big_endian && dtype_size(spec.dtype) > 1 ? " big-endian" : "");
   t.data_offset = static_cast<int64_t>(spec.offset);
   t.data_bytes = bytes;
+  t.big_endian = spec.big_endian;
   info.tensors.push_back(std::move(t));
   return info;
 }
 
 Tensor load_raw(std::span<const uint8_t> file, const RawSpec& spec) {
-  const TensorInfo t = describe_raw(file, spec).tensors[0];
-  Tensor out = copy_tensor(t.dtype, t.shape, file.data() + spec.offset, static_cast<size_t>(t.data_bytes));
-  if (spec.big_endian) swap_bytes(out.bytes, dtype_size(spec.dtype));
-  normalize_bools(out);
-  return out;
+  const TensorInfo t = describe_raw(file.size(), spec).tensors[0];
+  return decode_stored(t, file.subspan(spec.offset, static_cast<size_t>(t.data_bytes)));
 }
 
 }  // namespace formats

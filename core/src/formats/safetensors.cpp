@@ -6,6 +6,7 @@
 // and names the tensor at fault.
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "formats/common.hpp"
@@ -102,22 +103,22 @@ Entry parse_entry(const std::string& name, const JsonValue& v, uint64_t data_siz
   return e;
 }
 
-Parsed parse(std::span<const uint8_t> file) {
-  if (file.size() < 8) fail("file too short for the 8-byte header length (truncated)");
-  const uint64_t n = formats::le64(file.data());
+Parsed parse(const formats::FileHead& f) {
+  if (!formats::have_bytes(f, 8)) fail("file too short for the 8-byte header length (truncated)");
+  const uint64_t n = formats::le64(f.head.data());
   if (n > kMaxHeaderBytes)
     fail("header length " + std::to_string(n) + " exceeds the limit of 100000000 bytes (corrupt file?)");
-  if (n > file.size() - 8)
-    fail("header declares " + std::to_string(n) + " bytes, the file has " + std::to_string(file.size() - 8) +
+  if (!formats::have_bytes(f, 8 + n))
+    fail("header declares " + std::to_string(n) + " bytes, the file has " + std::to_string(f.size - 8) +
          " after the length (truncated)");
-  const std::string_view text(reinterpret_cast<const char*>(file.data() + 8), static_cast<size_t>(n));
+  const std::string_view text(reinterpret_cast<const char*>(f.head.data() + 8), static_cast<size_t>(n));
   if (text.empty() || text[0] != '{') fail("header does not start with '{'");
   const JsonValue root = formats::parse_json(text, "safetensors header");
   if (root.kind != JsonValue::object) fail("header is not a JSON object");
 
   Parsed p;
   p.data_start = 8 + n;
-  const uint64_t data_size = file.size() - p.data_start;
+  const uint64_t data_size = f.size - p.data_start;
   for (const auto& m : root.members) {
     if (m.key == "__metadata__") {
       if (m.value.kind != JsonValue::object) fail("__metadata__ is not an object of strings");
@@ -154,24 +155,20 @@ Parsed parse(std::span<const uint8_t> file) {
 
 }  // namespace
 
-std::vector<uint8_t> write_safetensors(const std::vector<NamedTensor>& tensors, const Metadata& metadata) {
-  std::vector<const NamedTensor*> order;
+SafetensorsLayout safetensors_layout(const std::vector<TensorSpec>& tensors, const Metadata& metadata) {
+  std::vector<const TensorSpec*> order;
   std::set<std::string_view> names;
-  for (const NamedTensor& t : tensors) {
+  for (const TensorSpec& t : tensors) {
     if (t.name.empty() || t.name == "__metadata__")
       throw Error("safetensors: invalid tensor name '" + shown(t.name) + "'");
     if (!names.insert(t.name).second) throw Error("safetensors: duplicate tensor name '" + shown(t.name) + "'");
-    const uint64_t bytes = formats::tensor_bytes(t.tensor.shape, dtype_size(t.tensor.dtype), "safetensors: ");
-    if (bytes != t.tensor.bytes.size())
-      throw Error("safetensors: tensor '" + shown(t.name) + "' of shape " + shape_to_string(t.tensor.shape) +
-                  " holds " + std::to_string(t.tensor.bytes.size()) + " bytes, expected " + std::to_string(bytes));
     order.push_back(&t);
   }
   std::set<std::string_view> keys;
   for (const auto& kv : metadata)
     if (!keys.insert(kv.first).second) throw Error("safetensors: duplicate metadata key '" + shown(kv.first) + "'");
-  std::stable_sort(order.begin(), order.end(), [](const NamedTensor* a, const NamedTensor* b) {
-    const int ra = by_dtype(a->tensor.dtype).rank, rb = by_dtype(b->tensor.dtype).rank;
+  std::stable_sort(order.begin(), order.end(), [](const TensorSpec* a, const TensorSpec* b) {
+    const int ra = by_dtype(a->dtype).rank, rb = by_dtype(b->dtype).rank;
     return ra != rb ? ra > rb : a->name < b->name;
   });
 
@@ -186,11 +183,13 @@ std::vector<uint8_t> write_safetensors(const std::vector<NamedTensor>& tensors, 
     }
     header += '}';
   }
+  SafetensorsLayout layout;
   uint64_t offset = 0;
   for (size_t i = 0; i < order.size(); ++i) {
-    const Tensor& t = order[i]->tensor;
+    const TensorSpec& t = *order[i];
+    const uint64_t bytes = formats::tensor_bytes(t.shape, dtype_size(t.dtype), "safetensors: tensor '" + shown(t.name) + "': ");
     if (i || !metadata.empty()) header += ',';
-    header += formats::json_quote(order[i]->name);
+    header += formats::json_quote(t.name);
     header += ":{\"dtype\":\"";
     header += by_dtype(t.dtype).name;
     header += "\",\"shape\":[";
@@ -201,24 +200,47 @@ std::vector<uint8_t> write_safetensors(const std::vector<NamedTensor>& tensors, 
     header += "],\"data_offsets\":[";
     header += std::to_string(offset);
     header += ',';
-    header += std::to_string(offset + t.bytes.size());
+    header += std::to_string(offset + bytes);
     header += "]}";
-    offset += t.bytes.size();
+    layout.slots.push_back({t.name, offset, bytes});
+    offset += bytes;
   }
   header += "}";
   header.append((8 - header.size() % 8) % 8, ' ');  // as the reference: the data starts 8-aligned
 
+  layout.header.reserve(8 + header.size());
+  for (int k = 0; k < 8; ++k) layout.header.push_back(uint8_t(uint64_t(header.size()) >> (8 * k)));
+  layout.header.insert(layout.header.end(), header.begin(), header.end());
+  for (auto& slot : layout.slots) slot.offset += layout.header.size();
+  layout.size = layout.header.size() + offset;
+  return layout;
+}
+
+std::vector<uint8_t> write_safetensors(const std::vector<NamedTensor>& tensors, const Metadata& metadata) {
+  std::vector<TensorSpec> specs;
+  for (const NamedTensor& t : tensors) {
+    const uint64_t bytes = formats::tensor_bytes(t.tensor.shape, dtype_size(t.tensor.dtype), "safetensors: ");
+    if (bytes != t.tensor.bytes.size())
+      throw Error("safetensors: tensor '" + shown(t.name) + "' of shape " + shape_to_string(t.tensor.shape) +
+                  " holds " + std::to_string(t.tensor.bytes.size()) + " bytes, expected " + std::to_string(bytes));
+    specs.push_back({t.name, t.tensor.dtype, t.tensor.shape});
+  }
+  const SafetensorsLayout layout = safetensors_layout(specs, metadata);
   std::vector<uint8_t> out;
-  out.reserve(8 + header.size() + offset);
-  for (int k = 0; k < 8; ++k) out.push_back(uint8_t(uint64_t(header.size()) >> (8 * k)));
-  out.insert(out.end(), header.begin(), header.end());
-  for (const NamedTensor* t : order) out.insert(out.end(), t->tensor.bytes.begin(), t->tensor.bytes.end());
+  out.reserve(static_cast<size_t>(layout.size));
+  out.insert(out.end(), layout.header.begin(), layout.header.end());
+  std::map<std::string_view, const Tensor*> by_name;
+  for (const NamedTensor& t : tensors) by_name[t.name] = &t.tensor;
+  for (const SafetensorsLayout::Slot& slot : layout.slots) {
+    const Tensor& t = *by_name.at(slot.name);
+    out.insert(out.end(), t.bytes.begin(), t.bytes.end());
+  }
   return out;
 }
 
 namespace formats {
 
-FileInfo describe_safetensors(std::span<const uint8_t> file) {
+FileInfo describe_safetensors(const FileHead& file) {
   Parsed p = parse(file);
   FileInfo info;
   info.format = FileFormat::safetensors;
@@ -241,9 +263,12 @@ Tensor load_safetensors(std::span<const uint8_t> file, std::string_view name) {
   if (p.tensors.empty()) throw Error("the .safetensors holds no tensors");
   for (const Entry& e : p.tensors) {
     if (!name.empty() && e.name != name) continue;
-    Tensor t = copy_tensor(e.dtype, e.shape, file.data() + p.data_start + e.begin, static_cast<size_t>(e.end - e.begin));
-    normalize_bools(t);
-    return t;
+    TensorInfo info;
+    info.name = e.name;
+    info.dtype = e.dtype;
+    info.shape = e.shape;
+    info.data_bytes = e.end - e.begin;
+    return decode_stored(info, file.subspan(static_cast<size_t>(p.data_start + e.begin), static_cast<size_t>(info.data_bytes)));
   }
   std::string have;
   size_t listed = 0;

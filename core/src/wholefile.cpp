@@ -1,0 +1,271 @@
+// Whole-file mode (qplay/wholefile.hpp): the plan per tensor, one tensor's quantization, and the
+// streaming bundle writer. Shapes and dtypes of every output are predicted from the options before
+// any data is read, so the safetensors header can be written first; each result is then checked
+// against its prediction.
+#include "qplay/wholefile.hpp"
+
+#include <algorithm>
+
+#include "driver.hpp"
+#include "formats/common.hpp"
+#include "qplay/error.hpp"
+#include "qplay/export.hpp"
+#include "qplay/quantize.hpp"
+
+namespace qplay {
+namespace {
+
+using formats::shown;
+
+bool is_float(DType d) {
+  switch (d) {
+    case DType::f16: case DType::bf16: case DType::f32: case DType::f64: case DType::f8_e4m3: case DType::f8_e5m2:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Errors about one tensor name it.
+template <class F> auto about_tensor(const std::string& name, F&& f) {
+  try {
+    return f();
+  } catch (const Error& e) {
+    throw Error("tensor '" + shown(name) + "': " + e.what());
+  }
+}
+
+std::string scheme_text(const QuantOptions& o) {
+  std::string s = dtype_spelling(o);
+  if (o.element == ElementKind::integer && o.mode == Mode::symmetric) s += " sym";
+  s += " " + std::string(granularity_name(o.granularity));
+  if (o.granularity == Granularity::block) s += ":" + std::to_string(o.block_size);
+  if (o.granularity == Granularity::group) s += ":" + std::to_string(o.group_size);
+  return s;
+}
+
+Tensor f32_of(const Shape& shape, const std::vector<float>& values) { return tensor_from_f32(shape, values); }
+
+// The names a quantized tensor's parts take in a bundle.
+constexpr const char* kParts[] = {".codes", ".scale", ".zero_point"};
+
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view name) {
+  // Greedy match with one backtrack point (the last '*'): linear in practice, never exponential.
+  size_t p = 0, n = 0, star = std::string_view::npos, resume = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+      ++p, ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+BundleFormat bundle_format_for(std::string_view output_name) {
+  return output_name.ends_with(".safetensors") ? BundleFormat::safetensors : BundleFormat::npz;
+}
+
+WholeFilePlan plan_whole_file(const FileInfo& file, const QuantOptions& base, std::span<const TensorRule> rules) {
+  WholeFilePlan out;
+  for (const TensorInfo& t : file.tensors) {
+    TensorPlan p;
+    p.input = t;
+    if (!t.loadable)
+      throw Error("tensor '" + shown(t.name) + "' has type " + t.stored_type + ", which qplay cannot decode");
+    const TensorRule* rule = nullptr;
+    for (const TensorRule& r : rules)
+      if (glob_match(r.pattern, t.name)) {
+        rule = &r;
+        break;
+      }
+    if (!is_float(t.dtype)) {
+      p.why = t.dtype == DType::boolean ? "bool" : "integer";
+    } else if (rule) {
+      p.why = "rule '" + rule->pattern + "'";
+      p.quantize = !rule->keep;
+      p.options = rule->options;
+    } else if (t.shape.size() < 2) {
+      p.why = t.shape.empty() ? "0-d" : "1-D";
+    } else {
+      p.why = "default";
+      p.quantize = true;
+      p.options = base;
+    }
+    if (p.quantize) {
+      about_tensor(t.name, [&] {
+        const GranularityPlan g = plan_granularity(t.shape, p.options);
+        p.axis = g.axis;
+        p.param_shape = g.param_shape;
+        p.codes_dtype = p.options.element == ElementKind::integer ? detail::code_dtype(p.options.dtype) : DType::u8;
+        p.zero_point_dtype =
+            p.options.element == ElementKind::integer && p.options.zero_point_domain == ZeroPointDomain::floating
+                ? DType::f32
+                : DType::i32;
+        p.scheme = scheme_text(p.options);
+        p.scheme_json = scheme_json({t.name, t.dtype, t.shape, p.options, p.axis, p.param_shape, p.codes_dtype,
+                                     p.zero_point_dtype});
+      });
+    } else {
+      p.scheme = "kept";
+    }
+    out.tensors.push_back(std::move(p));
+  }
+  return out;
+}
+
+TensorOutput process_tensor(const TensorPlan& plan, std::span<const uint8_t> stored) {
+  return process_tensor(plan, about_tensor(plan.input.name, [&] { return decode_tensor(plan.input, stored); }));
+}
+
+TensorOutput process_tensor(const TensorPlan& plan, Tensor decoded) {
+  return about_tensor(plan.input.name, [&] {
+    const TensorInfo& t = plan.input;
+    if (decoded.dtype != t.dtype || decoded.shape != t.shape)
+      throw Error("decoded as " + std::string(dtype_name(decoded.dtype)) + " " + shape_to_string(decoded.shape) +
+                  ", described as " + std::string(dtype_name(t.dtype)) + " " + shape_to_string(t.shape));
+    TensorOutput out;
+    TensorReport& r = out.report;
+    r.name = t.name;
+    r.shape = t.shape;
+    r.dtype = t.dtype;
+    r.scheme = plan.scheme;
+    // What the input stored (a gguf Q4_K tensor decodes to more bytes than it stores).
+    r.bytes_before = t.data_bytes ? t.data_bytes : decoded.bytes.size();
+    if (!plan.quantize) {
+      out.kept = std::move(decoded);
+      r.bytes_after = out.kept.bytes.size();
+      return out;
+    }
+    const std::vector<float> values = to_f32(decoded);
+    const TensorViewF32 x{t.shape, values};
+    const Quantized q = quantize_dynamic(x, plan.options);
+    const std::vector<float> deq = dequantize(q);
+    const Evaluation e = evaluate(x, q, deq);
+    out.codes = q.codes;
+    out.scale = f32_of(q.params.shape, q.params.scale);
+    out.zero_point = zero_point_tensor(q.params);
+    // The header was written from the prediction: a mismatch would corrupt the bundle.
+    if (out.codes.dtype != plan.codes_dtype || out.codes.shape != t.shape || out.scale.shape != plan.param_shape ||
+        out.zero_point.dtype != plan.zero_point_dtype)
+      throw Error("internal error: the quantized parts (" + std::string(dtype_name(out.codes.dtype)) + " codes, params " +
+                  shape_to_string(out.scale.shape) + ", " + std::string(dtype_name(out.zero_point.dtype)) +
+                  " zero points) differ from the plan (" + std::string(dtype_name(plan.codes_dtype)) + ", " +
+                  shape_to_string(plan.param_shape) + ", " + std::string(dtype_name(plan.zero_point_dtype)) + ")");
+    r.quantized = true;
+    r.params = static_cast<int64_t>(q.params.scale.size());
+    r.mse = e.metrics.mse;
+    r.sqnr_db = e.metrics.sqnr_db;
+    r.max_abs_error = e.metrics.max_abs_error;
+    r.bits_per_element = e.metrics.bits_per_element;
+    r.bytes_after = out.codes.bytes.size() + out.scale.bytes.size() + out.zero_point.bytes.size();
+    return out;
+  });
+}
+
+// ---- BundleWriter -------------------------------------------------------------------------------------
+
+BundleWriter::BundleWriter(BundleFormat format, const WholeFilePlan& plan) : format_(format) {
+  std::vector<TensorSpec> specs;
+  Metadata metadata;
+  for (const TensorPlan& p : plan.tensors) {
+    if (!plans_.emplace(p.input.name, p).second)
+      throw Error("tensor '" + shown(p.input.name) + "' appears twice in the plan");
+    added_[p.input.name] = false;
+    if (format != BundleFormat::safetensors) continue;
+    if (!p.quantize) {
+      specs.push_back({p.input.name, p.input.dtype, p.input.shape});
+      continue;
+    }
+    specs.push_back({p.input.name + kParts[0], p.codes_dtype, p.input.shape});
+    specs.push_back({p.input.name + kParts[1], DType::f32, p.param_shape});
+    specs.push_back({p.input.name + kParts[2], p.zero_point_dtype, p.param_shape});
+    metadata.emplace_back("qplay.params." + p.input.name, p.scheme_json);
+  }
+  if (format == BundleFormat::safetensors) {
+    layout_ = safetensors_layout(specs, metadata);
+    for (const auto& s : layout_.slots) slots_[s.name] = {s.offset, s.bytes};
+  }
+}
+
+OutputChunk BundleWriter::header() const {
+  OutputChunk c;
+  if (format_ == BundleFormat::safetensors) c.bytes = layout_.header;
+  return c;
+}
+
+std::optional<uint64_t> BundleWriter::total_size() const {
+  if (format_ == BundleFormat::safetensors) return layout_.size;
+  return std::nullopt;
+}
+
+std::vector<OutputChunk> BundleWriter::add(const std::string& name, const TensorOutput& out) {
+  const auto it = plans_.find(name);
+  if (it == plans_.end()) throw Error("bundle: tensor '" + shown(name) + "' is not in the plan");
+  if (added_[name]) throw Error("bundle: tensor '" + shown(name) + "' was already written");
+  const TensorPlan& p = it->second;
+  std::vector<std::pair<std::string, const Tensor*>> parts;
+  if (p.quantize) {
+    parts = {{name + kParts[0], &out.codes}, {name + kParts[1], &out.scale}, {name + kParts[2], &out.zero_point}};
+    const std::pair<const Tensor*, DType> expected[] = {
+        {&out.codes, p.codes_dtype}, {&out.scale, DType::f32}, {&out.zero_point, p.zero_point_dtype}};
+    for (size_t k = 0; k < 3; ++k) {
+      const Shape& shape = k == 0 ? p.input.shape : p.param_shape;
+      if (expected[k].first->dtype != expected[k].second || expected[k].first->shape != shape ||
+          expected[k].first->bytes.size() != shape_elements(shape) * dtype_size(expected[k].second))
+        throw Error("bundle: tensor '" + shown(name) + "' part " + kParts[k] + " is " +
+                    std::string(dtype_name(expected[k].first->dtype)) + " " + shape_to_string(expected[k].first->shape) +
+                    ", the plan says " + std::string(dtype_name(expected[k].second)) + " " + shape_to_string(shape));
+    }
+  } else {
+    if (out.kept.dtype != p.input.dtype || out.kept.shape != p.input.shape)
+      throw Error("bundle: kept tensor '" + shown(name) + "' is " + std::string(dtype_name(out.kept.dtype)) + " " +
+                  shape_to_string(out.kept.shape) + ", the plan says " + std::string(dtype_name(p.input.dtype)) + " " +
+                  shape_to_string(p.input.shape));
+    parts = {{name, &out.kept}};
+  }
+  added_[name] = true;
+
+  std::vector<OutputChunk> chunks;
+  if (format_ == BundleFormat::safetensors) {
+    for (const auto& [part, tensor] : parts) {
+      const Slot& s = slots_.at(part);
+      chunks.push_back({s.offset, tensor->bytes});
+    }
+    return chunks;
+  }
+  for (const auto& [part, tensor] : parts) {
+    const uint64_t at = zip_.size();
+    chunks.push_back({at, zip_.add(part + ".npy", write_npy(*tensor))});
+  }
+  if (p.quantize) {
+    const uint64_t at = zip_.size();
+    const std::span<const uint8_t> json(reinterpret_cast<const uint8_t*>(p.scheme_json.data()), p.scheme_json.size());
+    chunks.push_back({at, zip_.add(name + ".params.json", json)});
+  }
+  return chunks;
+}
+
+OutputChunk BundleWriter::finish() {
+  for (const auto& [name, done] : added_)
+    if (!done) throw Error("bundle: tensor '" + shown(name) + "' was never written");
+  OutputChunk c;
+  if (format_ == BundleFormat::npz) {
+    c.offset = zip_.size();
+    c.bytes = zip_.finish();
+  } else {
+    c.offset = layout_.size;
+  }
+  return c;
+}
+
+}  // namespace qplay
