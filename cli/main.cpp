@@ -22,6 +22,12 @@
 #include "qplay/options.hpp"
 #include "qplay/quantize.hpp"
 #include "qplay/tensor.hpp"
+#include "qplay/wholefile.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace {
 
@@ -39,6 +45,7 @@ usage:
   qplay quantize INPUT -o OUT.npz [options]
   qplay quantize INPUT -o OUT.safetensors [options]
   qplay quantize INPUT --format F -o OUT.gguf [options]
+  qplay quantize MODEL --all -o OUT.safetensors|OUT.npz [--report R.csv] [--override ...] [options]
   qplay info FILE [raw options]
   qplay help | --help
   qplay --version
@@ -109,6 +116,22 @@ params source (default: dynamic, computed from INPUT itself):
   --calibrate A [B ...] [--observer minmax|moving-average:C]
                                     static, calibrated on tensors shaped like INPUT; takes every
                                     following argument up to the next option (put INPUT first)
+
+whole-file mode (MODEL is .safetensors, .gguf, .npz or .npy; read a tensor at a time, memory
+bounded by the largest tensor):
+  --all                     quantize every floating-point tensor of rank >= 2 with the options;
+                            1-D/0-d tensors (norms, biases) and integer/bool tensors are copied
+                            unchanged. OUT.safetensors: NAME.codes, NAME.scale, NAME.zero_point per
+                            quantized tensor (scheme in __metadata__ qplay.params.NAME), kept tensors
+                            under their own name; any other name: an .npz with NAME.codes.npy,
+                            NAME.scale.npy, NAME.zero_point.npy, NAME.params.json, NAME.npy (kept)
+  --override 'PAT:keep'     keep the tensors whose name matches the glob PAT (* and ?), or
+  --override 'PAT:FLAGS'    quantize them with FLAGS (e.g. 'lm_head.*:--dtype int8 --granularity
+                            channel'), which replace the base options; repeatable, first match wins
+  --report R.csv            one CSV row per tensor: name, shape, dtype, action, scheme, params,
+                            mse, sqnr_db, max_abs_error, bits_per_element, bytes_before, bytes_after
+  --json                    print that report as JSON instead of the summary
+  A progress line goes to stderr when it is a terminal.
 
 exit codes: 0 ok, 1 file or data error, 2 bad command line
 )";
@@ -204,6 +227,10 @@ struct QuantizeCommand {
   std::vector<std::string> calibration_files;
   std::optional<CalibrationOptions> observer;
   std::string observer_text;
+  // ---- whole-file mode (--all) ----
+  bool all = false;
+  std::string report;                   // --report FILE.csv
+  std::vector<std::string> overrides;   // --override 'PATTERN:keep' | 'PATTERN:--flag value ...'
 };
 
 // Walks argv: options with values (separate or after '='), flags, and positionals.
@@ -306,7 +333,8 @@ std::optional<RawSpec> raw_spec(const RawFlags& f) {
   return spec;
 }
 
-QuantizeCommand parse_quantize(int argc, char** argv) {
+// `rule`: the options of an --override (no INPUT, no -o, no whole-file or params-source flags).
+QuantizeCommand parse_quantize(int argc, char** argv, bool rule = false) {
   QuantizeCommand c;
   QuantOptions& o = c.options;
   ExplicitOptions& x = c.explicit_set;
@@ -442,18 +470,32 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
         once(n);
         c.observer_text = r.value(arg);
         c.observer = parse_observer(c.observer_text);
+      } else if (n == "--all" && !rule) {  // ---- whole-file mode ----
+        once(n);
+        no_value(arg);
+        c.all = true;
+      } else if (n == "--report" && !rule) {
+        once(n);
+        c.report = r.value(arg);
+        if (c.report.empty()) throw UsageError("empty file name for --report");
+      } else if (n == "--override" && !rule) {
+        c.overrides.push_back(r.value(arg));
       } else if (n == "--help" || n == "-h") {
         std::fputs(kHelp, stdout);
         std::exit(0);
       } else {
-        throw UsageError("unknown option '" + n + "' for quantize (see qplay --help)");
+        throw UsageError("unknown option '" + n + (rule ? "' in an --override" : "' for quantize (see qplay --help)"));
       }
     } catch (const Error& e) {
       throw UsageError(e.what());  // the spelling table's "invalid value ... (allowed: ...)"
     }
   }
 
-  if (positionals.empty())
+  if (rule) {
+    if (!positionals.empty()) throw UsageError("unexpected '" + positionals[0] + "' (an override takes options only)");
+    if (!c.output.empty() || !c.tensor.empty() || c.json)
+      throw UsageError("an override takes quantization options only (not -o, --tensor or --json)");
+  } else if (positionals.empty())
     throw UsageError(c.calibration_files.empty()
                          ? "quantize needs an INPUT file"
                          : "quantize needs an INPUT file (--calibrate takes every following file name; put INPUT first)");
@@ -461,8 +503,8 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
     throw UsageError("quantize takes one INPUT file, got " + std::to_string(positionals.size()) + ": '" +
                      positionals[0] + "', '" + positionals[1] + "'" +
                      (c.calibration_files.empty() ? "" : " (use --calibrate A B ... for calibration files)"));
-  c.input = positionals[0];
-  if (c.output.empty()) throw UsageError("quantize needs -o OUT.npz (or -o OUT.safetensors)");
+  if (!rule) c.input = positionals[0];
+  if (!rule && c.output.empty()) throw UsageError("quantize needs -o OUT.npz (or -o OUT.safetensors)");
   c.raw = raw_spec(raw);
 
   // At most one params source.
@@ -488,6 +530,13 @@ QuantizeCommand parse_quantize(int argc, char** argv) {
   if (x.range && o.range != RangeMethod::minmax && !sources.empty())
     throw UsageError("--range " + range_name(o) + " picks dynamic ranges; it has no effect with " + sources[0] +
                      (sources[0] == "--calibrate" ? " (use --observer)" : ""));
+  if (!c.all && !c.report.empty()) throw UsageError("--report needs --all (the per-tensor report of whole-file mode)");
+  if (!c.all && !c.overrides.empty()) throw UsageError("--override needs --all");
+  if (c.all && !c.tensor.empty()) throw UsageError("--all quantizes every tensor; drop --tensor (or --override to pick)");
+  if ((c.all || rule) && !sources.empty())
+    throw UsageError(sources[0] + " does not apply to " + (rule ? "an --override" : "--all") +
+                     " (each tensor's params are computed from the tensor)");
+
   try {
     apply_profile(o, x);
     (void)code_range(o);  // a type too narrow for the options is a command-line problem
@@ -634,8 +683,225 @@ void print_summary(const QuantizeCommand& c, const RunInfo& info, const Quantize
   std::printf("wrote      %s (%zu bytes)\n", c.output.c_str(), out_bytes);
 }
 
+// ---- whole-file mode (quantize --all) ------------------------------------------------------------
+// Every tensor of a model file, one at a time: the input is described from its head and each tensor
+// read with pread, the output written with pwrite at offsets the plan fixes in advance, so memory
+// is bounded by the largest tensor and its outputs, never the file (docs/FORMATS.md).
+
+// A file opened for reading with pread; closed on every path.
+class InputFile {
+ public:
+  explicit InputFile(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) throw Error("cannot read '" + path + "': " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      throw Error("cannot read '" + path + "': --all needs a regular file (it reads tensors at their offsets)");
+    }
+    size_ = static_cast<uint64_t>(st.st_size);
+  }
+  ~InputFile() {
+    if (map_) ::munmap(map_, static_cast<size_t>(size_));
+    ::close(fd_);
+  }
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  uint64_t size() const { return size_; }
+
+  std::vector<uint8_t> read(uint64_t offset, uint64_t n) const {
+    std::vector<uint8_t> out(static_cast<size_t>(n));
+    size_t done = 0;
+    while (done < out.size()) {
+      const ssize_t got = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) throw Error("cannot read '" + path_ + "': " + (got < 0 ? std::strerror(errno) : "file shrank while reading"));
+      done += static_cast<size_t>(got);
+    }
+    return out;
+  }
+  // The whole file mapped (formats read whole: .npz's directory is at the end); only the pages
+  // touched count against memory.
+  std::span<const uint8_t> mapped() {
+    if (!map_ && size_) {
+      void* m = ::mmap(nullptr, static_cast<size_t>(size_), PROT_READ, MAP_PRIVATE, fd_, 0);
+      if (m == MAP_FAILED) throw Error("cannot map '" + path_ + "': " + std::strerror(errno));
+      map_ = m;
+    }
+    return {static_cast<const uint8_t*>(map_), static_cast<size_t>(size_)};
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  void* map_ = nullptr;
+};
+
+// The output, written at offsets; removed again if the run fails (never a device such as /dev/full).
+class OutputFile {
+ public:
+  explicit OutputFile(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd_ < 0) throw Error("cannot write '" + path + "': " + std::strerror(errno));
+  }
+  ~OutputFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!kept_) {
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(path_, ec)) std::filesystem::remove(path_, ec);
+    }
+  }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+  void write(const OutputChunk& c) {
+    size_t done = 0;
+    while (done < c.bytes.size()) {
+      const ssize_t n = ::pwrite(fd_, c.bytes.data() + done, c.bytes.size() - done, static_cast<off_t>(c.offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw Error("cannot write '" + path_ + "': " + std::strerror(n < 0 ? errno : ENOSPC));
+      done += static_cast<size_t>(n);
+    }
+  }
+  void commit() {
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) throw Error("cannot write '" + path_ + "': " + std::strerror(errno));
+    kept_ = true;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool kept_ = false;
+};
+
+// 'PATTERN:keep' or 'PATTERN:--dtype int8 --granularity channel' (the quantize flags, parsed and
+// checked as on the command line; they replace the base options).
+TensorRule parse_override(const std::string& spec) {
+  const size_t colon = spec.find(':');
+  if (colon == std::string::npos || colon == 0)
+    throw UsageError("invalid --override '" + spec + "' (expected 'PATTERN:keep' or 'PATTERN:--dtype int8 ...')");
+  TensorRule rule;
+  rule.pattern = spec.substr(0, colon);
+  const std::string rest = spec.substr(colon + 1);
+  std::vector<std::string> words = {"qplay", "quantize"};
+  for (size_t i = 0; i < rest.size();) {
+    const size_t j = rest.find_first_of(" \t", i);
+    const std::string w = rest.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    if (!w.empty()) words.push_back(w);
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  if (words.size() == 3 && words[2] == "keep") {
+    rule.keep = true;
+    return rule;
+  }
+  if (words.size() == 2) throw UsageError("--override '" + spec + "' has no options (use 'PATTERN:keep' to keep tensors)");
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  try {
+    rule.options = parse_quantize(static_cast<int>(argv.size()), argv.data(), true).options;
+  } catch (const UsageError& e) {
+    throw UsageError("--override '" + rule.pattern + "': " + e.what());
+  }
+  return rule;
+}
+
+std::string human_bytes(uint64_t n) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = double(n);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  return u == 0 ? std::to_string(n) + " B" : fmt(v, "%.1f") + " " + units[u];
+}
+
+int run_whole_file(const QuantizeCommand& c) {
+  std::vector<TensorRule> rules;
+  for (const std::string& spec : c.overrides) rules.push_back(parse_override(spec));
+  ReadOptions read;
+  read.raw = c.raw;
+  InputFile in(c.input);
+
+  FileInfo info = about_file(c.input, [&] {
+    // The head grows as describe_head asks; formats read whole are mapped, not copied.
+    std::vector<uint8_t> head = in.read(0, std::min<uint64_t>(in.size(), 64 * 1024));
+    for (;;) {
+      const HeadInfo h = describe_head(head, in.size(), read);
+      if (h.info) return *h.info;
+      if (h.bytes_needed >= in.size()) return describe_file(in.mapped(), read);
+      head = in.read(0, h.bytes_needed);
+    }
+  });
+  const WholeFilePlan plan = about_file(c.input, [&] { return plan_whole_file(info, c.options, rules); });
+  if (plan.tensors.empty()) throw Error(c.input + ": holds no tensors");
+
+  BundleWriter writer(bundle_format_for(c.output), plan);
+  OutputFile out(c.output);
+  out.write(writer.header());
+
+  const bool progress = ::isatty(STDERR_FILENO);
+  uint64_t total = 0, done = 0, before = 0, after = writer.header().bytes.size();
+  for (const TensorPlan& p : plan.tensors) total += p.input.data_bytes;
+  std::vector<TensorReport> rows;
+  size_t quantized = 0;
+  for (size_t i = 0; i < plan.tensors.size(); ++i) {
+    const TensorPlan& p = plan.tensors[i];
+    if (progress)
+      std::fprintf(stderr, "\r\033[K[%zu/%zu] %s %d%%", i + 1, plan.tensors.size(), p.input.name.c_str(),
+                   total ? int(100 * done / total) : 100);
+    const TensorOutput result = about_file(c.input, [&] {
+      if (p.input.data_offset < 0)  // a deflated .npz member: inflated from the mapping
+        return process_tensor(p, load_tensor(in.mapped(), p.input.name, read));
+      // Decoded before quantizing, so the stored bytes are freed first (peak memory).
+      Tensor decoded = decode_planned(p, in.read(static_cast<uint64_t>(p.input.data_offset), p.input.data_bytes));
+      return process_tensor(p, std::move(decoded));
+    });
+    for (const OutputChunk& chunk : writer.add(p.input.name, result)) {
+      out.write(chunk);
+      after += chunk.bytes.size();
+    }
+    done += p.input.data_bytes;
+    before += result.report.bytes_before;
+    quantized += result.report.quantized;
+    rows.push_back(result.report);
+  }
+  if (progress) std::fputs("\r\033[K", stderr);
+  const OutputChunk last = writer.finish();
+  out.write(last);
+  after += last.bytes.size();
+  out.commit();
+
+  if (!c.report.empty()) {
+    std::string csv = report_csv_header();
+    for (const TensorReport& r : rows) csv += report_csv_row(r);
+    write_file(c.report, std::vector<uint8_t>(csv.begin(), csv.end()));
+  }
+  if (c.json) {
+    std::fputs(report_json(rows).c_str(), stdout);
+    return 0;
+  }
+  // The summary: the worst tensors first catch the eye of whoever tunes overrides.
+  std::vector<const TensorReport*> worst;
+  for (const TensorReport& r : rows)
+    if (r.quantized) worst.push_back(&r);
+  std::sort(worst.begin(), worst.end(), [](const TensorReport* a, const TensorReport* b) { return a->sqnr_db < b->sqnr_db; });
+  std::printf("input      %s (%s, %zu tensors)\n", c.input.c_str(), std::string(format_name(info.format)).c_str(),
+              plan.tensors.size());
+  std::printf("tensors    %zu quantized, %zu kept\n", quantized, plan.tensors.size() - quantized);
+  for (size_t k = 0; k < std::min<size_t>(3, worst.size()); ++k)
+    std::printf("%s %s: SQNR %s dB, MSE %s (%s)\n", k == 0 ? "lowest    " : "          ", worst[k]->name.c_str(),
+                fmt(worst[k]->sqnr_db, "%.2f").c_str(), fmt(worst[k]->mse).c_str(), worst[k]->scheme.c_str());
+  std::printf("size       %s of tensors in, %s written (%s)\n", human_bytes(before).c_str(), human_bytes(after).c_str(),
+              before ? (fmt(100.0 * double(after) / double(before), "%.1f") + " %").c_str() : "-");
+  if (!c.report.empty()) std::printf("report     %s\n", c.report.c_str());
+  std::printf("wrote      %s (%llu bytes)\n", c.output.c_str(), static_cast<unsigned long long>(after));
+  return 0;
+}
+
 int run_quantize(int argc, char** argv) {
   QuantizeCommand c = parse_quantize(argc, argv);
+  if (c.all) return run_whole_file(c);
   const QuantOptions& o = c.options;
 
   ReadOptions read;

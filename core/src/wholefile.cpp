@@ -75,56 +75,64 @@ BundleFormat bundle_format_for(std::string_view output_name) {
   return output_name.ends_with(".safetensors") ? BundleFormat::safetensors : BundleFormat::npz;
 }
 
+TensorPlan plan_tensor(const TensorInfo& t, const QuantOptions* options, std::string why) {
+  TensorPlan p;
+  p.input = t;
+  p.why = std::move(why);
+  if (!t.loadable)
+    throw Error("tensor '" + shown(t.name) + "' has type " + t.stored_type + ", which qplay cannot decode");
+  if (!options) {
+    p.scheme = "kept";
+    return p;
+  }
+  if (!is_float(t.dtype))
+    throw Error("tensor '" + shown(t.name) + "' is " + std::string(dtype_name(t.dtype)) +
+                "; only floating-point tensors are quantized");
+  p.quantize = true;
+  p.options = *options;
+  about_tensor(t.name, [&] {
+    const GranularityPlan g = plan_granularity(t.shape, p.options);
+    p.axis = g.axis;
+    p.param_shape = g.param_shape;
+    p.codes_dtype = p.options.element == ElementKind::integer ? detail::code_dtype(p.options.dtype) : DType::u8;
+    p.zero_point_dtype =
+        p.options.element == ElementKind::integer && p.options.zero_point_domain == ZeroPointDomain::floating
+            ? DType::f32
+            : DType::i32;
+    p.scheme = scheme_text(p.options);
+    p.scheme_json =
+        scheme_json({t.name, t.dtype, t.shape, p.options, p.axis, p.param_shape, p.codes_dtype, p.zero_point_dtype});
+  });
+  return p;
+}
+
 WholeFilePlan plan_whole_file(const FileInfo& file, const QuantOptions& base, std::span<const TensorRule> rules) {
   WholeFilePlan out;
   for (const TensorInfo& t : file.tensors) {
-    TensorPlan p;
-    p.input = t;
-    if (!t.loadable)
-      throw Error("tensor '" + shown(t.name) + "' has type " + t.stored_type + ", which qplay cannot decode");
     const TensorRule* rule = nullptr;
     for (const TensorRule& r : rules)
       if (glob_match(r.pattern, t.name)) {
         rule = &r;
         break;
       }
-    if (!is_float(t.dtype)) {
-      p.why = t.dtype == DType::boolean ? "bool" : "integer";
-    } else if (rule) {
-      p.why = "rule '" + rule->pattern + "'";
-      p.quantize = !rule->keep;
-      p.options = rule->options;
-    } else if (t.shape.size() < 2) {
-      p.why = t.shape.empty() ? "0-d" : "1-D";
-    } else {
-      p.why = "default";
-      p.quantize = true;
-      p.options = base;
-    }
-    if (p.quantize) {
-      about_tensor(t.name, [&] {
-        const GranularityPlan g = plan_granularity(t.shape, p.options);
-        p.axis = g.axis;
-        p.param_shape = g.param_shape;
-        p.codes_dtype = p.options.element == ElementKind::integer ? detail::code_dtype(p.options.dtype) : DType::u8;
-        p.zero_point_dtype =
-            p.options.element == ElementKind::integer && p.options.zero_point_domain == ZeroPointDomain::floating
-                ? DType::f32
-                : DType::i32;
-        p.scheme = scheme_text(p.options);
-        p.scheme_json = scheme_json({t.name, t.dtype, t.shape, p.options, p.axis, p.param_shape, p.codes_dtype,
-                                     p.zero_point_dtype});
-      });
-    } else {
-      p.scheme = "kept";
-    }
-    out.tensors.push_back(std::move(p));
+    if (!is_float(t.dtype) && t.loadable)
+      out.tensors.push_back(plan_tensor(t, nullptr, t.dtype == DType::boolean ? "bool" : "integer"));
+    else if (rule)
+      out.tensors.push_back(plan_tensor(t, rule->keep ? nullptr : &rule->options, "rule '" + rule->pattern + "'"));
+    else if (t.shape.size() < 2)
+      out.tensors.push_back(plan_tensor(t, nullptr, t.shape.empty() ? "0-d" : "1-D"));
+    else
+      out.tensors.push_back(plan_tensor(t, &base, "default"));
   }
   return out;
 }
 
+Tensor decode_planned(const TensorPlan& plan, std::span<const uint8_t> stored) {
+  return about_tensor(plan.input.name, [&] { return decode_tensor(plan.input, stored); });
+}
+
 TensorOutput process_tensor(const TensorPlan& plan, std::span<const uint8_t> stored) {
-  return process_tensor(plan, about_tensor(plan.input.name, [&] { return decode_tensor(plan.input, stored); }));
+  return process_tensor(plan, decode_planned(plan, stored));
 }
 
 TensorOutput process_tensor(const TensorPlan& plan, Tensor decoded) {
@@ -146,12 +154,13 @@ TensorOutput process_tensor(const TensorPlan& plan, Tensor decoded) {
       r.bytes_after = out.kept.bytes.size();
       return out;
     }
-    const std::vector<float> values = to_f32(decoded);
+    std::vector<float> values = to_f32(decoded);
+    decoded = Tensor{};  // peak memory: the float32 copy, codes and dequantized values, not the input too
     const TensorViewF32 x{t.shape, values};
-    const Quantized q = quantize_dynamic(x, plan.options);
+    Quantized q = quantize_dynamic(x, plan.options);
     const std::vector<float> deq = dequantize(q);
     const Evaluation e = evaluate(x, q, deq);
-    out.codes = q.codes;
+    out.codes = std::move(q.codes);
     out.scale = f32_of(q.params.shape, q.params.scale);
     out.zero_point = zero_point_tensor(q.params);
     // The header was written from the prediction: a mismatch would corrupt the bundle.

@@ -39,7 +39,7 @@ test('growing the heap detaches views into it (the hazard the API avoids)', asyn
   const m = await factory({ wasmBinary: fs.readFileSync(path.join(wasmDir, 'qplay_simd.wasm')) });
   const view = m.HEAPU8;
   const before = view.length;
-  assert.ok(m.openFile(npyF32(8 << 20, (i) => i % 7), 'big.npy').ok);
+  assert.ok(m.openFile(npyF32(8 << 20, (i) => i % 7), 'big.npy', null).ok);
   assert.ok(m.HEAPU8.length > before, 'opening a 32 MiB file did not grow the heap');
   assert.equal(view.length, 0, 'an old heap view is detached after growth');
 });

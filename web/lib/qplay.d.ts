@@ -203,12 +203,99 @@ export type CalibrationTensor =
   | (TensorValues & { fileName?: string })
   | { bytes: BufferSource; fileName?: string };
 
+/** Raw binary input: the CLI's --raw-dtype, --raw-shape (one -1 inferred), --raw-offset, --raw-endian. */
+export interface RawSpec {
+  dtype: string;
+  shape: number[] | string;
+  offset?: number;
+  endian?: 'little' | 'big';
+}
+
+/** A tensor as describeHead lists it: where its stored bytes lie in the file. */
+export interface StoredTensorInfo extends TensorInfo {
+  /** The format's own type name: '<f4', 'F16', 'Q4_K', ... */
+  storedType: string;
+  /** false for quantized gguf types (listed, not decodable). */
+  loadable: boolean;
+  /** Byte offset of the stored data in the file; -1 when not stored as-is (deflated npz member, text). */
+  dataOffset: number;
+  dataBytes: number;
+  bigEndian: boolean;
+  fortranOrder: boolean;
+}
+
+export interface FileInfo {
+  format: 'npy' | 'npz' | 'safetensors' | 'gguf' | 'raw' | 'text';
+  version: string;
+  tensors: StoredTensorInfo[];
+  metadata: { key: string; type: string; value: string }[];
+}
+
+/** One tensor of a whole-file plan. */
+export interface PlanEntry extends StoredTensorInfo {
+  quantize: boolean;
+  /** 'default', '1-D', '0-d', 'integer', 'bool' or "rule 'PATTERN'". */
+  why: string;
+  /** 'int4 block:32', 'nf4 block:64', ... or 'kept'. */
+  scheme: string;
+  /** Present when quantized: the options in quantize's spelling (after the profile) and the predicted outputs. */
+  options?: QuantizeOptions;
+  codesDtype?: 'int8' | 'uint8' | 'int16' | 'uint16';
+  paramShape?: number[];
+  zeroPointDtype?: 'int32' | 'float32';
+  /** What the bundle stores for the tensor (__metadata__ qplay.params.NAME, or NAME.params.json). */
+  schemeJson?: string;
+}
+
+export type WholeFileOptions = Omit<QuantizeOptions, 'scale' | 'zeroPoint' | 'params' | 'tensor' | 'fileName'>;
+export type TensorOverride = { pattern: string; keep: true } | { pattern: string; options: WholeFileOptions };
+
+/** A row of the whole-file report (the CLI's --report CSV columns). */
+export interface TensorReport {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantized: boolean;
+  scheme: string;
+  params: number;
+  mse: number;
+  sqnrDb: number;
+  maxAbsError: number;
+  bitsPerElement: number;
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+export type TensorResult =
+  | { name: string; report: TensorReport; codes: Int8Array | Uint8Array | Int16Array | Uint16Array; scale: Float32Array; zeroPoint: Int32Array | Float32Array }
+  | { name: string; report: TensorReport; kept: { dtype: string; shape: number[]; bytes: Uint8Array } };
+
+export interface OutputChunk {
+  /** Where the bytes go in the output file. */
+  offset: number;
+  bytes: Uint8Array;
+}
+
+export interface BundleWriter {
+  format: 'safetensors' | 'npz';
+  /** The first chunk (offset 0): the safetensors header; empty for npz. */
+  header: OutputChunk;
+  /** The output's size, known before any tensor (safetensors); null for npz. */
+  totalSize: number | null;
+  /** A result of quantizeTensorBytes, in any order; its chunks. */
+  add(result: TensorResult): OutputChunk[];
+  /** The npz central directory (empty for safetensors); checks every planned tensor came. */
+  finish(): OutputChunk;
+  /** Frees the writer (after an error); finish() closes it too. */
+  close(): void;
+}
+
 export declare class Qplay {
   /** Which build was loaded. */
   readonly flavour: Flavour;
   buildInfo(): BuildInfo;
   /** Copies the file into the wasm heap (kept until close() or the next open()) and lists its tensors. */
-  open(bytes: BufferSource, name?: string | { fileName?: string }): { tensors: TensorInfo[] };
+  open(bytes: BufferSource, name?: string | { fileName?: string; raw?: RawSpec }): { tensors: TensorInfo[] };
   close(): void;
   /** A tensor of the open file (default: the first) as float32. */
   values(tensor?: string): Float32Array;
@@ -216,8 +303,17 @@ export declare class Qplay {
   quantize(source: string | TensorValues | undefined | null, options?: QuantizeOptions): QuantizeResult;
   /** observer: 'minmax' (default) or 'moving-average:C'. options: quantize's, without params sources. */
   calibrate(tensors: CalibrationTensor[], observer?: string, options?: Omit<QuantizeOptions, 'scale' | 'zeroPoint' | 'params' | 'fileName'>): Params;
-  /** 'npz': the CLI's bundle byte for byte; 'json': its params.json. */
-  export(result: QuantizeResult, format?: 'npz' | 'json'): Uint8Array;
+  /** 'npz' / 'safetensors': the CLI's bundles byte for byte; 'json': its params.json. */
+  export(result: QuantizeResult, format?: 'npz' | 'json' | 'safetensors'): Uint8Array;
+  /** Whole-file mode: the file's tensors from its first bytes, or how many bytes to slice. */
+  describeHead(head: BufferSource, fileSize: number, options?: { raw?: RawSpec }): { info: FileInfo } | { bytesNeeded: number };
+  describeBlob(blob: Blob, options?: { raw?: RawSpec }): Promise<FileInfo>;
+  planWholeFile(info: FileInfo, options?: WholeFileOptions, overrides?: TensorOverride[]): PlanEntry[];
+  /** bytes: file.slice(entry.dataOffset, entry.dataOffset + entry.dataBytes). */
+  quantizeTensorBytes(entry: PlanEntry, bytes: BufferSource): TensorResult;
+  bundleWriter(plan: PlanEntry[], format?: 'safetensors' | 'npz'): BundleWriter;
+  reportText(rows: TensorReport[], format?: 'csv' | 'json'): string;
+  quantizeFile(file: Blob, options?: WholeFileOptions, config?: { overrides?: TensorOverride[]; format?: 'safetensors' | 'npz'; onProgress?: (p: { index: number; count: number; name: string }) => void }): Promise<{ blob: Blob; report: TensorReport[] }>;
 }
 
 export declare function createQplay(config?: QplayConfig): Promise<Qplay>;

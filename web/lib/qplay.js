@@ -12,7 +12,10 @@ const SIMD_PROBE = new Uint8Array([
 ]);
 
 const CONFIG_KEYS = ['simd', 'wasmBinary', 'baseUrl'];
-const EXPORT_FORMATS = ['npz', 'json'];
+const EXPORT_FORMATS = ['npz', 'json', 'safetensors'];
+const BUNDLE_FORMATS = ['safetensors', 'npz'];
+// Options that pick a params source: whole-file mode computes each tensor's params from itself.
+const NOT_WHOLE_FILE = ['scale', 'zeroPoint', 'params', 'tensor', 'fileName'];
 
 /** True when this engine runs wasm SIMD (the probe module validates). */
 export function simdSupported() {
@@ -164,9 +167,10 @@ export class Qplay {
   open(bytes, name = '') {
     const data = asBytes(bytes, 'open: the file');
     const fileName = typeof name === 'object' && name !== null ? (name.fileName ?? '') : name;
+    const raw = typeof name === 'object' && name !== null ? (name.raw ?? null) : null;
     if (typeof fileName !== 'string') throw fail(`open: the file name must be a string (got ${kindOf(fileName)})`);
     this.#fileName = '';
-    const r = check(this.#m.openFile(data, fileName));
+    const r = check(this.#m.openFile(data, fileName, raw));
     this.#fileName = fileName;
     return { tensors: r.tensors };
   }
@@ -239,6 +243,17 @@ export class Qplay {
       throw fail('export needs a result returned by quantize');
     }
     if (format === 'json') return new TextEncoder().encode(result.paramsJson);
+    if (format === 'safetensors') {
+      return check(this.#m.exportSafetensors({
+        name: result.input?.tensor ?? 'array',
+        codes: result.codes,
+        shape: result.shape,
+        scale: result.scale,
+        zeroPoint: result.zeroPoint,
+        paramShape: result.params.shape,
+        paramsJson: result.paramsJson,
+      })).bytes;
+    }
     return check(this.#m.exportNpz({
       codes: result.codes,
       shape: result.shape,
@@ -257,5 +272,125 @@ export class Qplay {
       scaleSuper: result.scaleSuper,
       scaleCodebook: result.scaleCodebook,
     })).bytes;
+  }
+
+  // ---- whole-file mode (docs/JS_API.md) ---------------------------------------------------------
+
+  /**
+   * Describes a file from its first bytes: {info} (what open() would list, with each tensor's
+   * dataOffset/dataBytes) or {bytesNeeded}: slice that many bytes from the start and call again.
+   * options.raw {dtype, shape, offset, endian} describes raw binary (no bytes needed).
+   */
+  describeHead(head, fileSize, options = {}) {
+    const r = check(this.#m.describeHead(asBytes(head, 'describeHead: the head'), fileSize, options?.raw ?? null));
+    return r.info ? { info: r.info } : { bytesNeeded: r.bytesNeeded };
+  }
+
+  /** describeHead over a Blob/File, slicing as much as it asks for (16 bytes, then the header). */
+  async describeBlob(blob, options = {}) {
+    let have = Math.min(16, blob.size);
+    for (;;) {
+      const head = new Uint8Array(await blob.slice(0, have).arrayBuffer());
+      const r = this.describeHead(head, blob.size, options);
+      if (r.info) return r.info;
+      have = r.bytesNeeded;
+    }
+  }
+
+  /**
+   * What happens to each tensor: an array of entries (the tensor's info plus quantize, why, scheme,
+   * options, codesDtype, paramShape, zeroPointDtype, schemeJson). options: quantize's, without a
+   * params source. overrides: [{pattern, keep: true} | {pattern, options}], first match wins,
+   * glob '*' and '?'; an override's options replace the base options (docs/JS_API.md).
+   */
+  planWholeFile(info, options = {}, overrides = []) {
+    const parse = (o, what) => {
+      for (const key of NOT_WHOLE_FILE) {
+        if (o && key in o) throw fail(`${what}: '${key}' does not apply to whole-file mode (each tensor's params come from the tensor)`);
+      }
+      return check(this.#m.parseOptions(o, false)).options;
+    };
+    if (!Array.isArray(overrides)) throw fail(`overrides must be an array (got ${kindOf(overrides)})`);
+    const rules = overrides.map((o, i) => {
+      if (o === null || typeof o !== 'object' || typeof o.pattern !== 'string') {
+        throw fail(`override ${i + 1} must be {pattern, keep: true} or {pattern, options}`);
+      }
+      for (const key of Object.keys(o)) {
+        if (!['pattern', 'keep', 'options'].includes(key)) throw fail(`unknown key '${key}' in override ${i + 1} (allowed: pattern, keep, options)`);
+      }
+      if (o.keep === true) return { pattern: o.pattern, keep: true };
+      try {
+        return { pattern: o.pattern, keep: false, options: parse(o.options ?? {}, `override '${o.pattern}'`) };
+      } catch (err) {
+        throw err.message.startsWith('override') ? err : fail(`override '${o.pattern}': ${err.message}`);
+      }
+    });
+    return check(this.#m.planWholeFile(info, parse(options, 'whole-file options'), rules)).plan;
+  }
+
+  /**
+   * Quantizes (or keeps) one planned tensor from its stored bytes, i.e.
+   * file.slice(entry.dataOffset, entry.dataOffset + entry.dataBytes): {name, report, codes, scale,
+   * zeroPoint} or {name, report, kept: {dtype, shape, bytes}}. Runs in any instance (workers).
+   */
+  quantizeTensorBytes(entry, bytes) {
+    const r = check(this.#m.quantizeTensorBytes(entry, asBytes(bytes, 'quantizeTensorBytes: the bytes')));
+    delete r.ok;
+    return r;
+  }
+
+  /**
+   * An output writer for a plan: header (the first chunk, known before any tensor), totalSize
+   * (safetensors; null for npz), add(result) -> [{offset, bytes}], finish() -> {offset, bytes}
+   * (the npz directory; empty for safetensors), close(). Chunks tile the file: placed at their
+   * offsets they give the CLI's --all output byte for byte.
+   */
+  bundleWriter(plan, format = 'safetensors') {
+    if (!BUNDLE_FORMATS.includes(format)) throw fail(`bundle format '${String(format)}' is not supported (supported: ${BUNDLE_FORMATS.join(', ')})`);
+    const m = this.#m;
+    const opened = check(m.bundleOpen(plan, format));
+    const id = opened.id;
+    let open = true;
+    const live = () => { if (!open) throw fail('the bundle writer is finished or closed'); };
+    return {
+      format,
+      header: opened.header,
+      totalSize: opened.totalSize,
+      add(result) { live(); return check(m.bundleAdd(id, result)).chunks; },
+      finish() { live(); open = false; return check(m.bundleFinish(id)).chunk; },
+      close() { if (open) { open = false; m.bundleClose(id); } },
+    };
+  }
+
+  /** The report rows (each result's report) as the CLI writes them: 'csv' (--report) or 'json' (--json). */
+  reportText(rows, format = 'csv') {
+    return check(this.#m.reportText(rows, format)).text;
+  }
+
+  /**
+   * The whole loop over a Blob/File, one tensor in memory at a time: {blob, report}. options and
+   * overrides as planWholeFile; format 'safetensors' (default) or 'npz'; onProgress({index, count,
+   * name}) before each tensor. A page with workers runs the same steps itself.
+   */
+  async quantizeFile(file, options = {}, { overrides = [], format = 'safetensors', onProgress } = {}) {
+    const info = await this.describeBlob(file);
+    const plan = this.planWholeFile(info, options, overrides);
+    const writer = this.bundleWriter(plan, format);
+    const chunks = [writer.header];
+    const report = [];
+    try {
+      for (const [index, entry] of plan.entries()) {
+        onProgress?.({ index, count: plan.length, name: entry.name });
+        const bytes = new Uint8Array(await file.slice(entry.dataOffset, entry.dataOffset + entry.dataBytes).arrayBuffer());
+        const result = this.quantizeTensorBytes(entry, bytes);
+        report.push(result.report);
+        for (const c of writer.add(result)) chunks.push(c);
+      }
+      chunks.push(writer.finish());
+    } finally {
+      writer.close();
+    }
+    chunks.sort((a, b) => a.offset - b.offset);
+    return { blob: new Blob(chunks.map((c) => c.bytes)), report };
   }
 }

@@ -56,6 +56,10 @@ struct WholeFilePlan {
 // Errors name the tensor: a quantized gguf tensor (nothing to re-quantize from), options that do
 // not fit its shape (axis, group or block size).
 WholeFilePlan plan_whole_file(const FileInfo& file, const QuantOptions& base, std::span<const TensorRule> rules = {});
+// One tensor's plan: quantized with `options`, or kept when it is null; `why` goes to the plan as is.
+// What plan_whole_file does per tensor, and how a caller holding a plan entry elsewhere (the page's
+// workers) rebuilds it.
+TensorPlan plan_tensor(const TensorInfo& t, const QuantOptions* options, std::string why);
 
 // One row of the report.
 struct TensorReport {
@@ -81,6 +85,9 @@ struct TensorOutput {
 // the tensor already decoded (deflated .npz members). Dynamic params only: each tensor's own range.
 // Errors are prefixed with "tensor 'NAME': ".
 TensorOutput process_tensor(const TensorPlan& plan, std::span<const uint8_t> stored);
+// decode_tensor with errors naming the tensor: a caller that wants the stored bytes freed before
+// quantizing decodes first, then passes the tensor on.
+Tensor decode_planned(const TensorPlan& plan, std::span<const uint8_t> stored);
 TensorOutput process_tensor(const TensorPlan& plan, Tensor decoded);
 
 // ---- the output ---------------------------------------------------------------------------------
