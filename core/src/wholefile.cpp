@@ -190,6 +190,9 @@ BundleWriter::BundleWriter(BundleFormat format, const WholeFilePlan& plan) : for
     if (!plans_.emplace(p.input.name, p).second)
       throw Error("tensor '" + shown(p.input.name) + "' appears twice in the plan");
     added_[p.input.name] = false;
+    if (p.quantize && p.options.element == ElementKind::ggml)
+      throw Error("tensor '" + shown(p.input.name) + "': --format " + p.options.element_name +
+                  " (a ggml block format) is written to .gguf only, not to a .safetensors or .npz bundle");
     if (format != BundleFormat::safetensors) continue;
     if (!p.quantize) {
       specs.push_back({p.input.name, p.input.dtype, p.input.shape});
