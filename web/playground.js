@@ -26,6 +26,8 @@ import { renderFormulas, renderElementFormulas } from './ui/formula.js';
 import { planOf, paramIndex, unravel, ravel, breakdown, forEachInGroup } from './ui/inspect.js';
 import * as F from './ui/format.js';
 import { translator, LANGUAGES, defaultLanguage } from './ui/i18n.js';
+import { WholeFile } from './ui/wholefile.js';
+import { downloadBlob } from './ui/save.js';
 
 const HERE = new URL('.', import.meta.url);
 const STYLESHEETS = ['vendor/uPlot.min.css', 'vendor/katex/katex.min.css', 'styles.css'];
@@ -49,6 +51,9 @@ const METRICS = [
 const SYNTHETIC = ['seed', 'normal', 'uniform', 'laplace', 'outliers'];
 // Longest text kept in the URL for pasted numbers (longer pastes stay local).
 const MAX_URL_VALUES = 2000;
+// Files up to this size are also opened whole in the single-tensor worker (every view, calibration
+// on other tensors of the file); larger ones are read one tensor at a time (File.slice).
+const OPEN_WHOLE_LIMIT = 256 * 1024 * 1024;
 
 function storage(key, value) {
   try {
@@ -60,15 +65,6 @@ function storage(key, value) {
     // last for the page's lifetime only.
   }
   return null;
-}
-
-function downloadBytes(bytes, name, type) {
-  const url = URL.createObjectURL(new Blob([bytes], { type }));
-  const a = h('a', { href: url, download: name });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 class QuantPlayground extends HTMLElement {
@@ -212,6 +208,7 @@ class QuantPlayground extends HTMLElement {
     this.setupDragAndDrop();
     // A re-render (language switch) keeps what the data section showed.
     if (this.file) this.renderTensorList();
+    if (this.whole?.file) this.wholeSlot.replaceChildren(this.whole.render());
     this.setDataNote(this.note?.key ?? null, this.note?.vars);
     this.syncControls();
     this.syncThemeButton();
@@ -308,6 +305,10 @@ class QuantPlayground extends HTMLElement {
       this.fileInput,
       h('span', { class: 'qp-hint' }, t('dropHint')));
     this.tensorList = h('div', { class: 'qp-tensors', role: 'radiogroup', 'aria-label': t('tensors') });
+    this.wholeButton = h('button', { type: 'button', class: 'qp-button qp-small', hidden: true, title: t('wholeFileHint'),
+      onclick: () => this.showWholeFile(this.fileObject).catch((err) => this.showError(err)) }, t('wholeFile'));
+    this.rawButton = h('button', { type: 'button', class: 'qp-button qp-small', hidden: true, onclick: () => { this.rawForm.hidden = false; } }, t('raw.choose'));
+    this.rawForm = this.renderRawForm();
     this.pasteArea = h('textarea', { rows: 4, spellcheck: 'false', placeholder: t('pastePlaceholder') });
     this.pasteArea.value = this.paste;
     this.pasteArea.addEventListener('change', () => {
@@ -331,7 +332,9 @@ class QuantPlayground extends HTMLElement {
         this.checkField('spreadChannels', 'spreadChannels')),
       h('div', { class: 'qp-sub', dataset: { when: 'file' } },
         this.dropZone,
-        this.tensorList),
+        this.rawForm,
+        this.tensorList,
+        h('div', { class: 'qp-row' }, this.wholeButton, this.rawButton)),
       h('div', { class: 'qp-sub', dataset: { when: 'paste' } },
         this.field('pasteValues', this.pasteArea, { wide: true }),
         this.field('pasteShape', this.pasteShape)),
@@ -487,16 +490,18 @@ class QuantPlayground extends HTMLElement {
     // Output
     this.npzButton = h('button', { type: 'button', class: 'qp-button', disabled: true, onclick: () => this.download('npz') }, t('downloadNpz'));
     this.jsonButton = h('button', { type: 'button', class: 'qp-button', disabled: true, onclick: () => this.download('json') }, t('downloadJson'));
+    this.safetensorsButton = h('button', { type: 'button', class: 'qp-button', disabled: true, onclick: () => this.download('safetensors') }, t('downloadSafetensors'));
     this.cliLine = h('code', { class: 'qp-cli' });
     const output = h('section', { class: 'qp-card qp-output', 'aria-labelledby': `${this.ids}-oh` },
       h('h3', { id: `${this.ids}-oh` }, t('section.output')),
-      h('div', { class: 'qp-output-row' }, this.npzButton, this.jsonButton),
+      h('div', { class: 'qp-output-row' }, this.npzButton, this.safetensorsButton, this.jsonButton),
       h('p', { class: 'qp-hint' }, t('cliEquivalent')),
       this.cliLine);
 
     const panels = h('div', { class: 'qp-card qp-views' }, tabList, ...TABS.map((n) => this.tabPanels[n]));
+    this.wholeSlot = h('div', { class: 'qp-wf-slot' });
     const section = h('section', { class: 'qp-results', 'aria-label': t('results') },
-      runBar, this.errorBox, summary, panels, output);
+      this.wholeSlot, runBar, this.errorBox, summary, panels, output);
     this.selectTab(this.tab, false);
     return section;
   }
@@ -678,6 +683,8 @@ class QuantPlayground extends HTMLElement {
     }
     this.syncControls();
     this.writeHash();
+    // The whole-file table's scheme column follows the page's settings.
+    if (this.whole?.file && !this.whole.running) this.whole.replan().catch(() => {});
     if (['data', 'shape', 'seed', 'spreadChannels'].includes(field)) this.loadData();
     else if (['calibSeed', 'calibSpread', 'params'].includes(field)) this.loadCalibration().then(() => this.scheduleRun(), (err) => this.showError(err));
     else this.scheduleRun();
@@ -743,6 +750,8 @@ class QuantPlayground extends HTMLElement {
       else if (when === 'calib-file') show = s.data === 'file';
       sub.hidden = !show;
     }
+    // The whole-file table belongs to the open file: shown while the file is the source.
+    if (this.wholeSlot) this.wholeSlot.hidden = s.data !== 'file';
     this.controls.shape.wrap.hidden = s.data === 'seed';
     this.controls.seed.wrap.hidden = s.data === 'seed';
     this.controls.spreadChannels.wrap.hidden = s.data === 'seed' || (parseShape(s.shape)?.length ?? 1) < 2;
@@ -848,7 +857,7 @@ class QuantPlayground extends HTMLElement {
       });
       return h('tr', {},
         h('td', {}, radio),
-        h('td', {}, h('label', { for: id }, x.name)),
+        h('td', {}, h('label', { for: id }, x.label ?? x.name)),
         h('td', {}, x.dtype),
         h('td', {}, shapeText(x.shape)));
     });
@@ -937,22 +946,134 @@ class QuantPlayground extends HTMLElement {
     await this.loadData();
   }
 
+  // A dropped or chosen file. Files that fit are opened whole in the single-tensor worker; a file
+  // of several tensors (or any file, on request) also gets the whole-file view, which reads it one
+  // tensor at a time and so takes files of any size.
   async openFile(file) {
+    this.fileObject = file;
+    this.whole?.clear();
+    this.rawForm.hidden = true;
+    this.rawButton.hidden = true;
+    this.wholeButton.hidden = true;
     try {
+      if (file.size > OPEN_WHOLE_LIMIT) {
+        this.setStatus(this.t('opening', { name: file.name }));
+        this.showError(null);
+        await this.showWholeFile(file);
+        this.setDataNote('wf.tooLarge', { name: file.name, size: F.bytes(file.size) });
+        const first = this.whole.rows.find((r) => r.action === 'default') ?? this.whole.rows[0];
+        if (first) await this.openTensor(first, { scroll: false });
+        return;
+      }
       const bytes = await file.arrayBuffer();
-      await this.openBytes(file.name, bytes, '');
+      try {
+        await this.openBytes(file.name, bytes, '');
+      } catch (err) {
+        // Bytes no reader recognizes may be raw binary: offer the form that says what they are.
+        if (/unknown file format/.test(err.message)) {
+          this.rawFile = { name: file.name, bytes };
+          this.rawForm.hidden = false;
+        }
+        throw err;
+      }
+      this.rawButton.hidden = false;
+      this.rawFile = { name: file.name, bytes };
+      if (this.file.tensors.length > 1) await this.showWholeFile(file);
+      else this.wholeButton.hidden = false;
     } catch (err) {
-      this.showError(err);
+      if (!(err instanceof CancelledError)) this.showError(err);
     }
   }
 
-  async openBytes(name, bytes, wanted) {
+  // The whole-file view of `file`, below the file's tensor list.
+  async showWholeFile(file) {
+    if (!file) return;
+    const host = this;
+    this.whole ??= new WholeFile({
+      get t() { return host.t; },
+      get ids() { return host.ids; },
+      simd: this.getAttribute('simd') === 'off' ? 'off' : 'auto',
+      // Whole-file runs use dynamic params (each tensor its own); a row may name its own dtype.
+      options: (dtype) => S.apiOptions({ ...this.state, params: 'dynamic', ...(dtype ? { dtype } : {}) }),
+      openTensor: (row) => this.openTensor(row).catch((err) => this.showError(err)),
+    });
+    await this.whole.describe(file);
+    this.wholeButton.hidden = true;
+    this.wholeSlot.replaceChildren(this.whole.render());
+  }
+
+  // A row of the whole-file table in the single-tensor view: a tensor of the file opened whole, or
+  // (large files) that tensor's bytes alone.
+  async openTensor(row, { scroll = true } = {}) {
+    if (this.file && this.file.name === this.fileObject?.name && this.file.tensors.some((x) => x.name === row.name) && !this.file.stored) {
+      this.state = { ...this.state, data: 'file', tensor: row.name };
+      this.renderTensorList();
+      this.syncControls();
+      this.writeHash();
+      await this.loadData();
+    } else {
+      const file = this.fileObject;
+      const bytes = await file.slice(row.dataOffset, row.dataOffset + row.dataBytes).arrayBuffer();
+      const reply = await this.engine.openStored(file.name, row, bytes);
+      // The bytes are read as raw binary (one tensor, "array"); the list shows the tensor's name.
+      this.file = { name: file.name, tensors: reply.tensors.map((x) => ({ ...x, label: row.name })), stored: true };
+      this.state = { ...this.state, data: 'file', tensor: row.name, calibrate: [] };
+      this.renderTensorList();
+      this.syncControls();
+      this.writeHash();
+      await this.loadData();
+    }
+    if (scroll) this.querySelector('.qp-runbar')?.scrollIntoView({ block: 'nearest' });
+  }
+
+  renderRawForm() {
+    const t = this.t;
+    const id = (k) => `${this.ids}-raw-${k}`;
+    const dtype = h('select', { id: id('dtype') }, ['float32', 'float16', 'bfloat16', 'float64', 'int8', 'int16', 'int32', 'int64',
+      'uint8', 'uint16', 'uint32', 'uint64', 'bool'].map((d) => h('option', { value: d }, d)));
+    const shape = h('input', { id: id('shape'), type: 'text', spellcheck: 'false', autocomplete: 'off', placeholder: '4x6', 'aria-describedby': id('shape-hint') });
+    const offset = h('input', { id: id('offset'), type: 'number', min: 0, step: 1, value: 0, inputmode: 'numeric' });
+    const endian = h('select', { id: id('endian') }, ['little', 'big'].map((e) => h('option', { value: e }, t(`raw.endian.${e}`))));
+    const field = (k, control, hint) => h('div', { class: 'qp-field' }, h('label', { for: id(k) }, t(`raw.${k}`)), control,
+      hint ? h('span', { class: 'qp-hint', id: id(`${k}-hint`) }, hint) : null);
+    const submit = h('button', { type: 'button', class: 'qp-button', onclick: () => {
+      const raw = { dtype: dtype.value, shape: shape.value.trim(), offset: Number(offset.value || 0), endian: endian.value };
+      this.openRaw(raw).catch((err) => this.showError(err));
+    } }, t('raw.open'));
+    const form = h('fieldset', { class: 'qp-raw', hidden: true },
+      h('legend', {}, t('raw.title')),
+      h('p', { class: 'qp-hint' }, t('raw.hint')),
+      h('div', { class: 'qp-row' }, field('dtype', dtype), field('shape', shape, t('raw.shapeHint'))),
+      h('div', { class: 'qp-row' }, field('offset', offset), field('endian', endian)),
+      submit);
+    // A language switch re-renders the form: keep what was typed.
+    if (this.rawSpec) {
+      dtype.value = this.rawSpec.dtype;
+      shape.value = this.rawSpec.shape;
+      offset.value = String(this.rawSpec.offset);
+      endian.value = this.rawSpec.endian;
+      form.hidden = !this.rawFile;
+    }
+    return form;
+  }
+
+  // The last file as raw binary with the form's dtype, shape, offset and byte order (the CLI's
+  // --raw-dtype, --raw-shape, --raw-offset, --raw-endian); the core checks them against the size.
+  async openRaw(raw) {
+    if (!this.rawFile) return;
+    this.rawSpec = raw;
+    this.whole?.clear();
+    await this.openBytes(this.rawFile.name, this.rawFile.bytes, '', raw);
+    this.rawForm.hidden = false;
+  }
+
+  async openBytes(name, bytes, wanted, raw = null) {
     this.setStatus(this.t('opening', { name }));
     this.showError(null);
-    const reply = await this.engine.open(name, bytes);
+    const reply = await this.engine.open(name, bytes, raw);
     const tensors = reply.tensors;
     if (!tensors.length) throw new Error(this.t('noTensors', { name }));
-    this.file = { name, tensors };
+    this.file = { name, tensors, raw };
     const pick = tensors.find((x) => x.name === wanted) ?? tensors.find((x) => /^f/.test(x.dtype)) ?? tensors[0];
     this.state = { ...this.state, data: 'file', tensor: pick.name, calibrate: this.state.calibrate.filter((n) => tensors.some((x) => x.name === n)) };
     this.setDataNote(null);
@@ -1162,15 +1283,17 @@ class QuantPlayground extends HTMLElement {
     const r = this.result;
     const has = Boolean(r && this.data && this.resultData === this.data);
     this.npzButton.disabled = !has;
+    this.safetensorsButton.disabled = !has;
     this.jsonButton.disabled = !has;
     this.pinButton.disabled = !has && !this.pinned;
     this.pinButton.textContent = this.pinned ? this.t('unpin') : this.t('pin');
     this.pinButton.setAttribute('aria-pressed', String(Boolean(this.pinned)));
     this.cliLine.textContent = S.cliCommand(this.state, {
       input: this.data?.fileName ?? 'INPUT.npy',
-      tensor: this.state.data === 'file' && this.file?.tensors.length > 1 ? this.data?.tensor : undefined,
+      tensor: this.state.data !== 'file' ? undefined : this.file?.stored ? this.file.tensors[0].label : this.file?.tensors.length > 1 ? this.data?.tensor : undefined,
       calibrationFiles: this.state.params === 'calibrated' ? this.calibrationSources().map((x) => x.tensor ?? x.aux ?? 'calibration.npy') : [],
       paramsFile: this.paramsFile,
+      raw: this.state.data === 'file' ? this.file?.raw : null,
     });
     this.showMetrics();
     this.showFormulas();
@@ -1809,8 +1932,9 @@ class QuantPlayground extends HTMLElement {
     try {
       const reply = await this.engine.request('export', { resultId: this.result.id, format });
       const base = (this.resultData.fileName || 'tensor').replace(/\.[^.]*$/, '');
-      if (format === 'npz') downloadBytes(reply.bytes, `${base}_quantized.npz`, 'application/zip');
-      else downloadBytes(reply.bytes, `${base}_params.json`, 'application/json');
+      if (format === 'npz') downloadBlob(reply.bytes, `${base}_quantized.npz`, 'application/zip');
+      else if (format === 'safetensors') downloadBlob(reply.bytes, `${base}_quantized.safetensors`, 'application/octet-stream');
+      else downloadBlob(reply.bytes, `${base}_params.json`, 'application/json');
     } catch (err) {
       this.showError(err);
     }

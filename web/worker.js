@@ -3,14 +3,25 @@
 //
 //   page -> worker                                  worker -> page
 //   init     {simd}                                 ready    {info}          build info
-//   open     {name, bytes: ArrayBuffer}             opened   {tensors}       [{name, dtype, shape}]
+//   open     {name, bytes: ArrayBuffer, raw?}       opened   {tensors}       [{name, dtype, shape}]; raw:
+//                                                                           {dtype, shape, offset, endian}
+//   openStored {name, tensor, bytes}                opened   {tensors}       one tensor's stored bytes (a
+//                                                                           large file's File.slice) as the open file
 //   dataset  {key, values: Float32Array, shape}     stored   {}              pasted data
 //   synthesize {key, spec, want}                    stored   {values?}       synthetic data (ui/synth.js)
 //   aux      {name, bytes}                          stored   {}              a params or calibration file
 //   values   {tensor}                               values   {values}        a tensor of the open file as float32
 //   quantize {source, options, calibration}         result   {result}        see `summarize` below
 //   sweep    {source, options, calibration, points} progress {done, total}, then swept {points}
-//   export   {resultId, format: 'npz' | 'json'}     exported {bytes}
+//   export   {resultId, format}                     exported {bytes}        'npz', 'safetensors' or 'json'
+//
+//   whole-file mode (ui/wholefile.js; the JS API's steps, docs/JS_API.md):
+//   describe {size, bytes}                          described {info} | {bytesNeeded}   from the file's head
+//   plan     {info, options, overrides}             planned  {plan}         what happens to each tensor
+//   tensor   {entry, bytes}                         quantized {result}      one tensor from its stored bytes
+//   writerOpen {plan, format}                       writer   {header, totalSize}       the output's layout
+//   writerAdd {result}                              chunks   {chunks}       [{offset, bytes}] to write
+//   writerFinish {}  /  writerClose {}              chunk    {chunk}  /  closed {}
 //   find     {resultId, kind, lo, hi, last, group}  found    {indices, total} inspector searches
 //   any failure                                     error    {message}       the core's message
 //
@@ -22,6 +33,7 @@ import { createQplay } from './lib/qplay.js';
 import { synthesize } from './ui/synth.js';
 import { storeZipMembers } from './ui/inflate-zip.js';
 import { planOf, findElements } from './ui/inspect.js';
+import { resultBuffers } from './ui/engine.js';
 
 let qp = null;
 let qpAux = null;          // a second instance for reading params files (qp keeps the open file)
@@ -32,6 +44,7 @@ const tensorValues = new Map();  // name -> float32 values of a tensor of the op
 const results = new Map();
 const KEEP_RESULTS = 3;
 let nextResultId = 1;
+let writer = null;         // whole-file mode: the bundle writer of the run in progress
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
@@ -165,16 +178,70 @@ const handlers = {
   async open(msg) {
     tensorValues.clear();
     let opened;
+    const name = msg.raw ? { fileName: msg.name, raw: msg.raw } : msg.name;
     try {
-      opened = qp.open(new Uint8Array(msg.bytes), msg.name);
+      opened = qp.open(new Uint8Array(msg.bytes), name);
     } catch (err) {
       // np.savez_compressed deflates the members; the core here has no inflater, the browser has.
       const stored = /deflated/.test(err.message) ? await storeZipMembers(msg.bytes) : null;
       if (!stored) throw err;
-      opened = qp.open(stored, msg.name);
+      opened = qp.open(stored, name);
     }
     const tensors = opened.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: Array.from(t.shape, Number) }));
     return { type: 'opened', tensors };
+  },
+
+  // One tensor of a large file, from its stored bytes alone: they are raw binary of the tensor's
+  // dtype, shape and byte order (what the file's description says), read as the CLI's --raw-* read.
+  async openStored(msg) {
+    const e = msg.tensor;
+    if (e.fortranOrder) throw new Error(`tensor '${e.name}' is stored in Fortran order: open the file whole to view it`);
+    const raw = { dtype: e.dtype, shape: e.shape, offset: 0, endian: e.bigEndian ? 'big' : 'little' };
+    return handlers.open({ name: msg.name, bytes: msg.bytes, raw });
+  },
+
+  describe(msg) {
+    const r = qp.describeHead(new Uint8Array(msg.bytes), msg.size);
+    return r.info ? { type: 'described', info: r.info } : { type: 'described', bytesNeeded: r.bytesNeeded };
+  },
+
+  plan(msg) {
+    return { type: 'planned', plan: qp.planWholeFile(msg.info, msg.options, msg.overrides) };
+  },
+
+  tensor(msg) {
+    const result = qp.quantizeTensorBytes(msg.entry, new Uint8Array(msg.bytes));
+    for (const k of ['codes', 'scale', 'zeroPoint']) if (result[k]) result[k] = own(result[k]);
+    if (result.kept) result.kept.bytes = own(result.kept.bytes);
+    return [{ type: 'quantized', result }, resultBuffers(result)];
+  },
+
+  writerOpen(msg) {
+    writer?.close();
+    writer = qp.bundleWriter(msg.plan, msg.format);
+    const header = { offset: writer.header.offset, bytes: own(writer.header.bytes) };
+    return [{ type: 'writer', header, totalSize: writer.totalSize }, [header.bytes.buffer]];
+  },
+
+  writerAdd(msg) {
+    if (!writer) throw new Error('no bundle writer is open');
+    const chunks = writer.add(msg.result).map((c) => ({ offset: c.offset, bytes: own(c.bytes) }));
+    return [{ type: 'chunks', chunks }, chunks.map((c) => c.bytes.buffer)];
+  },
+
+  writerFinish() {
+    if (!writer) throw new Error('no bundle writer is open');
+    const w = writer;
+    writer = null;
+    const c = w.finish();
+    const chunk = { offset: c.offset, bytes: own(c.bytes) };
+    return [{ type: 'chunk', chunk }, [chunk.bytes.buffer]];
+  },
+
+  writerClose() {
+    writer?.close();
+    writer = null;
+    return { type: 'closed' };
   },
 
   dataset(msg) {

@@ -83,8 +83,8 @@ export async function openPage(browser, origin, { colorScheme = 'light', locale 
 
 // Runs the native CLI in tests/data (so the input file name recorded in params.json is the same
 // bare name the page uploads) and returns the bytes of the written bundle.
-export function cliBundle(tmpDir, args) {
-  const out = path.join(tmpDir, `cli-${Date.now()}-${Math.random().toString(16).slice(2)}.npz`);
+export function cliBundle(tmpDir, args, ext = 'npz') {
+  const out = path.join(tmpDir, `cli-${Date.now()}-${Math.random().toString(16).slice(2)}.${ext}`);
   const r = spawnSync(cli, ['quantize', ...args.slice(0, 1), '-o', out, ...args.slice(1)], { cwd: data, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`qplay ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return fs.readFileSync(out);

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkPrerequisites, startServer, launch, openPage, cliBundle, cliError, screenshot, data } from './harness.mjs';
+import { spawnSync } from 'node:child_process';
+import { checkPrerequisites, startServer, launch, openPage, cliBundle, cliError, cli, screenshot, data } from './harness.mjs';
 
 let server;
 let browser;
@@ -483,5 +484,129 @@ test('malformed files: the page shows the core\'s message, the CLI\'s word for w
     // The CLI reads the same file (qplay quantize, in tests/data) and prints `qplay: error: MESSAGE`.
     assert.equal(await pg.locator('.qp-error').first().textContent(), cliError(['quantize', file, '-o', path.join(tmp, 'x.npz')]), file);
   }
+  await finish(page);
+});
+
+// The File System Access path with the origin private file system standing in for the picker's
+// choice, so a test can read back what the page streamed into the file.
+async function openWithPicker(urlPath = '/') {
+  const page = await openPage(browser, server.origin);
+  await page.context().addInitScript(() => {
+    window.showSaveFilePicker = async ({ suggestedName }) => (await navigator.storage.getDirectory()).getFileHandle(suggestedName, { create: true });
+  });
+  await page.goto(server.origin + urlPath);
+  return page;
+}
+
+async function savedFile(page, name) {
+  const bytes = await page.evaluate(async (n) => {
+    const file = await (await (await navigator.storage.getDirectory()).getFileHandle(n)).getFile();
+    return [...new Uint8Array(await file.arrayBuffer())];
+  }, name);
+  return Buffer.from(bytes);
+}
+
+async function wholeFileRun(page) {
+  const before = await page.evaluate(() => Number(document.querySelector('.qp-wholefile')?.dataset.runs ?? 0));
+  await playground(page).getByRole('button', { name: /^Quantize all/ }).click();
+  await page.waitForFunction((n) => Number(document.querySelector('.qp-wholefile')?.dataset.runs ?? 0) > n, before, { timeout: 60000 });
+  assert.equal(await playground(page).locator('.qp-wholefile .qp-error').textContent(), '');
+}
+
+function cliAll(args, ext = 'safetensors') {
+  const out = path.join(tmp, `all-${Date.now()}.${ext}`);
+  const r = spawnSync(cli, ['quantize', ...args.slice(0, 1), '--all', '-o', out, ...args.slice(1)], { cwd: data, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`qplay ${args.join(' ')} --all failed: ${r.stderr}`);
+  const json = spawnSync(cli, ['quantize', ...args.slice(0, 1), '--all', '-o', out, '--json', ...args.slice(1)], { cwd: data, encoding: 'utf8' });
+  return { bytes: fs.readFileSync(out), report: JSON.parse(json.stdout).tensors };
+}
+
+test('whole file: every tensor in a sortable table, the CLI report\'s metrics, and the streamed file = qplay quantize --all', async () => {
+  const page = await openWithPicker('/');
+  await settled(page);
+  const pg = playground(page);
+  await upload(page, 'model_tiny.safetensors');
+  const table = pg.locator('.qp-wf-table tbody tr');
+  const expected = cliAll(['model_tiny.safetensors']);
+  assert.equal(await table.count(), expected.report.length);
+  await wholeFileRun(page);
+  assertSameBytes(await savedFile(page, 'model_tiny_quantized.safetensors'), expected.bytes, 'whole-file .safetensors');
+  // Every row's metrics are the CLI report's, to the last bit (data attributes carry the doubles).
+  for (const row of expected.report) {
+    const tr = pg.locator(`.qp-wf-table tbody tr[data-tensor="${row.name}"]`);
+    if (!row.quantized) {
+      assert.equal(await tr.getAttribute('data-status'), 'kept', row.name);
+      continue;
+    }
+    assert.equal(await tr.getAttribute('data-status'), 'done', row.name);
+    for (const [attr, key] of [['data-mse', 'mse'], ['data-sqnr-db', 'sqnr_db'], ['data-max-abs-error', 'max_abs_error'], ['data-bits-per-element', 'bits_per_element'], ['data-params', 'params']]) {
+      assert.equal(Number(await tr.getAttribute(attr)), row[key], `${row.name} ${key}`);
+    }
+  }
+  // Sorting by SQNR puts the quantized rows in order, kept rows last.
+  await pg.getByRole('button', { name: 'SQNR (dB)' }).click();
+  const sqnr = (await table.evaluateAll((rows) => rows.map((r) => r.dataset.sqnrDb))).filter(Boolean).map(Number);
+  assert.deepEqual(sqnr, [...sqnr].sort((a, b) => a - b));
+  // A click on a row opens that tensor in the single-tensor view.
+  const name = expected.report.find((r) => r.quantized).name;
+  const before = await runs(page);
+  await pg.locator(`.qp-wf-table tbody tr[data-tensor="${name}"]`).click();
+  await settled(page, before);
+  assert.equal(await pg.getByRole('radio', { name }).isChecked(), true);
+  await screenshot(page, 'whole-file.png', { fullPage: true });
+  await finish(page);
+});
+
+test('whole file with per-tensor choices, 2 workers, into an .npz: the CLI --all output with the same overrides', async () => {
+  const page = await openWithPicker('/');
+  await settled(page);
+  const pg = playground(page);
+  await upload(page, 'model_tiny.safetensors');
+  const names = await pg.locator('.qp-wf-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.tensor));
+  const quantized = cliAll(['model_tiny.safetensors']).report.filter((r) => r.quantized).map((r) => r.name);
+  // The first quantized tensor gets int4, the second is kept as it is.
+  await pg.getByLabel(`What to do with ${quantized[0]}`).selectOption('int4');
+  await pg.getByLabel(`What to do with ${quantized[1]}`).selectOption('keep');
+  await pg.getByLabel('Output', { exact: true }).selectOption('npz');
+  await pg.getByLabel('Workers', { exact: true }).selectOption('2');
+  await wholeFileRun(page);
+  const expected = cliAll(['model_tiny.safetensors', '--override', `${quantized[0]}:--dtype int4`, '--override', `${quantized[1]}:keep`], 'npz');
+  assert.ok(names.length > 2);
+  assertSameBytes(await savedFile(page, 'model_tiny_quantized.npz'), expected.bytes, 'whole-file .npz with overrides');
+  await finish(page);
+});
+
+test('raw binary: the form reads bytes no format claims, and the .npz equals the CLI\'s --raw-* run', async () => {
+  const page = await open('/');
+  await settled(page);
+  const pg = playground(page);
+  const before = await errors(page);
+  await pg.getByLabel('Choose a file…').setInputFiles(path.join(data, 'mat4x6_f32_be_offset16.bin'));
+  await page.waitForFunction((n) => Number(document.querySelector('quant-playground').dataset.errors ?? 0) > n, before);
+  assert.match(await pg.locator('.qp-error').first().textContent(), /unknown file format/);
+  await pg.getByLabel('Element type').selectOption('float32');
+  await pg.getByLabel('Raw shape').fill('4x6');
+  await pg.getByLabel('Offset (bytes)').fill('16');
+  await pg.getByLabel('Byte order').selectOption('big');
+  const n = await runs(page);
+  await pg.getByRole('button', { name: 'Open as raw' }).click();
+  await settled(page, n);
+  assert.match(await pg.locator('.qp-cli').textContent(), /--raw-dtype float32 --raw-shape 4x6 --raw-offset 16 --raw-endian big/);
+  const { bytes } = await downloadNpz(page);
+  assertSameBytes(bytes, cliBundle(tmp, ['mat4x6_f32_be_offset16.bin', '--raw-dtype', 'float32', '--raw-shape', '4x6', '--raw-offset', '16', '--raw-endian', 'big']), 'raw bundle');
+  await finish(page);
+});
+
+test('the single-tensor .safetensors download equals the CLI\'s -o OUT.safetensors', async () => {
+  const page = await open('/');
+  await settled(page);
+  await upload(page, 'mat4x6_f32.npy');
+  await change(page, 'Granularity', 'channel');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    playground(page).getByRole('button', { name: 'Download .safetensors' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'mat4x6_f32_quantized.safetensors');
+  assertSameBytes(fs.readFileSync(await download.path()), cliBundle(tmp, ['mat4x6_f32.npy', '--granularity', 'channel'], 'safetensors'), 'safetensors bundle');
   await finish(page);
 });

@@ -4,6 +4,11 @@
 // way to stop a wasm call in flight, and starts a fresh one; the engine then sends it the open file
 // and the datasets again, so the page carries on where it was.
 
+// The arrays of a whole-file tensor result (quantizeTensorBytes), to transfer rather than copy.
+export function resultBuffers(r) {
+  return [r.codes, r.scale, r.zeroPoint, r.kept?.bytes].filter(Boolean).map((a) => a.buffer);
+}
+
 export class CancelledError extends Error {
   constructor() {
     super('cancelled');
@@ -39,7 +44,7 @@ export class Engine extends EventTarget {
     });
     return this.send('init', { simd: this.simd }).then(async (reply) => {
       this.info = reply.info;
-      if (this.file) await this.send('open', { name: this.file.name, bytes: this.file.bytes.slice(0) });
+      if (this.file) await this.sendFile();
       for (const [key, d] of this.datasets) await this.sendDataset(key, d);
       for (const [name, bytes] of this.aux) await this.sendAux(name, bytes);
       return reply.info;
@@ -95,11 +100,25 @@ export class Engine extends EventTarget {
     return this.ready;
   }
 
-  async open(name, bytes) {
-    this.file = { name, bytes: bytes.slice(0) };
+  // Opens a file in the worker; `raw` ({dtype, shape, offset, endian}) reads it as raw binary.
+  async open(name, bytes, raw = null) {
+    this.file = { type: 'open', name, bytes: bytes.slice(0), raw };
     await this.ready;
+    return this.sendFile();
+  }
+
+  // One tensor's stored bytes (File.slice of a large file) as the open file: `tensor` is its entry
+  // from the whole-file description (name, dtype, shape, stored type).
+  async openStored(name, tensor, bytes) {
+    this.file = { type: 'openStored', name, bytes: bytes.slice(0), tensor };
+    await this.ready;
+    return this.sendFile();
+  }
+
+  sendFile() {
+    const { type, bytes, ...rest } = this.file;
     const copy = bytes.slice(0);
-    return this.send('open', { name, bytes: copy }, [copy]);
+    return this.send(type, { ...rest, bytes: copy }, [copy]);
   }
 
   sendDataset(key, d, want = false) {

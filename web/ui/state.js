@@ -260,10 +260,15 @@ export function apiOptions(state, { fileName, tensor } = {}) {
 }
 
 // The equivalent command line (shown under the run button: what to type to get the same bundle).
-export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFiles = [], paramsFile = null } = {}) {
+export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFiles = [], paramsFile = null, raw = null } = {}) {
   const s = effective(state);
   const d = DEFAULTS;
   const args = ['qplay', 'quantize', input, '-o', 'out.npz'];
+  if (raw) {
+    args.push('--raw-dtype', raw.dtype, '--raw-shape', raw.shape);
+    if (raw.offset) args.push('--raw-offset', String(raw.offset));
+    if (raw.endian === 'big') args.push('--raw-endian', 'big');
+  }
   if (tensor) args.push('--tensor', tensor);
   const kind = elementKind(s.dtype);
   if (s.dtype !== d.dtype) args.push('--dtype', s.dtype);
