@@ -34,8 +34,9 @@ function parseArgs(argv) {
   return o;
 }
 
-// The browser process and everything it started (renderers, GPU/utility processes).
-function descendants(root) {
+// The browser's processes (renderers, GPU and utility processes): the chromium processes among
+// this script's descendants (playwright starts the browser as a child).
+function browserPids(root = process.pid) {
   const children = new Map();
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -52,7 +53,11 @@ function descendants(root) {
   const stack = [root];
   while (stack.length) {
     const p = stack.pop();
-    out.push(p);
+    try {
+      if (/chrom/.test(fs.readFileSync(`/proc/${p}/comm`, 'utf8'))) out.push(p);
+    } catch {
+      // ended
+    }
     stack.push(...(children.get(p) ?? []));
   }
   return out;
@@ -71,9 +76,9 @@ function pssBytes(pids) {
   return total;
 }
 
-function sampler(root) {
+function sampler() {
   let peak = 0;
-  const timer = setInterval(() => { peak = Math.max(peak, pssBytes(descendants(root))); }, 100);
+  const timer = setInterval(() => { peak = Math.max(peak, pssBytes(browserPids())); }, 100);
   return { stop: () => { clearInterval(timer); return peak; } };
 }
 
@@ -108,10 +113,9 @@ async function once(browser, origin, o, workers) {
   // The first tensor also opens in the single-tensor view: let that run finish first.
   await page.waitForFunction(() => Number(document.querySelector('quant-playground').dataset.runs) > 1 && document.querySelector('quant-playground').idle, null, { timeout: 120000 });
   await pg.getByLabel('Workers').selectOption(String(workers));
-  const root = browser.process()?.pid;
   await new Promise((r) => setTimeout(r, 500));
-  const idle = pssBytes(descendants(root));
-  const mem = sampler(root);
+  const idle = pssBytes(browserPids());
+  const mem = sampler();
   const load = os.loadavg();
   await pg.getByRole('button', { name: /^Quantize all/ }).click();
   await page.waitForFunction(() => Number(document.querySelector('.qp-wholefile')?.dataset.runs ?? 0) > 0, null, { timeout: 1800000 });

@@ -973,6 +973,8 @@ class QuantPlayground extends HTMLElement {
         if (/unknown file format/.test(err.message)) {
           this.rawFile = { name: file.name, bytes };
           this.rawForm.hidden = false;
+          this.state = { ...this.state, data: 'file' };
+          this.syncControls();
         }
         throw err;
       }

@@ -526,6 +526,8 @@ test('whole file: every tensor in a sortable table, the CLI report\'s metrics, a
   await settled(page);
   const pg = playground(page);
   await upload(page, 'model_tiny.safetensors');
+  // The whole-file view follows the single-tensor run of the picked tensor.
+  await page.waitForSelector('.qp-wf-table tbody tr');
   const table = pg.locator('.qp-wf-table tbody tr');
   const expected = cliAll(['model_tiny.safetensors']);
   assert.equal(await table.count(), expected.report.length);
@@ -534,7 +536,7 @@ test('whole file: every tensor in a sortable table, the CLI report\'s metrics, a
   // Every row's metrics are the CLI report's, to the last bit (data attributes carry the doubles).
   for (const row of expected.report) {
     const tr = pg.locator(`.qp-wf-table tbody tr[data-tensor="${row.name}"]`);
-    if (!row.quantized) {
+    if (row.action !== 'quantized') {
       assert.equal(await tr.getAttribute('data-status'), 'kept', row.name);
       continue;
     }
@@ -548,7 +550,7 @@ test('whole file: every tensor in a sortable table, the CLI report\'s metrics, a
   const sqnr = (await table.evaluateAll((rows) => rows.map((r) => r.dataset.sqnrDb))).filter(Boolean).map(Number);
   assert.deepEqual(sqnr, [...sqnr].sort((a, b) => a - b));
   // A click on a row opens that tensor in the single-tensor view.
-  const name = expected.report.find((r) => r.quantized).name;
+  const name = expected.report.find((r) => r.action === 'quantized').name;
   const before = await runs(page);
   await pg.locator(`.qp-wf-table tbody tr[data-tensor="${name}"]`).click();
   await settled(page, before);
@@ -562,12 +564,13 @@ test('whole file with per-tensor choices, 2 workers, into an .npz: the CLI --all
   await settled(page);
   const pg = playground(page);
   await upload(page, 'model_tiny.safetensors');
+  await page.waitForSelector('.qp-wf-table tbody tr');
   const names = await pg.locator('.qp-wf-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.tensor));
-  const quantized = cliAll(['model_tiny.safetensors']).report.filter((r) => r.quantized).map((r) => r.name);
+  const quantized = cliAll(['model_tiny.safetensors']).report.filter((r) => r.action === 'quantized').map((r) => r.name);
   // The first quantized tensor gets int4, the second is kept as it is.
   await pg.getByLabel(`What to do with ${quantized[0]}`).selectOption('int4');
   await pg.getByLabel(`What to do with ${quantized[1]}`).selectOption('keep');
-  await pg.getByLabel('Output', { exact: true }).selectOption('npz');
+  await pg.getByLabel('Output file', { exact: true }).selectOption('npz');
   await pg.getByLabel('Workers', { exact: true }).selectOption('2');
   await wholeFileRun(page);
   const expected = cliAll(['model_tiny.safetensors', '--override', `${quantized[0]}:--dtype int4`, '--override', `${quantized[1]}:keep`], 'npz');

@@ -283,7 +283,7 @@ export default {
   'wf.title': 'Whole file',
   'wf.caption': '{name}: {n} tensors, {params} elements, {size}. By default floating-point tensors of rank ≥ 2 are quantized with the page’s scheme and the rest kept as they are (as qplay quantize --all). Click a row to open that tensor below.',
   'wf.run': 'Quantize all → .{format}',
-  'wf.format': 'Output',
+  'wf.format': 'Output file',
   'wf.kept': 'kept',
   'wf.workers': 'Workers',
   'wf.stream': 'Write to a file as it is produced',

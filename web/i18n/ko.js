@@ -282,7 +282,7 @@ export default {
   'wf.title': '파일 전체',
   'wf.caption': '{name}: 텐서 {n}개, 원소 {params}개, {size}. 기본으로 2차원 이상의 부동소수점 텐서는 페이지의 방식으로 양자화하고 나머지는 그대로 둡니다 (qplay quantize --all과 같음). 행을 누르면 그 텐서를 아래에서 엽니다.',
   'wf.run': '모두 양자화 → .{format}',
-  'wf.format': '출력',
+  'wf.format': '출력 파일',
   'wf.kept': '유지',
   'wf.workers': '워커',
   'wf.stream': '만들어지는 대로 파일에 쓰기',
