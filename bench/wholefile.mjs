@@ -76,6 +76,21 @@ function pssBytes(pids) {
   return total;
 }
 
+// CPU time (user + system, all threads) the browser's processes have used so far, in seconds.
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const p of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // ended
+    }
+  }
+  return ticks / 100;  // USER_HZ
+}
+
 function sampler() {
   let peak = 0;
   const timer = setInterval(() => { peak = Math.max(peak, pssBytes(browserPids())); }, 100);
@@ -115,20 +130,22 @@ async function once(browser, origin, o, workers) {
   await pg.getByLabel('Workers').selectOption(String(workers));
   await new Promise((r) => setTimeout(r, 500));
   const idle = pssBytes(browserPids());
+  const cpu0 = cpuSeconds(browserPids());
   const mem = sampler();
   const load = os.loadavg();
   await pg.getByRole('button', { name: /^Quantize all/ }).click();
   await page.waitForFunction(() => Number(document.querySelector('.qp-wholefile')?.dataset.runs ?? 0) > 0, null, { timeout: 1800000 });
   const peak = mem.stop();
+  const cpu = cpuSeconds(browserPids()) - cpu0;
   const error = await page.locator('.qp-wholefile .qp-error').textContent();
   if (error) throw new Error(`the run failed: ${error}`);
   const r = await page.evaluate(() => {
     const el = document.querySelector('.qp-wholefile');
-    return { seconds: Number(el.dataset.seconds), outputBytes: Number(el.dataset.outputBytes), written: window.__written };
+    return { seconds: Number(el.dataset.seconds), outputBytes: Number(el.dataset.outputBytes), written: window.__written, timing: JSON.parse(el.dataset.timing) };
   });
   if (r.written !== r.outputBytes) throw new Error(`wrote ${r.written} bytes of ${r.outputBytes}`);
   await page.context().close();
-  return { workers, rows, ...r, idlePss: idle, peakPss: peak, loadavg: load };
+  return { workers, rows, ...r, cpuSeconds: cpu, idlePss: idle, peakPss: peak, loadavg: load, loadavgAfter: os.loadavg() };
 }
 
 async function main() {
@@ -145,7 +162,8 @@ async function main() {
       for (const w of order) {
         const r = await once(browser, server.origin, o, w);
         runs.push({ rep, ...r });
-        console.log(`rep ${rep} workers ${w}: ${r.seconds.toFixed(2)} s, ${(size / 1e6 / r.seconds).toFixed(0)} MB/s, peak Pss ${(r.peakPss / 2 ** 20).toFixed(0)} MiB (idle ${(r.idlePss / 2 ** 20).toFixed(0)} MiB), load ${r.loadavg.map((x) => x.toFixed(2)).join(' ')}`);
+        const ms = Object.entries(r.timing).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ');
+        console.log(`rep ${rep} workers ${w}: ${r.seconds.toFixed(2)} s (CPU ${r.cpuSeconds.toFixed(1)} s; summed s: ${ms}), ${(size / 1e6 / r.seconds).toFixed(0)} MB/s, peak Pss ${(r.peakPss / 2 ** 20).toFixed(0)} MiB (idle ${(r.idlePss / 2 ** 20).toFixed(0)} MiB), load ${r.loadavg.map((x) => x.toFixed(2)).join(' ')}`);
       }
     }
   } finally {
@@ -155,6 +173,7 @@ async function main() {
   const by = (w) => runs.filter((r) => r.workers === w);
   const summary = Object.fromEntries(o.workers.map((w) => [w, {
     medianSeconds: median(by(w).map((r) => r.seconds)),
+    medianCpuSeconds: median(by(w).map((r) => r.cpuSeconds)),
     medianPeakPss: median(by(w).map((r) => r.peakPss)),
     maxPeakPss: Math.max(...by(w).map((r) => r.peakPss)),
     medianIdlePss: median(by(w).map((r) => r.idlePss)),

@@ -23,7 +23,7 @@ export class Engine extends EventTarget {
     this.simd = simd;
     this.nextId = 1;
     this.pending = new Map();  // id -> {resolve, reject, onProgress, type}
-    this.file = null;          // {name, bytes: ArrayBuffer} the open file, kept for a respawn
+    this.file = null;          // {type, name, bytes: ArrayBuffer, raw?, tensor?} the open file, kept for a respawn
     this.datasets = new Map(); // key -> {values: Float32Array, shape} | {spec} (synthesized in the worker)
     this.aux = new Map();      // name -> ArrayBuffer: params and calibration files (the CLI's --params, --calibrate)
     this.info = null;

@@ -324,16 +324,27 @@ export class WholeFile {
       const waiting = new Map();
       let nextToWrite = 0;
       let writing = Promise.resolve();
-      const add = async (result) => {
+      const add = (result) => timed('write', (async () => {
         const reply = await planner.request('writerAdd', { result }, { transfer: resultBuffers(result) });
         for (const c of reply.chunks) await sink.writeAt(c.offset, c.bytes);
-      };
+      })());
       const writeReady = async () => {
         while (waiting.has(nextToWrite)) {
           const result = waiting.get(nextToWrite);
           waiting.delete(nextToWrite);
           nextToWrite += 1;
           await add(result);
+        }
+      };
+      // Where the time goes (milliseconds summed over tensors; the bench reads them): reading the
+      // slices, a tensor's round trip to its worker, and the writer plus the sink.
+      const timing = { read: 0, quantize: 0, write: 0 };
+      const timed = async (key, promise) => {
+        const t0 = performance.now();
+        try {
+          return await promise;
+        } finally {
+          timing[key] += performance.now() - t0;
         }
       };
       let failure = null;
@@ -345,9 +356,9 @@ export class WholeFile {
         input: ({ entry, k }) => {
           rows[k].status = 'running';
           this.updateRow(rows[k]);
-          return file.slice(entry.dataOffset, entry.dataOffset + entry.dataBytes).arrayBuffer();
+          return timed('read', file.slice(entry.dataOffset, entry.dataOffset + entry.dataBytes).arrayBuffer());
         },
-        send: (engine, { entry }, bytes) => engine.request('tensor', { entry, bytes }, { transfer: [bytes] }),
+        send: (engine, { entry }, bytes) => timed('quantize', engine.request('tensor', { entry, bytes }, { transfer: [bytes] })),
         done: ({ entry, k }, reply) => {
           const r = rows[k];
           r.report = reply.result.report;
@@ -381,7 +392,7 @@ export class WholeFile {
       sink = null;
       const s = (performance.now() - started) / 1000;
       this.status.textContent = t('wf.done', { n: finished, s: F.num(s, 3), size: F.bytes(size), name: outName });
-      Object.assign(this.element.dataset, { seconds: String(s), outputBytes: String(size), workers: String(pool.size) });
+      Object.assign(this.element.dataset, { seconds: String(s), outputBytes: String(size), workers: String(pool.size), timing: JSON.stringify(timing) });
     } catch (err) {
       await sink?.abort();
       if (writerOpen) planner?.request('writerClose', {}).catch(() => {});
