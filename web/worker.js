@@ -18,8 +18,8 @@
 //   whole-file mode (ui/wholefile.js; the JS API's steps, docs/JS_API.md):
 //   describe {size, bytes}                          described {info} | {bytesNeeded}   from the file's head
 //   plan     {info, options, overrides}             planned  {plan}         what happens to each tensor
-//   tensor   {entry, bytes}                         quantized {result}      one tensor from its stored bytes
-//   writerOpen {plan, format}                       writer   {header, totalSize}       the output's layout
+//   tensor   {name, bytes}                          quantized {result}      one tensor of the last plan
+//   writerOpen {format}                             writer   {header, totalSize}       the last plan's output
 //   writerAdd {result}                              chunks   {chunks}       [{offset, bytes}] to write
 //   writerFinish {}  /  writerClose {}              chunk    {chunk}  /  closed {}
 //   find     {resultId, kind, lo, hi, last, group}  found    {indices, total} inspector searches
@@ -45,6 +45,10 @@ const results = new Map();
 const KEEP_RESULTS = 3;
 let nextResultId = 1;
 let writer = null;         // whole-file mode: the bundle writer of the run in progress
+// The last plan, by tensor name. Each worker plans for itself (planning is cheap) rather than
+// receiving entries from the page: an entry's parsed options hold Embind enum values, which a
+// structured clone would turn into empty objects.
+let plan = null;
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
@@ -206,11 +210,18 @@ const handlers = {
   },
 
   plan(msg) {
-    return { type: 'planned', plan: qp.planWholeFile(msg.info, msg.options, msg.overrides) };
+    const entries = qp.planWholeFile(msg.info, msg.options, msg.overrides);
+    plan = new Map(entries.map((e) => [e.name, e]));
+    plan.entries = entries;
+    // What the page shows and schedules by (the options stay here).
+    const shown = entries.map(({ options, ...rest }) => rest);
+    return { type: 'planned', plan: shown };
   },
 
   tensor(msg) {
-    const result = qp.quantizeTensorBytes(msg.entry, new Uint8Array(msg.bytes));
+    const entry = plan?.get(msg.name);
+    if (!entry) throw new Error(`tensor '${msg.name}' is not in this worker's plan`);
+    const result = qp.quantizeTensorBytes(entry, new Uint8Array(msg.bytes));
     for (const k of ['codes', 'scale', 'zeroPoint']) if (result[k]) result[k] = own(result[k]);
     if (result.kept) result.kept.bytes = own(result.kept.bytes);
     return [{ type: 'quantized', result }, resultBuffers(result)];
@@ -218,7 +229,8 @@ const handlers = {
 
   writerOpen(msg) {
     writer?.close();
-    writer = qp.bundleWriter(msg.plan, msg.format);
+    if (!plan) throw new Error('no plan to write');
+    writer = qp.bundleWriter(plan.entries, msg.format);
     const header = { offset: writer.header.offset, bytes: own(writer.header.bytes) };
     return [{ type: 'writer', header, totalSize: writer.totalSize }, [header.bytes.buffer]];
   },

@@ -567,13 +567,13 @@ test('whole file with per-tensor choices, 2 workers, into an .npz: the CLI --all
   await page.waitForSelector('.qp-wf-table tbody tr');
   const names = await pg.locator('.qp-wf-table tbody tr').evaluateAll((rows) => rows.map((r) => r.dataset.tensor));
   const quantized = cliAll(['model_tiny.safetensors']).report.filter((r) => r.action === 'quantized').map((r) => r.name);
-  // The first quantized tensor gets int4, the second is kept as it is.
-  await pg.getByLabel(`What to do with ${quantized[0]}`).selectOption('int4');
+  // The first quantized tensor gets nf4 (an element format), the second is kept as it is.
+  await pg.getByLabel(`What to do with ${quantized[0]}`).selectOption('nf4');
   await pg.getByLabel(`What to do with ${quantized[1]}`).selectOption('keep');
   await pg.getByLabel('Output file', { exact: true }).selectOption('npz');
   await pg.getByLabel('Workers', { exact: true }).selectOption('2');
   await wholeFileRun(page);
-  const expected = cliAll(['model_tiny.safetensors', '--override', `${quantized[0]}:--dtype int4`, '--override', `${quantized[1]}:keep`], 'npz');
+  const expected = cliAll(['model_tiny.safetensors', '--override', `${quantized[0]}:--dtype nf4`, '--override', `${quantized[1]}:keep`], 'npz');
   assert.ok(names.length > 2);
   assertSameBytes(await savedFile(page, 'model_tiny_quantized.npz'), expected.bytes, 'whole-file .npz with overrides');
   await finish(page);

@@ -105,11 +105,11 @@ export class WholeFile {
 
   // Asks the core what it will do with each row under the current settings (the scheme column).
   // A setting the core refuses for some tensor (an axis it lacks) is shown, and blocks the run.
-  async replan() {
+  async replan(request = this.planRequest()) {
     if (!this.planner || !this.info) return null;
     const token = (this.planToken = (this.planToken ?? 0) + 1);
     try {
-      const { plan } = await this.planner.request('plan', this.planRequest());
+      const { plan } = await this.planner.request('plan', request);
       if (token !== this.planToken) return null;
       const byName = new Map(plan.map((e) => [e.name, e]));
       for (const r of this.rows) r.entry = byName.get(r.name) ?? null;
@@ -302,8 +302,12 @@ export class WholeFile {
     try {
       sink = await sinkPromise;
       if (!sink) throw new CancelledError();
-      const plan = await this.replan();
+      // The planner (which writes the output) and every pool worker make the same plan for
+      // themselves (see web/worker.js).
+      const request = this.planRequest();
+      const plan = await this.replan(request);
       if (!plan) throw new CancelledError();
+      await Promise.all(pool.engines.map((e) => e.request('plan', request)));
       const rows = plan.map((entry) => this.rows.find((r) => r.name === entry.name));
       const totalBytes = plan.reduce((a, e) => a + e.dataBytes, 0) || 1;
       let doneBytes = 0;
@@ -315,7 +319,7 @@ export class WholeFile {
       };
       progress();
       // The output's layout comes first: its header is the first chunk.
-      const opened = await planner.request('writerOpen', { plan, format });
+      const opened = await planner.request('writerOpen', { format });
       writerOpen = true;
       await sink.writeAt(opened.header.offset, opened.header.bytes);
       // A .safetensors places every tensor at an offset fixed by the header, so results go to the
@@ -358,7 +362,7 @@ export class WholeFile {
           this.updateRow(rows[k]);
           return timed('read', file.slice(entry.dataOffset, entry.dataOffset + entry.dataBytes).arrayBuffer());
         },
-        send: (engine, { entry }, bytes) => timed('quantize', engine.request('tensor', { entry, bytes }, { transfer: [bytes] })),
+        send: (engine, { entry }, bytes) => timed('quantize', engine.request('tensor', { name: entry.name, bytes }, { transfer: [bytes] })),
         done: ({ entry, k }, reply) => {
           const r = rows[k];
           r.report = reply.result.report;
