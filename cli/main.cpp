@@ -45,7 +45,7 @@ usage:
   qplay quantize INPUT -o OUT.npz [options]
   qplay quantize INPUT -o OUT.safetensors [options]
   qplay quantize INPUT --format F -o OUT.gguf [options]
-  qplay quantize MODEL --all -o OUT.safetensors|OUT.npz [--report R.csv] [--override ...] [options]
+  qplay quantize MODEL --all -o OUT.safetensors|OUT.npz|OUT.gguf [--report R.csv] [--override ...] [options]
   qplay info FILE [raw options]
   qplay help | --help
   qplay --version
@@ -124,7 +124,9 @@ bounded by the largest tensor):
                             unchanged. OUT.safetensors: NAME.codes, NAME.scale, NAME.zero_point per
                             quantized tensor (scheme in __metadata__ qplay.params.NAME), kept tensors
                             under their own name; any other name: an .npz with NAME.codes.npy,
-                            NAME.scale.npy, NAME.zero_point.npy, NAME.params.json, NAME.npy (kept)
+                            NAME.scale.npy, NAME.zero_point.npy, NAME.params.json, NAME.npy (kept);
+                            OUT.gguf (with --format, e.g. --format q4_k): each tensor's ggml blocks
+                            under its own name, kept tensors as F32/F16/BF16
   --override 'PAT:keep'     keep the tensors whose name matches the glob PAT (* and ?), or
   --override 'PAT:FLAGS'    quantize them with FLAGS (e.g. 'lm_head.*:--dtype int8 --granularity
                             channel'), which replace the base options; repeatable, first match wins

@@ -228,6 +228,12 @@ def write_model_fixtures():
         ("output.weight", [16, 8], "F32", head.tobytes()),
     ]))
     write("model_tiny.npz", npz_bytes({"embed": embed, "up": up, "norm": norm, "head": head, "ids": ids}))
+    # Rows of whole ggml blocks (32 and 256), for --all --format ... -o X.gguf.
+    write("model_ggml.safetensors", st_bytes({
+        "blk.0.ffn_up.weight": ("F16", [2, 256], rng.standard_normal((2, 256)).astype("<f2").tobytes()),
+        "blk.1.attn_q.weight": ("F16", [2, 64], rng.standard_normal((2, 64)).astype("<f2").tobytes()),
+        "output_norm.weight": ("F32", [64], (1 + 0.1 * rng.standard_normal(64)).astype("<f4").tobytes()),
+    }))
 
 
 def write_safetensors_fixtures(mat):

@@ -294,3 +294,50 @@ TEST_CASE("ZipStreamWriter gives write_npz's bytes") {
   CHECK(out == write_npz(members));
   CHECK(error_of([&] { zip.add("late", {}); }).find("after the central directory") != std::string::npos);
 }
+
+TEST_CASE("the streamed gguf equals write_gguf of the same tensors") {
+  const std::vector<uint8_t> file = fixture("model_ggml.safetensors");
+  QuantOptions o;
+  parse_format("q4_0", o);
+  ExplicitOptions x;
+  x.format = true;
+  apply_profile(o, x);
+  const WholeFilePlan plan = plan_whole_file(describe_file(file), o);
+  BundleWriter writer(BundleFormat::gguf, plan);
+  std::vector<uint8_t> streamed(static_cast<size_t>(*writer.total_size()), 0xEE);
+  const OutputChunk head = writer.header();
+  std::copy(head.bytes.begin(), head.bytes.end(), streamed.begin());
+  std::vector<GgufTensor> tensors;
+  std::vector<GgufKv> kvs = {{"general.quantization_version", GgufValue{uint32_t{2}}}};
+  for (auto it = plan.tensors.rbegin(); it != plan.tensors.rend(); ++it) {
+    const TensorOutput out = run(*it, file);
+    for (const OutputChunk& c : writer.add(it->input.name, out)) {
+      REQUIRE(c.offset + c.bytes.size() <= streamed.size());
+      std::copy(c.bytes.begin(), c.bytes.end(), streamed.begin() + c.offset);
+    }
+    GgufTensor t;
+    t.desc.name = it->input.name;
+    t.desc.shape = it->input.shape;
+    t.desc.type = it->quantize ? ggml_type_id(GgmlType::q4_0) : gguf_type_of(it->input.dtype);
+    t.data = it->quantize ? out.blocks : out.kept.bytes;
+    t.desc.bytes = t.data.size();
+    tensors.insert(tensors.begin(), t);
+  }
+  for (const TensorPlan& p : plan.tensors)
+    if (p.quantize) kvs.push_back({"qplay.params." + p.input.name, GgufValue{p.scheme_json}});
+  const OutputChunk last = writer.finish();
+  CHECK(last.bytes.empty());
+  CHECK(last.offset == streamed.size());
+  CHECK(streamed == write_gguf(tensors, kvs));
+  // It reads back: the blocks decode as the quantized tensor's dequantized values.
+  const Tensor up = load_tensor(streamed, "blk.0.ffn_up.weight");
+  CHECK(up.shape == Shape{2, 256});
+  // A non-ggml scheme cannot go to a .gguf; a kept int64 has no GGUF type here.
+  QuantOptions int8;
+  apply_profile(int8, {});
+  CHECK(error_of([&] { BundleWriter(BundleFormat::gguf, plan_whole_file(describe_file(file), int8)); }) ==
+        "tensor 'blk.0.ffn_up.weight': a .gguf holds ggml block formats; quantize with --format (this tensor is "
+        "--dtype int8)");
+  CHECK(error_of([&] { BundleWriter(BundleFormat::gguf, plan_whole_file(describe_file(fixture("model_tiny.safetensors")), o)); })
+            .starts_with("tensor 'position_ids': "));
+}

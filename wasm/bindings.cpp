@@ -1168,7 +1168,9 @@ val quantize_tensor_bytes_js(val entry, val bytes) {
     val r = success();
     r.set("name", plan.input.name);
     r.set("report", report_to_js(out.report));
-    if (plan.quantize) {
+    if (plan.quantize && plan.options.element == ElementKind::ggml) {
+      r.set("blocks", copy_to_js("Uint8Array", std::span<const uint8_t>(out.blocks), 1));
+    } else if (plan.quantize) {
       r.set("codes", tensor_to_js(out.codes));
       r.set("scale", tensor_to_js(out.scale));
       r.set("zeroPoint", tensor_to_js(out.zero_point));
@@ -1216,11 +1218,11 @@ val chunk_to_js(const OutputChunk& c) {
 // bundleOpen(plan, format) -> {ok, id, header: {offset, bytes}, totalSize | null}
 val bundle_open_js(val plan_js, std::string format) {
   return guarded([&] {
-    if (format != "safetensors" && format != "npz")
-      throw Error("bundle format '" + format + "' is not supported (supported: safetensors, npz)");
+    if (format != "safetensors" && format != "npz" && format != "gguf")
+      throw Error("bundle format '" + format + "' is not supported (supported: safetensors, npz, gguf)");
     const WholeFilePlan plan = plan_from_js(plan_js);
     WriterSession s;
-    s.writer = std::make_unique<BundleWriter>(format == "npz" ? BundleFormat::npz : BundleFormat::safetensors, plan);
+    s.writer = std::make_unique<BundleWriter>(bundle_format_for("." + format), plan);
     for (const TensorPlan& p : plan.tensors) s.plans.emplace(p.input.name, p);
     const int id = g_next_writer++;
     val r = success();
@@ -1242,7 +1244,12 @@ val bundle_add_js(int id, val result) {
     if (it == s.plans.end()) throw Error("bundle: tensor '" + name + "' is not in the plan");
     const TensorPlan& p = it->second;
     TensorOutput out;
-    if (p.quantize) {
+    if (p.quantize && p.options.element == ElementKind::ggml) {
+      const val blocks = result["blocks"];
+      if (!is_instance(blocks, "Uint8Array")) throw Error("bundle: tensor '" + name + "' blocks must be a Uint8Array");
+      out.blocks.resize(blocks["length"].as<size_t>());
+      copy_from_js(blocks, out.blocks.data(), out.blocks.size());
+    } else if (p.quantize) {
       out.codes = part_from_js(result["codes"], p.codes_dtype, p.input.shape, "tensor '" + name + "' codes");
       out.scale = part_from_js(result["scale"], DType::f32, p.param_shape, "tensor '" + name + "' scale");
       out.zero_point = part_from_js(result["zeroPoint"], p.zero_point_dtype, p.param_shape, "tensor '" + name + "' zeroPoint");

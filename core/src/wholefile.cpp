@@ -72,6 +72,7 @@ bool glob_match(std::string_view pattern, std::string_view name) {
 }
 
 BundleFormat bundle_format_for(std::string_view output_name) {
+  if (output_name.ends_with(".gguf")) return BundleFormat::gguf;
   return output_name.ends_with(".safetensors") ? BundleFormat::safetensors : BundleFormat::npz;
 }
 
@@ -160,6 +161,17 @@ TensorOutput process_tensor(const TensorPlan& plan, Tensor decoded) {
     Quantized q = quantize_dynamic(x, plan.options);
     const std::vector<float> deq = dequantize(q);
     const Evaluation e = evaluate(x, q, deq);
+    r.quantized = true;
+    r.params = static_cast<int64_t>(q.params.scale.size());
+    r.mse = e.metrics.mse;
+    r.sqnr_db = e.metrics.sqnr_db;
+    r.max_abs_error = e.metrics.max_abs_error;
+    r.bits_per_element = e.metrics.bits_per_element;
+    if (plan.options.element == ElementKind::ggml) {  // llama.cpp's bytes are the output
+      out.blocks = std::move(q.blocks);
+      r.bytes_after = out.blocks.size();
+      return out;
+    }
     out.codes = std::move(q.codes);
     out.scale = f32_of(q.params.shape, q.params.scale);
     out.zero_point = zero_point_tensor(q.params);
@@ -170,12 +182,6 @@ TensorOutput process_tensor(const TensorPlan& plan, Tensor decoded) {
                   shape_to_string(out.scale.shape) + ", " + std::string(dtype_name(out.zero_point.dtype)) +
                   " zero points) differ from the plan (" + std::string(dtype_name(plan.codes_dtype)) + ", " +
                   shape_to_string(plan.param_shape) + ", " + std::string(dtype_name(plan.zero_point_dtype)) + ")");
-    r.quantized = true;
-    r.params = static_cast<int64_t>(q.params.scale.size());
-    r.mse = e.metrics.mse;
-    r.sqnr_db = e.metrics.sqnr_db;
-    r.max_abs_error = e.metrics.max_abs_error;
-    r.bits_per_element = e.metrics.bits_per_element;
     r.bytes_after = out.codes.bytes.size() + out.scale.bytes.size() + out.zero_point.bytes.size();
     return out;
   });
@@ -190,6 +196,7 @@ BundleWriter::BundleWriter(BundleFormat format, const WholeFilePlan& plan) : for
     if (!plans_.emplace(p.input.name, p).second)
       throw Error("tensor '" + shown(p.input.name) + "' appears twice in the plan");
     added_[p.input.name] = false;
+    if (format == BundleFormat::gguf) continue;
     if (p.quantize && p.options.element == ElementKind::ggml)
       throw Error("tensor '" + shown(p.input.name) + "': --format " + p.options.element_name +
                   " (a ggml block format) is written to .gguf only, not to a .safetensors or .npz bundle");
@@ -203,6 +210,30 @@ BundleWriter::BundleWriter(BundleFormat format, const WholeFilePlan& plan) : for
     specs.push_back({p.input.name + kParts[2], p.zero_point_dtype, p.param_shape});
     metadata.emplace_back("qplay.params." + p.input.name, p.scheme_json);
   }
+  if (format == BundleFormat::gguf) {
+    std::vector<GgufTensorDesc> descs;
+    std::vector<GgufKv> kvs = {{"general.quantization_version", GgufValue{uint32_t{2}}}};
+    for (const TensorPlan& p : plan.tensors) {
+      const std::string who = "tensor '" + shown(p.input.name) + "': ";
+      GgufTensorDesc d;
+      d.name = p.input.name;
+      d.shape = p.input.shape;
+      try {
+        if (p.quantize && p.options.element != ElementKind::ggml)
+          throw Error("a .gguf holds ggml block formats; quantize with --format (this tensor is --dtype " +
+                      dtype_spelling(p.options) + ")");
+        d.type = p.quantize ? ggml_type_id(p.options.ggml_type) : gguf_type_of(p.input.dtype);
+        d.bytes = gguf_tensor_bytes(d.type, d.shape);
+      } catch (const Error& e) {
+        throw Error(who + e.what());
+      }
+      if (p.quantize) kvs.push_back({"qplay.params." + p.input.name, GgufValue{p.scheme_json}});
+      descs.push_back(std::move(d));
+    }
+    gguf_ = gguf_layout(descs, kvs);
+    for (size_t i = 0; i < descs.size(); ++i)
+      slots_[descs[i].name] = {gguf_.header.size() + gguf_.offsets[i], descs[i].bytes};
+  }
   if (format == BundleFormat::safetensors) {
     layout_ = safetensors_layout(specs, metadata);
     for (const auto& s : layout_.slots) slots_[s.name] = {s.offset, s.bytes};
@@ -212,11 +243,13 @@ BundleWriter::BundleWriter(BundleFormat format, const WholeFilePlan& plan) : for
 OutputChunk BundleWriter::header() const {
   OutputChunk c;
   if (format_ == BundleFormat::safetensors) c.bytes = layout_.header;
+  if (format_ == BundleFormat::gguf) c.bytes = gguf_.header;
   return c;
 }
 
 std::optional<uint64_t> BundleWriter::total_size() const {
   if (format_ == BundleFormat::safetensors) return layout_.size;
+  if (format_ == BundleFormat::gguf) return gguf_.file_bytes;
   return std::nullopt;
 }
 
@@ -225,6 +258,18 @@ std::vector<OutputChunk> BundleWriter::add(const std::string& name, const Tensor
   if (it == plans_.end()) throw Error("bundle: tensor '" + shown(name) + "' is not in the plan");
   if (added_[name]) throw Error("bundle: tensor '" + shown(name) + "' was already written");
   const TensorPlan& p = it->second;
+  if (format_ == BundleFormat::gguf) {
+    // One tensor per input tensor: the blocks, or the kept tensor's bytes; zero padding to 32.
+    const std::vector<uint8_t>& data = p.quantize ? out.blocks : out.kept.bytes;
+    const Slot& s = slots_.at(name);
+    if (data.size() != s.bytes || (!p.quantize && (out.kept.dtype != p.input.dtype || out.kept.shape != p.input.shape)))
+      throw Error("bundle: tensor '" + shown(name) + "' has " + std::to_string(data.size()) + " bytes, the plan says " +
+                  std::to_string(s.bytes));
+    added_[name] = true;
+    OutputChunk c{s.offset, data};
+    c.bytes.resize(c.bytes.size() + gguf_padding(data.size()), 0);
+    return {c};
+  }
   std::vector<std::pair<std::string, const Tensor*>> parts;
   if (p.quantize) {
     parts = {{name + kParts[0], &out.codes}, {name + kParts[1], &out.scale}, {name + kParts[2], &out.zero_point}};
@@ -275,7 +320,7 @@ OutputChunk BundleWriter::finish() {
     c.offset = zip_.size();
     c.bytes = zip_.finish();
   } else {
-    c.offset = layout_.size;
+    c.offset = *total_size();  // empty, at the end: the chunks still tile the file
   }
   return c;
 }

@@ -130,3 +130,54 @@ test('whole-file errors: usage (exit 2), data naming the tensor (exit 1), no par
     assert.ok(!fs.existsSync(out('x.safetensors')), 'no output after a failure');
   }
 });
+
+test('--all --format q4_k -o OUT.gguf: ggml blocks per tensor, as the single-tensor .gguf stores them', () => {
+  const r = qplay('quantize', 'model_ggml.safetensors', '--all', '--format', 'q4_k', '-o', out('all.gguf'),
+    '--override', 'blk.1.*:--format q8_0');
+  assert.equal(r.status, 0, r.stderr);
+  const info = qplay('info', out('all.gguf'));
+  assert.equal(info.status, 0, info.stderr);
+  assert.match(info.stdout, /blk\.0\.ffn_up\.weight +Q4_K -> float32 +\(2, 256\)/);
+  assert.match(info.stdout, /blk\.1\.attn_q\.weight +Q8_0 -> float32 +\(2, 64\)/);
+  assert.match(info.stdout, /output_norm\.weight +float32 +\(64,\)/);
+  // The blocks of each tensor equal the single-tensor -o X.gguf run's (same data, same type).
+  const check = (name, format) => {
+    const one = qplay('quantize', 'model_ggml.safetensors', '--tensor', name, '--format', format, '-o', out('one.gguf'));
+    assert.equal(one.status, 0, one.stderr);
+    const dump = (file) => spawnSync(python, ['-c', `
+import struct, sys
+b = open(sys.argv[1], 'rb').read()
+n_t, n_kv = struct.unpack_from('<QQ', b, 8)
+p = 24
+def s(p):
+    n, = struct.unpack_from('<Q', b, p); return b[p + 8:p + 8 + n].decode(), p + 8 + n
+def skip(p, t):
+    if t == 8: return s(p)[1]
+    if t == 9:
+        et, n = struct.unpack_from('<IQ', b, p); p += 12
+        for _ in range(n): p = skip(p, et)
+        return p
+    return p + {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}[t]
+for _ in range(n_kv):
+    k, p = s(p); t, = struct.unpack_from('<I', b, p); p = skip(p + 4, t)
+infos = []
+for _ in range(n_t):
+    name, p = s(p); nd, = struct.unpack_from('<I', b, p); p += 4 + 8 * nd
+    typ, off = struct.unpack_from('<IQ', b, p); p += 12; infos.append((name, off))
+start = (p + 31) // 32 * 32
+offs = sorted(o for _, o in infos) + [len(b) - start]
+for name, off in infos:
+    if name == sys.argv[2]:
+        end = min(o for o in offs if o > off)
+        sys.stdout.write(b[start + off:start + end].hex())
+`, file, name], { encoding: 'utf8' }).stdout;
+    assert.ok(dump(out('one.gguf')).length > 0);
+    assert.equal(dump(out('all.gguf')), dump(out('one.gguf')), name);
+  };
+  check('blk.0.ffn_up.weight', 'q4_k');
+  check('blk.1.attn_q.weight', 'q8_0');
+  const bad = qplay('quantize', 'model_ggml.safetensors', '--all', '--format', 'q4_k', '-o', out('x.gguf'));
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr, "qplay: error: tensor 'blk.1.attn_q.weight': gguf: shape (2, 64) cannot be stored as Q4_K: the last dim 64 (ggml's ne[0]) must be a multiple of its block size 256\n");
+  assert.ok(!fs.existsSync(out('x.gguf')));
+});

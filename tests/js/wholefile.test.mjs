@@ -216,6 +216,8 @@ test('tensor by tensor through the API gives the CLI --all output byte for byte'
     [{ pattern: 'lm_head.*', keep: true }, { pattern: '*norm*', options: { dtype: 'int8' } }]],
     ['model_tiny.gguf', 'npz', ['--dtype', 'fp8_e4m3fn', '--granularity', 'channel'], { dtype: 'fp8_e4m3fn', granularity: 'channel' }, []],
     ['model_tiny.npz', 'safetensors', ['--mode', 'symmetric', '--profile', 'pytorch'], { mode: 'symmetric', profile: 'pytorch' }, []],
+    // A .gguf of kept tensors (the JS options have no ggml format yet): F16/F32 as stored.
+    ['model_ggml.safetensors', 'gguf', ['--format', 'q8_0', '--override', '*:keep'], {}, [{ pattern: '*', keep: true }]],
   ];
   for (const flavour of ['simd', 'baseline']) {
     const qp = await qplay(flavour);

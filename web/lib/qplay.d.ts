@@ -268,7 +268,9 @@ export interface TensorReport {
 
 export type TensorResult =
   | { name: string; report: TensorReport; codes: Int8Array | Uint8Array | Int16Array | Uint16Array; scale: Float32Array; zeroPoint: Int32Array | Float32Array }
-  | { name: string; report: TensorReport; kept: { dtype: string; shape: number[]; bytes: Uint8Array } };
+  | { name: string; report: TensorReport; kept: { dtype: string; shape: number[]; bytes: Uint8Array } }
+  /** ggml formats (the format option): the tensor's blocks as llama.cpp stores them. */
+  | { name: string; report: TensorReport; blocks: Uint8Array };
 
 export interface OutputChunk {
   /** Where the bytes go in the output file. */
@@ -277,7 +279,7 @@ export interface OutputChunk {
 }
 
 export interface BundleWriter {
-  format: 'safetensors' | 'npz';
+  format: 'safetensors' | 'npz' | 'gguf';
   /** The first chunk (offset 0): the safetensors header; empty for npz. */
   header: OutputChunk;
   /** The output's size, known before any tensor (safetensors); null for npz. */
@@ -311,9 +313,9 @@ export declare class Qplay {
   planWholeFile(info: FileInfo, options?: WholeFileOptions, overrides?: TensorOverride[]): PlanEntry[];
   /** bytes: file.slice(entry.dataOffset, entry.dataOffset + entry.dataBytes). */
   quantizeTensorBytes(entry: PlanEntry, bytes: BufferSource): TensorResult;
-  bundleWriter(plan: PlanEntry[], format?: 'safetensors' | 'npz'): BundleWriter;
+  bundleWriter(plan: PlanEntry[], format?: 'safetensors' | 'npz' | 'gguf'): BundleWriter;
   reportText(rows: TensorReport[], format?: 'csv' | 'json'): string;
-  quantizeFile(file: Blob, options?: WholeFileOptions, config?: { overrides?: TensorOverride[]; format?: 'safetensors' | 'npz'; onProgress?: (p: { index: number; count: number; name: string }) => void }): Promise<{ blob: Blob; report: TensorReport[] }>;
+  quantizeFile(file: Blob, options?: WholeFileOptions, config?: { overrides?: TensorOverride[]; format?: 'safetensors' | 'npz' | 'gguf'; onProgress?: (p: { index: number; count: number; name: string }) => void }): Promise<{ blob: Blob; report: TensorReport[] }>;
 }
 
 export declare function createQplay(config?: QplayConfig): Promise<Qplay>;

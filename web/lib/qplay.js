@@ -13,7 +13,7 @@ const SIMD_PROBE = new Uint8Array([
 
 const CONFIG_KEYS = ['simd', 'wasmBinary', 'baseUrl'];
 const EXPORT_FORMATS = ['npz', 'json', 'safetensors'];
-const BUNDLE_FORMATS = ['safetensors', 'npz'];
+const BUNDLE_FORMATS = ['safetensors', 'npz', 'gguf'];
 // Options that pick a params source: whole-file mode computes each tensor's params from itself.
 const NOT_WHOLE_FILE = ['scale', 'zeroPoint', 'params', 'tensor', 'fileName'];
 

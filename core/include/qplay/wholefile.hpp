@@ -79,6 +79,7 @@ struct TensorOutput {
   TensorReport report;
   Tensor kept;                      // kept tensors: the tensor as decoded (little-endian C order)
   Tensor codes, scale, zero_point;  // quantized tensors
+  std::vector<uint8_t> blocks;      // ggml formats (--format): the tensor as llama.cpp stores it
 };
 
 // Quantizes (or keeps) one tensor from its stored bytes, file[data_offset, + data_bytes), or from
@@ -99,7 +100,12 @@ TensorOutput process_tensor(const TensorPlan& plan, Tensor decoded);
 // .npz (stored zip): members NAME.codes.npy, NAME.scale.npy, NAME.zero_point.npy, NAME.params.json
 // (the scheme_json) per quantized tensor and NAME.npy per kept one, in the order tensors are added;
 // finish() adds the central directory.
-enum class BundleFormat { safetensors, npz };
+// .gguf (ggml's v3 writer, formats.hpp gguf_layout): each quantized tensor NAME of a ggml --format
+// as its blocks under its own name and type (Q4_K...), kept tensors as F32/F16/BF16, metadata
+// general.quantization_version = 2 and qplay.params.NAME = the scheme JSON; tensors in input order,
+// offsets fixed by the header as for safetensors. Only ggml formats can be stored (GGUF has no type
+// for qplay's own codes), and the input's gguf metadata is not carried over.
+enum class BundleFormat { safetensors, npz, gguf };
 BundleFormat bundle_format_for(std::string_view output_name);  // by the extension; .npz otherwise
 
 struct OutputChunk {
@@ -129,6 +135,7 @@ class BundleWriter {
   std::map<std::string, TensorPlan> plans_;  // by input name (a copy: the writer outlives no caller state)
   std::map<std::string, bool> added_;
   SafetensorsLayout layout_;
+  GgufLayout gguf_;
   std::map<std::string, Slot> slots_;  // safetensors: output tensor name -> place
   ZipStreamWriter zip_;
 };
