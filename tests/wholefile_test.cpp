@@ -134,9 +134,11 @@ TEST_CASE("decode_tensor of the stored bytes equals load_tensor") {
       CHECK(a.bytes == b.bytes);
     }
   }
+#ifndef __EMSCRIPTEN__  // describing a deflated member inflates it: no zlib in wasm
   const std::vector<uint8_t> deflated = fixture("multi_deflated.npz");
   const TensorInfo t = list_tensors(deflated)[0];
   CHECK(error_of([&] { decode_tensor(t, {}); }).find("load_tensor") != std::string::npos);
+#endif
 }
 
 TEST_CASE("glob_match matches whole names with star and question mark") {
