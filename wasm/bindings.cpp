@@ -200,6 +200,7 @@ constexpr OptionName kOptions[] = {
     {"saturate", "--saturate"},     {"bits", "--bits"},
     {"pack", "--pack"},             {"scaleRule", "--scale-rule"},
     {"doubleQuant", "--double-quant"},
+    {"format", "--format"},
 };
 
 std::string option_list() {
@@ -403,6 +404,9 @@ val parse_options(val js, bool calibrating) {
       if (key == "dtype") {
         parse_dtype(string_option(v, flag), o);
         x.dtype = true;
+      } else if (key == "format") {
+        parse_format(string_option(v, flag), o);
+        x.format = true;
       } else if (key == "mode") {
         o.mode = parse_mode(string_option(v, flag));
         x.mode = true;
@@ -485,6 +489,9 @@ val parse_options(val js, bool calibrating) {
       throw Error(!given_arrays || given_arrays->kind == "calibrated"
                       ? "--zero-point needs --scale"
                       : "--zero-point needs --scale (with --params the zero points come from P)");
+    if (o.element == ElementKind::ggml && !sources.empty())
+      throw Error("--format " + o.element_name + " computes its own block scales from INPUT; " + sources[0] +
+                  " applies to integer dtypes");
     if (o.element != ElementKind::integer && !sources.empty())
       throw Error("--dtype " + o.element_name + " computes its own scales from INPUT; " + sources[0] +
                   " applies to integer dtypes");
@@ -526,7 +533,9 @@ val parse_observer_js(val text) {
 // The options in the user's spelling (what the result reports; valid input to a later quantize).
 val options_to_js(const QuantOptions& o) {
   val v = val::object();
-  v.set("dtype", dtype_spelling(o));
+  // A ggml run is named by --format (its name is no --dtype).
+  if (o.element == ElementKind::ggml) v.set("format", o.element_name);
+  else v.set("dtype", dtype_spelling(o));
   v.set("mode", std::string(mode_name(o.mode)));
   v.set("narrow", o.narrow);
   v.set("reduceRange", o.reduce_range);
@@ -827,6 +836,11 @@ val quantize_js(val source, QuantOptions o, val params_js, std::string file_name
         r.set("scaleSuper", tensor_to_js(m.tensor));
       } else if (m.name == "scale_codebook.npy") {
         r.set("scaleCodebook", tensor_to_js(m.tensor));
+      } else if (m.name == "offset.npy") {
+        r.set("offset", tensor_to_js(m.tensor));
+      } else if (m.name == "blocks.npy") {
+        r.set("blocks", tensor_to_js(m.tensor));
+        r.set("blocksShape", shape_to_js(m.tensor.shape));
       }
     }
     return r;
@@ -897,7 +911,8 @@ val export_npz_js(val parts) {
     const Tensor deq = tensor_from_js(parts["dequantized"], shape, "dequantized", {{"Float32Array", DType::f32}});
     if (!parts["paramsJson"].isString()) throw Error("export: paramsJson must be the result's params.json text");
     // Optional members, in extra_members' order: codebook (float32, codebookShape), packed (uint8
-    // bytes), scaleE8m0 (uint8, the param shape); --double-quant: scaleCodes (uint8, the param shape),
+    // bytes), offset (float32, the param shape) and blocks (uint8, blocksShape) of ggml runs,
+    // scaleE8m0 (uint8, the param shape); --double-quant: scaleCodes (uint8, the param shape),
     // scaleSuper (float32), scaleCodebook (float32, bnb).
     std::vector<NpzMember> extra;
     if (!absent(parts["codebook"]))
@@ -906,6 +921,11 @@ val export_npz_js(val parts) {
     if (!absent(parts["packed"]))
       extra.push_back({"packed.npy", tensor_from_js(parts["packed"], {int64_t(parts["packed"]["length"].as<double>())},
                                                     "packed", {{"Uint8Array", DType::u8}})});
+    if (!absent(parts["offset"]))
+      extra.push_back({"offset.npy", tensor_from_js(parts["offset"], param_shape, "offset", {{"Float32Array", DType::f32}})});
+    if (!absent(parts["blocks"]))
+      extra.push_back({"blocks.npy", tensor_from_js(parts["blocks"], shape_from_js(parts["blocksShape"], "export: blocksShape"),
+                                                    "blocks", {{"Uint8Array", DType::u8}})});
     if (!absent(parts["scaleE8m0"]))
       extra.push_back({"scale_e8m0.npy", tensor_from_js(parts["scaleE8m0"], param_shape, "scaleE8m0",
                                                         {{"Uint8Array", DType::u8}})});
@@ -1327,6 +1347,23 @@ val export_safetensors_js(val parts) {
   });
 }
 
+// exportGguf({name, shape, format, blocks, paramsJson}) -> {ok, bytes}: the CLI's -o X.gguf.
+val export_gguf_js(val parts) {
+  return guarded([&] {
+    const Shape shape = shape_from_js(parts["shape"], "export: shape");
+    if (!parts["format"].isString()) throw Error("export: a .gguf needs a result of a --format run");
+    const GgmlType type = parse_ggml_type(parts["format"].as<std::string>());
+    const Shape blocks_shape = shape_from_js(parts["blocksShape"], "export: blocksShape");
+    const Tensor blocks = tensor_from_js(parts["blocks"], blocks_shape, "blocks", {{"Uint8Array", DType::u8}});
+    if (!parts["paramsJson"].isString()) throw Error("export: paramsJson must be the result's params.json text");
+    const std::string name = parts["name"].isString() ? parts["name"].as<std::string>() : std::string();
+    const std::vector<uint8_t> bytes = export_gguf_parts(name, shape, type, blocks.bytes, parts["paramsJson"].as<std::string>());
+    val r = success();
+    r.set("bytes", copy_to_js("Uint8Array", std::span<const uint8_t>(bytes), 1));
+    return r;
+  });
+}
+
 // ---- build info ----------------------------------------------------------------------------------------
 
 // {version, simd, kernels}: simd says whether this module contains the SIMD kernels, kernels names
@@ -1383,7 +1420,8 @@ EMSCRIPTEN_BINDINGS(qplay) {
       .value("onnx", Profile::onnx)
       .value("ort_tool", Profile::ort_tool)
       .value("bnb", Profile::bnb)
-      .value("mx", Profile::mx);
+      .value("mx", Profile::mx)
+      .value("ggml", Profile::ggml);
   enum_<ScaleRule>("ScaleRule").value("floor", ScaleRule::floor).value("rceil", ScaleRule::rceil);
 
   enum_<ElementKind>("ElementKind")
@@ -1392,13 +1430,29 @@ EMSCRIPTEN_BINDINGS(qplay) {
       .value("lut", ElementKind::lut)
       .value("mx", ElementKind::mx)
       .value("pow2", ElementKind::pow2)
-      .value("kmeans", ElementKind::kmeans);
+      .value("kmeans", ElementKind::kmeans)
+      .value("ggml", ElementKind::ggml);
   enum_<PackOrder>("PackOrder")
       .value("none", PackOrder::none)
       .value("low_first", PackOrder::low_first)
       .value("high_first", PackOrder::high_first)
       .value("gptq", PackOrder::gptq)
-      .value("awq", PackOrder::awq);
+      .value("awq", PackOrder::awq)
+      .value("ggml", PackOrder::ggml);
+  enum_<GgmlType>("GgmlType")
+      .value("q8_0", GgmlType::q8_0)
+      .value("q8_1", GgmlType::q8_1)
+      .value("q4_0", GgmlType::q4_0)
+      .value("q4_1", GgmlType::q4_1)
+      .value("q5_0", GgmlType::q5_0)
+      .value("q5_1", GgmlType::q5_1)
+      .value("q2_k", GgmlType::q2_k)
+      .value("q3_k", GgmlType::q3_k)
+      .value("q4_k", GgmlType::q4_k)
+      .value("q5_k", GgmlType::q5_k)
+      .value("q6_k", GgmlType::q6_k)
+      .value("iq4_nl", GgmlType::iq4_nl)
+      .value("mxfp4", GgmlType::mxfp4);
 
   value_object<IntType>("IntType").field("bits", &IntType::bits).field("signed", &IntType::is_signed);
   value_object<QuantOptions>("QuantOptions")
@@ -1424,7 +1478,8 @@ EMSCRIPTEN_BINDINGS(qplay) {
       .field("elementBits", &QuantOptions::element_bits)
       .field("pack", &QuantOptions::pack)
       .field("scaleRule", &QuantOptions::scale_rule)
-      .field("doubleQuant", &QuantOptions::double_quant);
+      .field("doubleQuant", &QuantOptions::double_quant)
+      .field("ggmlType", &QuantOptions::ggml_type);
   value_object<CalibrationOptions>("CalibrationOptions")
       .field("observer", &CalibrationOptions::observer)
       .field("averagingConstant", &CalibrationOptions::averaging_constant);
@@ -1447,4 +1502,5 @@ EMSCRIPTEN_BINDINGS(qplay) {
   function("bundleFinish", &bundle_finish_js);
   function("bundleClose", &bundle_close_js);
   function("reportText", &report_text_js);
+  function("exportGguf", &export_gguf_js);
 }

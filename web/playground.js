@@ -352,7 +352,7 @@ class QuantPlayground extends HTMLElement {
     const format = h('select', {},
       h('option', { value: 'integer' }, t('format.integer')),
       Object.entries(S.ELEMENT_KINDS).map(([kind, names]) => h('optgroup', { label: t(`format.${kind}`) },
-        names.map((n) => h('option', { value: n }, n)))));
+        names.map((n) => h('option', { value: n }, S.dtypeLabel(n))))));
     format.addEventListener('change', () => {
       if (format.value === 'integer') this.set('dtype', this.lastIntegerDtype ?? 'int8');
       else this.set('dtype', format.value);
@@ -489,12 +489,14 @@ class QuantPlayground extends HTMLElement {
 
     // Output
     this.npzButton = h('button', { type: 'button', class: 'qp-button', disabled: true, onclick: () => this.download('npz') }, t('downloadNpz'));
+    // ggml formats: the tensor as llama.cpp stores it (the CLI's -o X.gguf).
+    this.ggufButton = h('button', { type: 'button', class: 'qp-button', disabled: true, hidden: true, onclick: () => this.download('gguf') }, t('downloadGguf'));
     this.jsonButton = h('button', { type: 'button', class: 'qp-button', disabled: true, onclick: () => this.download('json') }, t('downloadJson'));
     this.safetensorsButton = h('button', { type: 'button', class: 'qp-button', disabled: true, onclick: () => this.download('safetensors') }, t('downloadSafetensors'));
     this.cliLine = h('code', { class: 'qp-cli' });
     const output = h('section', { class: 'qp-card qp-output', 'aria-labelledby': `${this.ids}-oh` },
       h('h3', { id: `${this.ids}-oh` }, t('section.output')),
-      h('div', { class: 'qp-output-row' }, this.npzButton, this.safetensorsButton, this.jsonButton),
+      h('div', { class: 'qp-output-row' }, this.npzButton, this.safetensorsButton, this.ggufButton, this.jsonButton),
       h('p', { class: 'qp-hint' }, t('cliEquivalent')),
       this.cliLine);
 
@@ -706,7 +708,7 @@ class QuantPlayground extends HTMLElement {
       control.disabled = locked;
       if (lock) {
         lock.hidden = !locked;
-        lock.textContent = !locked ? '' : locks[field][1] === 'profile' ? t('lockedBy', { profile: s.profile }) : t('lockedByElement', { dtype: s.dtype });
+        lock.textContent = !locked ? '' : locks[field][1] === 'profile' ? t('lockedBy', { profile: s.profile }) : t('lockedByElement', { dtype: S.dtypeLabel(s.dtype) });
       }
       wrap?.classList.toggle('qp-locked', locked);
     }
@@ -1286,6 +1288,8 @@ class QuantPlayground extends HTMLElement {
     const has = Boolean(r && this.data && this.resultData === this.data);
     this.npzButton.disabled = !has;
     this.safetensorsButton.disabled = !has;
+    this.ggufButton.hidden = !r?.gguf;
+    this.ggufButton.disabled = !has || !r?.gguf;
     this.jsonButton.disabled = !has;
     this.pinButton.disabled = !has && !this.pinned;
     this.pinButton.textContent = this.pinned ? this.t('unpin') : this.t('pin');
@@ -1353,7 +1357,8 @@ class QuantPlayground extends HTMLElement {
   describe(s) {
     const t = this.t;
     const e = S.effective(s);
-    const parts = S.elementKind(e.dtype) ? [e.dtype, t(`granularity.${e.granularity}`)] : [e.dtype, t(`mode.${e.mode}`), t(`granularity.${e.granularity}`)];
+    const parts = S.elementKind(e.dtype) === 'ggml' ? [S.dtypeLabel(e.dtype)]
+      : S.elementKind(e.dtype) ? [e.dtype, t(`granularity.${e.granularity}`)] : [e.dtype, t(`mode.${e.mode}`), t(`granularity.${e.granularity}`)];
     if (e.granularity === 'group') parts.push(`G=${e.groupSize}`);
     if (e.granularity === 'block') parts.push(`B=${e.blockSize}`);
     parts.push(e.params === 'dynamic' ? S.rangeFlag(e) : t(`params.${e.params}`));
@@ -1411,10 +1416,11 @@ class QuantPlayground extends HTMLElement {
     if (kind) {
       const [lo, hi] = r.groupMin && r.groupMax ? [r.groupMin[g], r.groupMax[g]] : this.groupRange(g);
       renderElementFormulas(this.formulaBox, {
-        kind, dtype: e.dtype, s: r.scale[g], amax: Math.max(Math.abs(lo), Math.abs(hi)), max: S.MINIFLOAT_MAX[e.dtype],
+        kind, dtype: S.dtypeLabel(e.dtype), s: r.scale[g], amax: Math.max(Math.abs(lo), Math.abs(hi)), max: S.MINIFLOAT_MAX[e.dtype],
         bits: e.elementBits, sample: b ? { x: b.x, t: b.t, q: b.q, xhat: b.xhat } : null,
+        offset: r.offset ? r.offset[g] : undefined, codebook: r.codebook,
       });
-      const notes = [t('formula.element', { dtype: e.dtype })];
+      const notes = [t(kind === 'ggml' ? 'formula.ggml' : 'formula.element', { dtype: S.dtypeLabel(e.dtype) })];
       if (b) notes.unshift(t('formula.sample', { index: this.indexText(b.index), x: F.f32(b.x), group: this.groupWhere(b.group) || '0' }));
       this.formulaNote.replaceChildren(...notes.map((n) => h('p', { class: 'qp-hint' }, n)));
       return;
@@ -1558,7 +1564,17 @@ class QuantPlayground extends HTMLElement {
     const r = this.result;
     const s = r.scale[g];
     let levels;
-    if (r.codebook) {
+    if (kind === 'ggml' && !r.codebook) {
+      // A ggml sub-block's grid: scale · code (+ offset) over the format's code range, computed as
+      // the bundle's identity says (float32 product, then float32 sum).
+      const off = r.offset ? r.offset[g] : 0;
+      levels = new Float64Array(r.qmax - r.qmin + 1);
+      for (let k = 0; k < levels.length; k++) {
+        const p = Math.fround(s * (r.qmin + k));
+        levels[k] = r.offset ? Math.fround(p + off) : p;
+      }
+      levels.sort();
+    } else if (r.codebook) {
       const rows = r.codebookShape?.length === 2 ? r.codebookShape[0] : 1;
       const k = r.codebook.length / rows;
       const row = rows > 1 ? r.codebook.subarray(g * k, (g + 1) * k) : r.codebook;
@@ -1844,8 +1860,8 @@ class QuantPlayground extends HTMLElement {
     const dt = S.parseDtype(e.dtype);
     const element = S.elementKind(e.dtype);
     // Formats without a bit width to vary (small floats, tables) or with fixed blocks (MX).
-    if ((kind === 'bits' && element && element !== 'pow2' && element !== 'kmeans') || (kind === 'block' && element === 'mx')) {
-      this.sweepNote.textContent = t(kind === 'bits' ? 'sweep.noBits' : 'sweep.noBlock', { dtype: e.dtype });
+    if ((kind === 'bits' && element && element !== 'pow2' && element !== 'kmeans') || (kind === 'block' && (element === 'mx' || element === 'ggml'))) {
+      this.sweepNote.textContent = t(kind === 'bits' ? 'sweep.noBits' : 'sweep.noBlock', { dtype: S.dtypeLabel(e.dtype) });
       return;
     }
     let points;
@@ -1935,6 +1951,7 @@ class QuantPlayground extends HTMLElement {
       const reply = await this.engine.request('export', { resultId: this.result.id, format });
       const base = (this.resultData.fileName || 'tensor').replace(/\.[^.]*$/, '');
       if (format === 'npz') downloadBlob(reply.bytes, `${base}_quantized.npz`, 'application/zip');
+      else if (format === 'gguf') downloadBlob(reply.bytes, `${base}_${S.ggmlFormat(this.resultState.dtype)}.gguf`, 'application/octet-stream');
       else if (format === 'safetensors') downloadBlob(reply.bytes, `${base}_quantized.safetensors`, 'application/octet-stream');
       else downloadBlob(reply.bytes, `${base}_params.json`, 'application/json');
     } catch (err) {

@@ -13,7 +13,7 @@
 //   values   {tensor}                               values   {values}        a tensor of the open file as float32
 //   quantize {source, options, calibration}         result   {result}        see `summarize` below
 //   sweep    {source, options, calibration, points} progress {done, total}, then swept {points}
-//   export   {resultId, format}                     exported {bytes}        'npz', 'safetensors' or 'json'
+//   export   {resultId, format}                     exported {bytes}        'npz', 'safetensors', 'json' or 'gguf'
 //
 //   whole-file mode (ui/wholefile.js; the JS API's steps, docs/JS_API.md):
 //   describe {size, bytes}                          described {info} | {bytesNeeded}   from the file's head
@@ -158,8 +158,11 @@ function summarize(id, r) {
     codebookShape: r.codebookShape ? Array.from(r.codebookShape, Number) : null,
     // --double-quant: how many 8-bit scale codes and float32 super-scales the bundle stores.
     doubleQuant: r.scaleCodes ? { codes: r.scaleCodes.length, supers: r.scaleSuper.length, bnb: Boolean(r.scaleCodebook) } : null,
+    // ggml formats (--format) with an additive member per sub-block; `gguf`: a .gguf can be exported.
+    offset: copy(r.offset),
+    gguf: Boolean(r.blocks),
   };
-  const transfer = [out.codes, out.scale, out.zeroPoint, out.dequantized, out.groupMin, out.groupMax, out.groupMse, out.codebook,
+  const transfer = [out.codes, out.scale, out.zeroPoint, out.dequantized, out.groupMin, out.groupMax, out.groupMse, out.codebook, out.offset,
     out.histograms.original.counts, out.histograms.dequantized.counts, out.histograms.error.counts]
     .filter(Boolean).map((a) => a.buffer);
   return { out, transfer };

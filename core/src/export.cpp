@@ -626,21 +626,26 @@ std::vector<uint8_t> export_safetensors(const Quantized& q, const Evaluation& e,
   return export_safetensors_parts({part});
 }
 
+std::vector<uint8_t> export_gguf_parts(const std::string& name, const Shape& shape, GgmlType type,
+                                       const std::vector<uint8_t>& blocks, const std::string& params_json) {
+  GgufTensor t;
+  t.desc.name = name.empty() ? "array" : name;
+  t.desc.shape = shape;
+  t.desc.type = ggml_type_id(type);
+  t.desc.bytes = blocks.size();
+  t.data = blocks;
+  const std::vector<GgufKv> metadata = {
+      {"general.quantization_version", GgufValue{uint32_t{2}}},
+      {"qplay.params", GgufValue{params_json}},
+  };
+  return write_gguf({t}, metadata);
+}
+
 std::vector<uint8_t> export_gguf(const Quantized& q, const Evaluation& e, const RunInfo& info) {
   if (q.options.element != ElementKind::ggml)
     throw Error("export: a .gguf holds ggml block formats; this run is --dtype " + dtype_spelling(q.options) +
                 " (use --format)");
-  GgufTensor t;
-  t.desc.name = info.input_tensor.empty() ? "array" : info.input_tensor;
-  t.desc.shape = q.codes.shape;
-  t.desc.type = ggml_type_id(q.options.ggml_type);
-  t.desc.bytes = q.blocks.size();
-  t.data = q.blocks;
-  const std::vector<GgufKv> metadata = {
-      {"general.quantization_version", GgufValue{uint32_t{2}}},
-      {"qplay.params", GgufValue{params_json(q, e, info)}},
-  };
-  return write_gguf({t}, metadata);
+  return export_gguf_parts(info.input_tensor, q.codes.shape, q.options.ggml_type, q.blocks, params_json(q, e, info));
 }
 
 }  // namespace qplay

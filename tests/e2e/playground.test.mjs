@@ -352,6 +352,30 @@ test('element formats: nf4 blocks packed high-first and 3-bit k-means match the 
   await finish(page);
 });
 
+test('ggml formats: q4_K of a gguf tensor, its .npz and .gguf match the CLI byte for byte', async () => {
+  const page = await open('/#format=q4_k&tensor=blk.0.q4_k');
+  await settled(page);
+  const pg = playground(page);
+  await upload(page, 'tiny.gguf');
+  assert.equal(await pg.getByLabel('Mode', { exact: true }).isDisabled(), true);
+  assert.equal(await pg.getByLabel('Granularity', { exact: true }).isDisabled(), true);
+  assert.match(await pg.locator('.qp-cli').textContent(), /--format q4_k/);
+  const args = ['tiny.gguf', '--tensor', 'blk.0.q4_k', '--format', 'q4_k'];
+  let { bytes } = await downloadNpz(page);
+  assertSameBytes(bytes, cliBundle(tmp, args), 'q4_K bundle');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    pg.getByRole('button', { name: 'Download .gguf' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'tiny_q4_k.gguf');
+  assertSameBytes(fs.readFileSync(await download.path()), cliBundle(tmp, args, 'gguf'), 'q4_K .gguf');
+
+  await change(page, 'Format', 'ggml:iq4_nl');
+  ({ bytes } = await downloadNpz(page));
+  assertSameBytes(bytes, cliBundle(tmp, ['tiny.gguf', '--tensor', 'blk.0.q4_k', '--format', 'iq4_nl']), 'IQ4_NL bundle');
+  await finish(page);
+});
+
 test('static params calibrated on a narrower set clip the data they are applied to', async () => {
   const page = await open('/#data=normal&shape=4096&params=calibrated&calib-spread=0.5');
   await settled(page);

@@ -165,7 +165,7 @@ test('sources, calibration tensors and exports of the wrong shape or kind', asyn
     { message: 'calibration tensor 2 of shape (6,) gives params of shape (6,), the first gives (4,)' });
 
   const r = qp.quantize('bias');
-  assert.throws(() => qp.export(r, 'tar'), { message: "export format 'tar' is not supported (supported: npz, json, safetensors)" });
+  assert.throws(() => qp.export(r, 'tar'), { message: "export format 'tar' is not supported (supported: npz, json, safetensors, gguf)" });
   assert.throws(() => qp.export({}), { message: 'export needs a result returned by quantize' });
   assert.throws(() => qp.export({ ...r, codes: new Float32Array(6) }),
     { message: 'export: codes must be Int8Array or Uint8Array or Int16Array or Uint16Array (got a Float32Array)' });

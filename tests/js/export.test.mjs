@@ -146,6 +146,36 @@ for (const input of ['vec17_f32.npy', 'mat4x6_f32.npy', 't2x3x4x5_f32.npy']) {
   }
 }
 
+// ggml block formats (docs/SCHEMES.md section 7): tiny.gguf's quantized tensors decode to (1, 32)
+// and (256,) float32 rows; the bundles add blocks.npy and offset.npy; shape and option errors carry
+// the CLI's messages.
+const ggmlRuns = [
+  ['blk.0.q4_0', ['--format', 'q8_0']], ['blk.0.q4_0', ['--format', 'q4_1']], ['blk.0.q4_0', ['--format', 'iq4_nl', '--pack', 'ggml']],
+  ['blk.0.q4_0', ['--format', 'mxfp4']], ['blk.0.q4_0', ['--profile', 'ggml']], ['blk.0.q4_0', ['--format', 'q5_0']],
+  ['blk.0.q4_k', ['--format', 'q4_k']], ['blk.0.q4_k', ['--format', 'q6_k']], ['blk.0.q4_k', ['--format', 'q2_k']],
+  ['blk.0.q4_k', ['--format', 'q3_k']], ['blk.0.q4_k', ['--format', 'q5_k']],
+  ['blk.0.q4_0', ['--format', 'q4_k']], ['weight', ['--format', 'q8_0']],
+  ['blk.0.q4_0', ['--format', 'q4_0', '--mode', 'asymmetric']], ['blk.0.q4_0', ['--format', 'q4_0', '--granularity', 'channel']],
+  ['blk.0.q4_0', ['--format', 'q4_0', '--dtype', 'int4']], ['blk.0.q4_0', ['--format', 'q4_x']],
+];
+
+for (const [tensor, args] of ggmlRuns) {
+  test(`ggml tiny.gguf ${tensor} ${args.join(' ')}`, () => check('tiny.gguf', ['--tensor', tensor, ...args]));
+}
+
+test('export(result, \'gguf\') is the CLI\'s -o X.gguf byte for byte', async () => {
+  const qp = await qplay('simd');
+  for (const [tensor, format] of [['blk.0.q4_k', 'q4_k'], ['blk.0.q4_0', 'iq4_nl'], ['blk.0.q4_0', 'q5_1']]) {
+    const args = ['--tensor', tensor, '--format', format];
+    const cli = runCli('tiny.gguf', args, '.gguf');
+    assert.ok(cli.bytes, cli.error);
+    const { result } = runApi(qp, 'tiny.gguf', args);
+    assert.ok(Buffer.from(qp.export(result, 'gguf')).equals(Buffer.from(cli.bytes)), `${format}: .gguf bytes differ`);
+  }
+  const { result } = runApi(qp, 'tiny.gguf', ['--tensor', 'weight']);
+  assert.throws(() => qp.export(result, 'gguf'), /export 'gguf' needs the result of a run with the format option/);
+});
+
 // Params from a file and from calibration, and a tensor picked from an .npz.
 const paramsRuns = [
   ['mat4x6_f32.npy', ['--dtype', 'uint8', '--granularity', 'channel', '--axis', '0', '--params', 'params_4x6_axis0.npz']],

@@ -51,9 +51,12 @@ process.on('exit', () => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Runs `qplay quantize INPUT -o OUT args...` in tests/data: {bytes} or {error} (the message alone). */
-export function runCli(input, args) {
-  const out = tmpFile();
+/**
+ * Runs `qplay quantize INPUT -o OUT args...` in tests/data: {bytes} or {error} (the message alone).
+ * suffix picks the writer by OUT's name ('.gguf'); the default writes an .npz.
+ */
+export function runCli(input, args, suffix = '') {
+  const out = tmpFile() + suffix;
   const r = spawnSync(cliPath, ['quantize', input, '-o', out, ...args], { cwd: data, encoding: 'utf8' });
   if (r.error) throw r.error;
   if (r.status === 0) {
@@ -131,7 +134,7 @@ const FLAG_TO_KEY = {
   '--tensor': 'tensor', '--scale': 'scale', '--zero-point': 'zeroPoint',
   // Integers cross as JS numbers (the spelling of "-1" and -1 is the same to the core).
   '--axis': 'axis', '--group-size': 'groupSize', '--block-size': 'blockSize', '--bins': 'bins',
-  '--bits': 'bits', '--pack': 'pack', '--scale-rule': 'scaleRule',
+  '--bits': 'bits', '--pack': 'pack', '--scale-rule': 'scaleRule', '--format': 'format',
 };
 const NUMERIC = new Set(['axis', 'groupSize', 'blockSize', 'bins', 'bits']);
 

@@ -62,12 +62,18 @@ export interface QuantizeOptions {
    * pow2, kmeans (docs/SCHEMES.md section 4)
    */
   dtype?: string;
+  /**
+   * --format: a ggml / llama.cpp block format, bit-exact with ggml's quantize_row_*_ref: q8_0, q8_1,
+   * q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, mxfp4 (docs/SCHEMES.md section 7).
+   * Rows along the last dim; no other scheme option applies.
+   */
+  format?: string;
   /** --saturate / --no-saturate: FP8 overflow to +-max (default true) or Inf/NaN */
   saturate?: boolean;
   /** --bits: pow2 / kmeans code width (default 4) */
   bits?: number | string;
   /** --pack: packed.npy order for codes of at most 4 bits */
-  pack?: 'low-first' | 'high-first' | 'gptq' | 'awq';
+  pack?: 'low-first' | 'high-first' | 'gptq' | 'awq' | 'ggml';
   /** --scale-rule: MX shared exponent, floor (OCP MX v1.0, default) | rceil (torchao / cuBLAS) */
   scaleRule?: 'floor' | 'rceil';
   /**
@@ -195,6 +201,11 @@ export interface QuantizeResult {
   scaleSuper?: Float32Array;
   /** --profile bnb --double-quant: the 256-value dynamic map (scale_codebook.npy). */
   scaleCodebook?: Float32Array;
+  /** format runs with an additive member (q4_1, q5_1, q2_k, q4_k, q5_k): offset.npy, the params' shape. */
+  offset?: Float32Array;
+  /** format runs: ggml's block bytes (blocks.npy), [rows, row bytes] as blocksShape says. */
+  blocks?: Uint8Array;
+  blocksShape?: number[];
 }
 
 /** A calibration tensor: a name in the open file, float32 values, or a whole file (options.tensor picks its tensor). */
@@ -305,8 +316,8 @@ export declare class Qplay {
   quantize(source: string | TensorValues | undefined | null, options?: QuantizeOptions): QuantizeResult;
   /** observer: 'minmax' (default) or 'moving-average:C'. options: quantize's, without params sources. */
   calibrate(tensors: CalibrationTensor[], observer?: string, options?: Omit<QuantizeOptions, 'scale' | 'zeroPoint' | 'params' | 'fileName'>): Params;
-  /** 'npz' / 'safetensors': the CLI's bundles byte for byte; 'json': its params.json. */
-  export(result: QuantizeResult, format?: 'npz' | 'json' | 'safetensors'): Uint8Array;
+  /** 'npz' / 'safetensors': the CLI's bundles byte for byte; 'json': its params.json; 'gguf': the CLI's -o X.gguf (format runs). */
+  export(result: QuantizeResult, format?: 'npz' | 'json' | 'safetensors' | 'gguf'): Uint8Array;
   /** Whole-file mode: the file's tensors from its first bytes, or how many bytes to slice. */
   describeHead(head: BufferSource, fileSize: number, options?: { raw?: RawSpec }): { info: FileInfo } | { bytesNeeded: number };
   describeBlob(blob: Blob, options?: { raw?: RawSpec }): Promise<FileInfo>;

@@ -12,7 +12,7 @@ const SIMD_PROBE = new Uint8Array([
 ]);
 
 const CONFIG_KEYS = ['simd', 'wasmBinary', 'baseUrl'];
-const EXPORT_FORMATS = ['npz', 'json', 'safetensors'];
+const EXPORT_FORMATS = ['npz', 'json', 'safetensors', 'gguf'];
 const BUNDLE_FORMATS = ['safetensors', 'npz', 'gguf'];
 // Options that pick a params source: whole-file mode computes each tensor's params from itself.
 const NOT_WHOLE_FILE = ['scale', 'zeroPoint', 'params', 'tensor', 'fileName'];
@@ -233,7 +233,7 @@ export class Qplay {
 
   /**
    * The result as file bytes: 'npz' is the CLI's bundle byte for byte, 'json' its params.json (what
-   * `qplay quantize --json` prints).
+   * `qplay quantize --json` prints), 'gguf' the CLI's -o X.gguf of a `format` (ggml) run.
    */
   export(result, format = 'npz') {
     if (!EXPORT_FORMATS.includes(format)) {
@@ -243,7 +243,20 @@ export class Qplay {
       throw fail('export needs a result returned by quantize');
     }
     if (format === 'json') return new TextEncoder().encode(result.paramsJson);
+    if (format === 'gguf') {
+      if (!result.blocks) throw fail("export 'gguf' needs the result of a run with the format option (a ggml block format)");
+      return check(this.#m.exportGguf({
+        name: result.input.tensor,
+        shape: result.shape,
+        format: result.options.format,
+        blocks: result.blocks,
+        blocksShape: result.blocksShape,
+        paramsJson: result.paramsJson,
+      })).bytes;
+    }
     if (format === 'safetensors') {
+      // As the CLI: a ggml run's storage is its blocks, which a safetensors bundle has no member for.
+      if (result.blocks) throw fail("export 'safetensors' cannot hold a format (ggml) run: export 'gguf' or 'npz'");
       return check(this.#m.exportSafetensors({
         name: result.input?.tensor ?? 'array',
         codes: result.codes,
@@ -262,10 +275,14 @@ export class Qplay {
       paramShape: result.params.shape,
       dequantized: result.dequantized,
       paramsJson: result.paramsJson,
-      // Present for element dtypes and --pack: the bundle's codebook.npy, packed.npy, scale_e8m0.npy.
+      // Present for element dtypes, --pack and --format: the bundle's codebook.npy, packed.npy,
+      // offset.npy, blocks.npy, scale_e8m0.npy.
       codebook: result.codebook,
       codebookShape: result.codebookShape,
       packed: result.packed,
+      offset: result.offset,
+      blocks: result.blocks,
+      blocksShape: result.blocksShape,
       scaleE8m0: result.scaleE8m0,
       // --double-quant: scale_codes.npy, scale_super.npy and (bnb) scale_codebook.npy.
       scaleCodes: result.scaleCodes,

@@ -124,7 +124,7 @@ export function renderFormulas(container, info) {
 // Element formats (docs/SCHEMES.md §4): (1) the group's scale, (2) the code, (3) the value, with
 // the run's numbers. info: {kind, dtype, s, amax, max (small floats), bits, sample: {x, t, q, xhat}}
 export function elementFormulaLines(info) {
-  const { kind, dtype, s, amax, max, bits, sample } = info;
+  const { kind, dtype, s, amax, max, bits, sample, offset, codebook } = info;
   const name = `\\text{${dtype.replaceAll('_', '\\_')}}`;
   const A = Number.isFinite(amax) ? T(amax) : null;
   const lines = [];
@@ -156,6 +156,18 @@ export function elementFormulaLines(info) {
       lines.push(`X = 2^{\\lfloor \\log_2 \\max|x| \\rfloor - e_{\\max}}${numbers} = ${T(s)}`);
       lines.push(`q = \\operatorname{quantize}_{${name}}\\!\\left(\\frac{x}{X}\\right)${sample ? ` = \\operatorname{quantize}(${N(sample.t)}) = ${code}` : ''}`);
       lines.push(`\\hat{x} = \\operatorname{element}(q)\\, X${sample ? ` = ${N(v)} \\cdot ${T(s)} = ${T(sample.xhat)}` : ''}`);
+      break;
+    }
+    case 'ggml': {
+      // The bundle's identity (docs/SCHEMES.md §7): x̂ = s · value(q) (+ offset), s per sub-block.
+      const value = codebook ? '\\text{codebook}_q' : 'q';
+      const vq = sample ? (codebook ? N(codebook[sample.q]) : I(sample.q)) : '';
+      lines.push(`q = \\operatorname{quantize\\_row\\_ref}_{${name}}(x)${sample ? ` = ${code}` : ''}`);
+      if (offset === undefined) {
+        lines.push(`\\hat{x} = s \\cdot ${value}${sample ? ` = ${T(s)} \\cdot ${vq} = ${T(sample.xhat)}` : ''}`);
+      } else {
+        lines.push(`\\hat{x} = s \\cdot ${value} + o${sample ? ` = ${T(s)} \\cdot ${vq} + (${T(offset)}) = ${T(sample.xhat)}` : ''}`);
+      }
       break;
     }
     default:  // kmeans

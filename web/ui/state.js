@@ -17,7 +17,26 @@ export const SCALE_RULES = ['floor', 'rceil'];
 export const PARAM_SOURCES = ['dynamic', 'given', 'calibrated'];
 export const OBSERVERS = ['minmax', 'moving-average'];
 export const DATA_SOURCES = ['seed', 'normal', 'uniform', 'laplace', 'outliers', 'paste', 'file'];
-export const PACK_ORDERS = ['', 'low-first', 'high-first', 'gptq', 'awq'];
+export const PACK_ORDERS = ['', 'low-first', 'high-first', 'gptq', 'awq', 'ggml'];
+
+// ggml / llama.cpp block formats (--format, docs/SCHEMES.md §7). In the settings they live in the
+// dtype field as 'ggml:q4_k' (iq4_nl and mxfp4 are element dtypes too); the URL, the API options and
+// the command line say format=q4_k / --format q4_k.
+export const GGML_FORMATS = ['q8_0', 'q8_1', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k', 'iq4_nl', 'mxfp4'];
+// Code bits, block elements and the sub-block sharing one scale (GGML_FORMATS.md).
+export const GGML_INFO = {
+  q8_0: [8, 32, 32], q8_1: [8, 32, 32], q4_0: [4, 32, 32], q4_1: [4, 32, 32], q5_0: [5, 32, 32], q5_1: [5, 32, 32],
+  q2_k: [2, 256, 16], q3_k: [3, 256, 16], q4_k: [4, 256, 32], q5_k: [5, 256, 32], q6_k: [6, 256, 16],
+  iq4_nl: [4, 32, 32], mxfp4: [4, 32, 32],
+};
+export function ggmlFormat(dtype) {
+  return typeof dtype === 'string' && dtype.startsWith('ggml:') ? dtype.slice(5) : null;
+}
+// How a dtype value reads on screen: ggml's own spelling for a format (q4_K), the name otherwise.
+export function dtypeLabel(dtype) {
+  const f = ggmlFormat(dtype);
+  return f ? f.replace(/_k$/, '_K') : dtype;
+}
 
 // Element formats (docs/SCHEMES.md §4): codes that are not points of a uniform grid, by kind.
 export const ELEMENT_KINDS = {
@@ -26,6 +45,7 @@ export const ELEMENT_KINDS = {
   mx: ['mxfp8_e4m3', 'mxfp8_e5m2', 'mxfp6_e2m3', 'mxfp6_e3m2', 'mxfp4', 'mxint8'],
   pow2: ['pow2'],
   kmeans: ['kmeans'],
+  ggml: GGML_FORMATS.map((f) => `ggml:${f}`),
 };
 export const ELEMENT_DTYPES = Object.values(ELEMENT_KINDS).flat();
 
@@ -44,6 +64,7 @@ export function codeBits(state) {
   const kind = elementKind(state.dtype);
   if (!kind) return parseDtype(state.dtype)?.bits ?? 8;
   if (kind === 'pow2' || kind === 'kmeans') return state.elementBits;
+  if (kind === 'ggml') return GGML_INFO[ggmlFormat(state.dtype)][0];
   const m = /(\d)/.exec(state.dtype.replace(/^mx/, ''));
   if (state.dtype === 'mxint8') return 8;
   if (kind === 'lut') return 4;
@@ -135,6 +156,8 @@ export function locks(state) {
     if (kind === 'mx' ? false : !BNB_DTYPES.includes(state.dtype)) fixed.profile = 'custom';
     if (kind !== 'minifloat' && kind !== 'mx') fixed.rounding = 'half-even';
     if (kind === 'mx') Object.assign(fixed, { granularity: 'block', blockSize: 32 });
+    // ggml: rows along the last dim, one scale per sub-block; nothing else applies.
+    if (kind === 'ggml') Object.assign(fixed, { granularity: 'block', blockSize: GGML_INFO[ggmlFormat(state.dtype)][2], axis: -1, rounding: 'half-even' });
     for (const [k, v] of Object.entries(fixed)) out[k] = [v, 'element'];
   }
   return out;
@@ -215,6 +238,13 @@ export function observerFlag(s) {
 export function apiOptions(state, { fileName, tensor } = {}) {
   const s = effective(state);
   const kind = elementKind(s.dtype);
+  if (kind === 'ggml') {
+    const o = { format: ggmlFormat(s.dtype), bins: s.bins };
+    if (s.pack && codeBits(s) <= 4) o.pack = s.pack;
+    if (fileName !== undefined) o.fileName = fileName;
+    if (tensor !== undefined) o.tensor = tensor;
+    return o;
+  }
   if (kind) {
     // Element formats take only what a command line for them would say.
     const o = { dtype: s.dtype, granularity: s.granularity, bins: s.bins };
@@ -271,6 +301,12 @@ export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFile
   }
   if (tensor) args.push('--tensor', tensor);
   const kind = elementKind(s.dtype);
+  if (kind === 'ggml') {
+    args.push('--format', ggmlFormat(s.dtype));
+    if (s.pack && codeBits(s) <= 4) args.push('--pack', s.pack);
+    if (s.bins !== d.bins) args.push('--bins', String(s.bins));
+    return args.join(' ');
+  }
   if (s.dtype !== d.dtype) args.push('--dtype', s.dtype);
   if ((kind === 'pow2' || kind === 'kmeans') && s.elementBits !== d.elementBits) args.push('--bits', String(s.elementBits));
   if (kind === 'minifloat' && !s.saturate) args.push('--no-saturate');
@@ -310,6 +346,7 @@ const URL_FIELDS = {
   'spread-channels': ['spreadChannels', 'bool'],
   tensor: ['tensor', 'text'],
   dtype: ['dtype', 'dtype'],
+  format: ['dtype', 'format'],
   mode: ['mode', MODES],
   narrow: ['narrow', 'bool'],
   'reduce-range': ['reduceRange', 'bool'],
@@ -340,6 +377,12 @@ const URL_FIELDS = {
 export function toQuery(state, base = DEFAULTS) {
   const q = new URLSearchParams();
   for (const [key, [field, kind]] of Object.entries(URL_FIELDS)) {
+    // A ggml format goes out as format=q4_k (the --format flag), any other dtype as dtype=.
+    if (kind === 'dtype' || kind === 'format') {
+      const f = ggmlFormat(state[field]);
+      if (state[field] !== base[field] && (kind === 'format') === Boolean(f)) q.set(key, f ?? String(state[field]));
+      continue;
+    }
     if (kind === 'range') {
       if (rangeFlag(state) !== rangeFlag(base)) q.set(key, rangeFlag(state));
     } else if (kind === 'rounding') {
@@ -391,7 +434,8 @@ function parseField(kind, raw) {
     case 'posint': return Number.isInteger(num) && num > 0 ? num : undefined;
     case 'num': return raw.trim() !== '' && Number.isFinite(num) ? num : undefined;
     case 'posnum': return raw.trim() !== '' && Number.isFinite(num) && num > 0 ? num : undefined;
-    case 'dtype': return parseDtype(raw) || ELEMENT_DTYPES.includes(raw) ? raw : undefined;
+    case 'dtype': return parseDtype(raw) || (ELEMENT_DTYPES.includes(raw) && !ggmlFormat(raw)) ? raw : undefined;
+    case 'format': return GGML_FORMATS.includes(raw) ? `ggml:${raw}` : undefined;
     case 'list': return raw.split(',').filter(Boolean);
     case 'range': {
       const [name, arg] = raw.split(':');

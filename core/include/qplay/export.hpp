@@ -95,6 +95,10 @@ std::vector<uint8_t> export_safetensors(const Quantized& q, const Evaluation& e,
 // and qplay.params = params_json(q, e, info). Any other run is a qplay::Error: GGUF has no type
 // for qplay's own integer or element codes.
 std::vector<uint8_t> export_gguf(const Quantized& q, const Evaluation& e, const RunInfo& info);
+// The same file from its parts (the wasm API keeps them in JS): the tensor's name (empty: "array"),
+// numpy shape, ggml type, block bytes and the params.json text.
+std::vector<uint8_t> export_gguf_parts(const std::string& name, const Shape& shape, GgmlType type,
+                                       const std::vector<uint8_t>& blocks, const std::string& params_json);
 
 // ---- whole-file mode (qplay/wholefile.hpp) ------------------------------------------------------------
 // What a whole-file bundle stores per quantized tensor instead of params.json: the settings, the
