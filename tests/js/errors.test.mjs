@@ -96,7 +96,7 @@ test('unknown option keys name the key and list the allowed ones', async () => {
   const qp = await qplay();
   qp.open(fixture('mat4x6_f32.npy'));
   const allowed = 'dtype, mode, narrow, reduceRange, granularity, axis, groupSize, blockSize, range, scale, zeroPoint, ' +
-    'params, rounding, zeroPointDomain, profile, bins, tensor, fileName, saturate, bits, pack, scaleRule, doubleQuant';
+    'params, rounding, zeroPointDomain, profile, bins, tensor, fileName, saturate, bits, pack, scaleRule, doubleQuant, format';
   assert.throws(() => qp.quantize(undefined, { dtyp: 'int8' }), { message: `unknown option 'dtyp' (allowed: ${allowed})` });
   assert.throws(() => qp.quantize(undefined, { block_size: 4 }), /^Error: unknown option 'block_size' \(allowed: /);
   assert.throws(() => qp.quantize(undefined, { observer: 'minmax' }), /unknown option 'observer'/);

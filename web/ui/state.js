@@ -139,10 +139,11 @@ export function profileFits(profile, dtype) {
   return profile === 'custom' || !kind;
 }
 
-// --double-quant applies to runs with one float32 scale per channel, group or block (SCHEMES.md §6).
+// --double-quant applies to runs with one float32 scale per channel, group or block (SCHEMES.md §6);
+// ggml formats store their own scales in their blocks.
 export function doubleQuantApplies(state) {
   const kind = elementKind(state.dtype);
-  return state.granularity !== 'tensor' && kind !== 'mx' && kind !== 'kmeans';
+  return state.granularity !== 'tensor' && kind !== 'mx' && kind !== 'kmeans' && kind !== 'ggml';
 }
 
 export function locks(state) {
