@@ -353,10 +353,15 @@ test('element formats: nf4 blocks packed high-first and 3-bit k-means match the 
 });
 
 test('ggml formats: q4_K of a gguf tensor, its .npz and .gguf match the CLI byte for byte', async () => {
-  const page = await open('/#format=q4_k&tensor=blk.0.q4_k');
+  const page = await open('/');
   await settled(page);
   const pg = playground(page);
-  await upload(page, 'tiny.gguf');
+  await upload(page, 'tiny.gguf');  // its first float tensor (4x6) is picked and quantized as int8
+  // The gguf's Q4_K tensor decodes to float32 (256,): pick it, then ggml's q4_K.
+  let before = await runs(page);
+  await pg.getByRole('radio', { name: 'blk.0.q4_k' }).check();
+  await settled(page, before);
+  await change(page, 'Format', 'ggml:q4_k');
   assert.equal(await pg.getByLabel('Mode', { exact: true }).isDisabled(), true);
   assert.equal(await pg.getByLabel('Granularity', { exact: true }).isDisabled(), true);
   assert.match(await pg.locator('.qp-cli').textContent(), /--format q4_k/);
