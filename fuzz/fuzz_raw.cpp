@@ -22,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::span<const uint8_t> file(data + 12, size - 12);
   qplay_fuzz::expect_only_qplay_errors([&] {
-    const qplay::FileInfo info = qplay::formats::describe_raw(file, spec);
+    const qplay::FileInfo info = qplay::formats::describe_raw(file.size(), spec);
     const qplay::Tensor t = qplay::formats::load_raw(file, spec);
     qplay_fuzz::require(t.shape == info.tensors[0].shape && t.bytes.size() == info.tensors[0].data_bytes);
     (void)qplay::to_f32(t);
