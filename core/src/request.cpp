@@ -36,117 +36,6 @@ template <class E> std::string spelled(std::span<const Spelling<E>> list) {
   return out;
 }
 
-std::vector<OptionSpec> build_table() {
-  using K = OptionKind;
-  using S = OptionScope;
-  std::string dtypes = "int8, uint8, int4, uint4, int2, uint2, intN, uintN (N = 1..8), int16, uint16";
-  for (std::string_view e : element_names()) dtypes += ", " + std::string(e);
-  std::string formats;
-  for (GgmlType t : kGgmlTypes) formats += (formats.empty() ? "" : ", ") + std::string(ggml_type_name(t));
-  const std::string_view dtype_values = keep(dtypes), format_values = keep(formats);
-  // One row per option, in the order help and README list them.
-  return {
-      {"output", "--output", K::path, S::output, "OUT", "", 0, 0, BoundStyle::between, "",
-       "the bundle to write: OUT.npz (codes.npy, scale.npy, zero_point.npy, dequantized.npy, params.json), "
-       "OUT.safetensors (NAME.codes, NAME.scale, NAME.zero_point, params in __metadata__) or OUT.gguf (needs --format)"},
-      {"tensor", "--tensor", K::text, S::selection, "NAME", "", 0, 0, BoundStyle::between, "the first",
-       "the tensor to quantize in a multi-tensor file"},
-      {"fileName", "INPUT", K::path, S::selection, "INPUT", "", 0, 0, BoundStyle::between, "",
-       "the input file (a positional argument on the command line)"},
-      {"dtype", "--dtype", K::choice, S::scheme, "T", dtype_values, 0, 0, BoundStyle::between, "int8",
-       "code type: an integer type or an element format (docs/SCHEMES.md section 4; mx* share a scale per 32 along --axis)"},
-      {"format", "--format", K::choice, S::scheme, "F", format_values, 0, 0, BoundStyle::between, "",
-       "a ggml / llama.cpp block format, bit-exact with quantize_row_*_ref; rows along the last dim, which "
-       "must be whole blocks (32; 256 for the K-quants); no other scheme option applies"},
-      {"bits", "--bits", K::integer, S::scheme, "N", "", 1, 8, BoundStyle::between, "4",
-       "code width of --dtype pow2 and kmeans (k = 2^N levels)"},
-      {"saturate", "--saturate", K::toggle, S::scheme, "", "", 0, 0, BoundStyle::between, "--saturate",
-       "FP8 overflow goes to +-max (--saturate) or to Inf/NaN as ONNX saturate=0 (--no-saturate)"},
-      {"pack", "--pack", K::choice, S::scheme, "P", keep(spelled(pack_spellings())), 0, 0, BoundStyle::between, "",
-       "also write packed.npy, codes of at most 4 bits two per byte: low-first (default for elements), high-first "
-       "(bitsandbytes), gptq, awq, ggml (per 32 codes byte j = code j | code j+16 << 4)"},
-      {"scaleRule", "--scale-rule", K::choice, S::scheme, "R", keep(spelled(scale_rule_spellings())), 0, 0,
-       BoundStyle::between, "floor", "MX shared exponent: OCP MX v1.0 FLOOR, or torchao/cuBLAS RCEIL (never saturates)"},
-      {"doubleQuant", "--double-quant", K::flag, S::scheme, "", "", 0, 0, BoundStyle::between, "",
-       "quantize the per-channel/group/block scales to 8 bits: uint8 codes, a float32 per 256 scales "
-       "(bnb: QLoRA's compress_statistics)"},
-      {"mode", "--mode", K::choice, S::scheme, "M", keep(spelled(mode_spellings())), 0, 0, BoundStyle::between,
-       "asymmetric", "affine with a zero point, or symmetric around 0"},
-      {"narrow", "--narrow", K::flag, S::scheme, "", "", 0, 0, BoundStyle::between, "",
-       "drop the most negative code (int8 -> [-127, 127]; uint8 -> [0, 254])"},
-      {"reduceRange", "--reduce-range", K::flag, S::scheme, "", "", 0, 0, BoundStyle::between, "",
-       "halve the code range as PyTorch reduce_range (int8 -> [-64, 63])"},
-      {"granularity", "--granularity", K::choice, S::scheme, "G", keep(spelled(granularity_spellings())), 0, 0,
-       BoundStyle::between, "tensor", "which elements share params"},
-      {"axis", "--axis", K::integer, S::scheme, "A", "", -64, 64, BoundStyle::out_of_range, "0",
-       "channel axis (negative counts from the end)"},
-      {"groupSize", "--group-size", K::integer, S::scheme, "G", "", 1, kMaxSize, BoundStyle::at_least, "",
-       "channels per group (--granularity group)"},
-      {"blockSize", "--block-size", K::integer, S::scheme, "B", "", 1, kMaxSize, BoundStyle::at_least, "",
-       "elements per block along the axis (--granularity block)"},
-      {"range", "--range", K::choice, S::scheme, "R", keep(spelled(range_spellings())), 0, 0, BoundStyle::between,
-       "minmax", "how dynamic params pick the range"},
-      {"rounding", "--rounding", K::choice, S::scheme, "R", keep(spelled(rounding_spellings())), 0, 0,
-       BoundStyle::between, "half-even", "rounding of x/s"},
-      {"zeroPointDomain", "--zero-point-domain", K::choice, S::scheme, "D", keep(spelled(zero_point_domain_spellings())),
-       0, 0, BoundStyle::between, "int", "integer zero points, or float ones (torch float_qparams, HQQ)"},
-      {"profile", "--profile", K::choice, S::scheme, "P", keep(spelled(profile_spellings())), 0, 0, BoundStyle::between,
-       "custom",
-       "reproduce a peer bit for bit: seed, pytorch, onnx, ort-tool (integer dtypes); bnb: bitsandbytes "
-       "quantize_4bit, --dtype nf4 (default) or fp4, --block-size 64 (default; 32..4096) over the flattened "
-       "tensor, high-first packing; mx: OCP MX v1.0, --dtype mxfp8_e4m3 (default) or another mx*; ggml: "
-       "llama.cpp's reference quantizers, --format (q8_0 when none is given)"},
-      {"bins", "--bins", K::integer, S::scheme, "N", "", 1, 1 << 20, BoundStyle::between, "64", "histogram bins"},
-      {"json", "--json", K::flag, S::output, "", "", 0, 0, BoundStyle::between, "",
-       "print params and metrics (with --all: the per-tensor report) as JSON instead of the summary"},
-      {"scale", "--scale", K::number, S::params, "S", "", 0, 0, BoundStyle::between, "",
-       "static params, given: the scale (a scalar)"},
-      {"zeroPoint", "--zero-point", K::number, S::params, "Z", "", 0, 0, BoundStyle::between, "",
-       "static params, given: the zero point with --scale"},
-      {"params", "--params", K::path, S::params, "P.npz", "", 0, 0, BoundStyle::between, "",
-       "static params, given: P holds scale.npy (and zero_point.npy) shaped for the granularity (a qplay bundle works)"},
-      {"calibrate", "--calibrate", K::paths, S::params, "A [B ...]", "", 0, 0, BoundStyle::between, "",
-       "static params, calibrated on tensors shaped like INPUT; takes every following argument up to the "
-       "next option (put INPUT first)",
-       true},
-      {"observer", "--observer", K::choice, S::params, "O", keep(spelled(observer_spellings())), 0, 0,
-       BoundStyle::between, "minmax", "calibration observer (C defaults to 0.01)"},
-      {"all", "--all", K::flag, S::whole_file, "", "", 0, 0, BoundStyle::between, "",
-       "whole-file mode: quantize every floating-point tensor of rank >= 2 of a .safetensors, .gguf, .npz or "
-       ".npy; others are copied unchanged"},
-      {"override", "--override", K::text, S::whole_file, "'PAT:keep|FLAGS'", "", 0, 0, BoundStyle::between, "",
-       "with --all: keep the tensors whose name matches the glob PAT (* and ?), or quantize them with FLAGS "
-       "(e.g. 'lm_head.*:--dtype int8'), which replace the base options; repeatable, first match wins",
-       true},
-      {"report", "--report", K::path, S::whole_file, "R.csv", "", 0, 0, BoundStyle::between, "",
-       "with --all: one CSV row per tensor (name, shape, dtype, action, scheme, params, mse, sqnr_db, "
-       "max_abs_error, bits_per_element, bytes_before, bytes_after)"},
-      {"rawDtype", "--raw-dtype", K::text, S::raw, "T", "", 0, 0, BoundStyle::between, "",
-       "read INPUT as raw binary of this dtype: float32, float16, bfloat16, float64, int8..int64, "
-       "uint8..uint64, bool, float8_e4m3fn, float8_e5m2"},
-      {"rawShape", "--raw-shape", K::text, S::raw, "S", "", 0, 0, BoundStyle::between, "",
-       "the raw input's shape, e.g. 4,6 (one dim may be -1: inferred from the file size)"},
-      {"rawOffset", "--raw-offset", K::integer, S::raw, "N", "", 0, std::numeric_limits<int64_t>::max(),
-       BoundStyle::not_negative, "0", "bytes of the raw input to skip first"},
-      {"rawEndian", "--raw-endian", K::choice, S::raw, "E", "little, big", 0, 0, BoundStyle::between, "little",
-       "byte order of the raw input (big swaps)"},
-  };
-}
-
-bool in_context(const OptionSpec& spec, RequestContext context) {
-  switch (context) {
-    case RequestContext::single: return spec.flag != "INPUT";
-    // Rules refuse -o, --tensor, --json and the params sources in validate, with a reason.
-    case RequestContext::whole_file_rule: return spec.scope != OptionScope::whole_file && spec.flag != "INPUT";
-    case RequestContext::info: return spec.scope == OptionScope::raw;
-    case RequestContext::api:
-      return (spec.scope == OptionScope::scheme || spec.scope == OptionScope::params ||
-              spec.scope == OptionScope::selection) &&
-             spec.kind != OptionKind::paths && spec.flag != "--observer";
-  }
-  return false;
-}
-
 [[noreturn]] void invalid(std::string_view text, std::string_view flag, std::string_view expected) {
   throw Error("invalid value '" + std::string(text) + "' for " + std::string(flag) + " (" + std::string(expected) + ")");
 }
@@ -225,6 +114,223 @@ void no_file_name(std::string_view value, std::string_view name) {
   if (value.empty()) throw Error("empty file name for " + std::string(name));
 }
 
+std::vector<OptionSpec> build_table() {
+  using K = OptionKind;
+  using S = OptionScope;
+  std::string dtypes = "int8, uint8, int4, uint4, int2, uint2, intN, uintN (N = 1..8), int16, uint16";
+  for (std::string_view e : element_names()) dtypes += ", " + std::string(e);
+  std::string formats;
+  for (GgmlType t : kGgmlTypes) formats += (formats.empty() ? "" : ", ") + std::string(ggml_type_name(t));
+  const std::string_view dtype_values = keep(dtypes), format_values = keep(formats);
+  // One row per option, in the order help and README list them.
+  return {
+      {"output", "--output", K::path, S::output, "OUT", "", 0, 0, BoundStyle::between, "",
+       "the bundle to write: OUT.npz (codes.npy, scale.npy, zero_point.npy, dequantized.npy, params.json), "
+       "OUT.safetensors (NAME.codes, NAME.scale, NAME.zero_point, params in __metadata__) or OUT.gguf (needs --format)",
+       [](Request& r, const OptionSpec&, std::string_view name, std::string_view text) {
+         no_file_name(text, name);
+         r.output = std::string(text);
+       }},
+      {"tensor", "--tensor", K::text, S::selection, "NAME", "", 0, 0, BoundStyle::between, "the first",
+       "the tensor to quantize in a multi-tensor file",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) { r.tensor = std::string(text); }},
+      {"fileName", "INPUT", K::path, S::selection, "INPUT", "", 0, 0, BoundStyle::between, "",
+       "the input file (a positional argument on the command line)",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) { r.positionals.push_back(std::string(text)); }},
+      {"dtype", "--dtype", K::choice, S::scheme, "T", dtype_values, 0, 0, BoundStyle::between, "int8",
+       "code type: an integer type or an element format (docs/SCHEMES.md section 4; mx* share a scale per 32 along --axis)",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         parse_dtype(text, r.options);
+         r.explicit_set.dtype = true;
+       }},
+      {"format", "--format", K::choice, S::scheme, "F", format_values, 0, 0, BoundStyle::between, "",
+       "a ggml / llama.cpp block format, bit-exact with quantize_row_*_ref; rows along the last dim, which "
+       "must be whole blocks (32; 256 for the K-quants); no other scheme option applies",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         parse_format(text, r.options);
+         r.explicit_set.format = true;
+       }},
+      {"bits", "--bits", K::integer, S::scheme, "N", "", 1, 8, BoundStyle::between, "4",
+       "code width of --dtype pow2 and kmeans (k = 2^N levels)",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
+         r.options.element_bits = static_cast<int>(integer_value(spec, text));
+         r.bits_given = true;
+       }},
+      {"saturate", "--saturate", K::toggle, S::scheme, "", "", 0, 0, BoundStyle::between, "--saturate",
+       "FP8 overflow goes to +-max (--saturate) or to Inf/NaN as ONNX saturate=0 (--no-saturate)",
+       [](Request& r, const OptionSpec& spec, std::string_view name, std::string_view text) {
+         r.options.saturate = name == "--no-saturate" ? false : name == "--saturate" ? true : flag_value(spec, text);
+         r.explicit_set.saturate = true;
+       }},
+      {"pack", "--pack", K::choice, S::scheme, "P", keep(spelled(pack_spellings())), 0, 0, BoundStyle::between, "",
+       "also write packed.npy, codes of at most 4 bits two per byte: low-first (default for elements), high-first "
+       "(bitsandbytes), gptq, awq, ggml (per 32 codes byte j = code j | code j+16 << 4)",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         r.options.pack = parse_pack(text);
+         r.explicit_set.pack = true;
+       }},
+      {"scaleRule", "--scale-rule", K::choice, S::scheme, "R", keep(spelled(scale_rule_spellings())), 0, 0,
+       BoundStyle::between, "floor", "MX shared exponent: OCP MX v1.0 FLOOR, or torchao/cuBLAS RCEIL (never saturates)",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         r.options.scale_rule = parse_scale_rule(text);
+         r.explicit_set.scale_rule = true;
+       }},
+      {"doubleQuant", "--double-quant", K::flag, S::scheme, "", "", 0, 0, BoundStyle::between, "",
+       "quantize the per-channel/group/block scales to 8 bits: uint8 codes, a float32 per 256 scales "
+       "(bnb: QLoRA's compress_statistics)",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) { r.options.double_quant = flag_value(spec, text); }},
+      {"mode", "--mode", K::choice, S::scheme, "M", keep(spelled(mode_spellings())), 0, 0, BoundStyle::between,
+       "asymmetric", "affine with a zero point, or symmetric around 0",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         r.options.mode = parse_mode(text);
+         r.explicit_set.mode = true;
+       }},
+      {"narrow", "--narrow", K::flag, S::scheme, "", "", 0, 0, BoundStyle::between, "",
+       "drop the most negative code (int8 -> [-127, 127]; uint8 -> [0, 254])",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
+         r.options.narrow = flag_value(spec, text);
+         r.explicit_set.narrow = true;
+       }},
+      {"reduceRange", "--reduce-range", K::flag, S::scheme, "", "", 0, 0, BoundStyle::between, "",
+       "halve the code range as PyTorch reduce_range (int8 -> [-64, 63])",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
+         r.options.reduce_range = flag_value(spec, text);
+         r.explicit_set.reduce_range = true;
+       }},
+      {"granularity", "--granularity", K::choice, S::scheme, "G", keep(spelled(granularity_spellings())), 0, 0,
+       BoundStyle::between, "tensor", "which elements share params",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         r.options.granularity = parse_granularity(text);
+         r.explicit_set.granularity = true;
+       }},
+      {"axis", "--axis", K::integer, S::scheme, "A", "", -64, 64, BoundStyle::out_of_range, "0",
+       "channel axis (negative counts from the end)",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
+         r.options.axis = static_cast<int>(integer_value(spec, text));
+         r.explicit_set.axis = true;
+       }},
+      {"groupSize", "--group-size", K::integer, S::scheme, "G", "", 1, kMaxSize, BoundStyle::at_least, "",
+       "channels per group (--granularity group)",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
+         r.options.group_size = integer_value(spec, text);
+         r.explicit_set.group_size = true;
+       }},
+      {"blockSize", "--block-size", K::integer, S::scheme, "B", "", 1, kMaxSize, BoundStyle::at_least, "",
+       "elements per block along the axis (--granularity block)",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
+         r.options.block_size = integer_value(spec, text);
+         r.explicit_set.block_size = true;
+       }},
+      {"range", "--range", K::choice, S::scheme, "R", keep(spelled(range_spellings())), 0, 0, BoundStyle::between,
+       "minmax", "how dynamic params pick the range",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         parse_range(text, r.options);
+         r.explicit_set.range = true;
+       }},
+      {"rounding", "--rounding", K::choice, S::scheme, "R", keep(spelled(rounding_spellings())), 0, 0,
+       BoundStyle::between, "half-even", "rounding of x/s",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         parse_rounding(text, r.options);
+         r.explicit_set.rounding = true;
+       }},
+      {"zeroPointDomain", "--zero-point-domain", K::choice, S::scheme, "D", keep(spelled(zero_point_domain_spellings())),
+       0, 0, BoundStyle::between, "int", "integer zero points, or float ones (torch float_qparams, HQQ)",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         r.options.zero_point_domain = parse_zero_point_domain(text);
+         r.explicit_set.zero_point_domain = true;
+       }},
+      {"profile", "--profile", K::choice, S::scheme, "P", keep(spelled(profile_spellings())), 0, 0, BoundStyle::between,
+       "custom",
+       "reproduce a peer bit for bit: seed, pytorch, onnx, ort-tool (integer dtypes); bnb: bitsandbytes "
+       "quantize_4bit, --dtype nf4 (default) or fp4, --block-size 64 (default; 32..4096) over the flattened "
+       "tensor, high-first packing; mx: OCP MX v1.0, --dtype mxfp8_e4m3 (default) or another mx*; ggml: "
+       "llama.cpp's reference quantizers, --format (q8_0 when none is given)",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) { r.options.profile = parse_profile(text); }},
+      {"bins", "--bins", K::integer, S::scheme, "N", "", 1, 1 << 20, BoundStyle::between, "64", "histogram bins",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
+         r.options.histogram_bins = static_cast<int>(integer_value(spec, text));
+       }},
+      {"json", "--json", K::flag, S::output, "", "", 0, 0, BoundStyle::between, "",
+       "print params and metrics (with --all: the per-tensor report) as JSON instead of the summary",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) { r.json = flag_value(spec, text); }},
+      {"scale", "--scale", K::number, S::params, "S", "", 0, 0, BoundStyle::between, "",
+       "static params, given: the scale (a scalar)",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) { r.params.scale = number_value(spec, text); }},
+      {"zeroPoint", "--zero-point", K::number, S::params, "Z", "", 0, 0, BoundStyle::between, "",
+       "static params, given: the zero point with --scale",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) { r.params.zero_point = number_value(spec, text); }},
+      {"params", "--params", K::path, S::params, "P.npz", "", 0, 0, BoundStyle::between, "",
+       "static params, given: P holds scale.npy (and zero_point.npy) shaped for the granularity (a qplay bundle works)",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) { r.params.file = std::string(text); }},
+      {"calibrate", "--calibrate", K::paths, S::params, "A [B ...]", "", 0, 0, BoundStyle::between, "",
+       "static params, calibrated on tensors shaped like INPUT; takes every following argument up to the "
+       "next option (put INPUT first)",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) { r.params.calibration_files.push_back(std::string(text)); },
+       true},
+      {"observer", "--observer", K::choice, S::params, "O", keep(spelled(observer_spellings())), 0, 0,
+       BoundStyle::between, "minmax", "calibration observer (C defaults to 0.01)",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) { r.params.observer = parse_observer(text); }},
+      {"all", "--all", K::flag, S::whole_file, "", "", 0, 0, BoundStyle::between, "",
+       "whole-file mode: quantize every floating-point tensor of rank >= 2 of a .safetensors, .gguf, .npz or "
+       ".npy; others are copied unchanged",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) { r.all = flag_value(spec, text); }},
+      {"override", "--override", K::text, S::whole_file, "'PAT:keep|FLAGS'", "", 0, 0, BoundStyle::between, "",
+       "with --all: keep the tensors whose name matches the glob PAT (* and ?), or quantize them with FLAGS "
+       "(e.g. 'lm_head.*:--dtype int8'), which replace the base options; repeatable, first match wins",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) { r.overrides.push_back(std::string(text)); },
+       true},
+      {"report", "--report", K::path, S::whole_file, "R.csv", "", 0, 0, BoundStyle::between, "",
+       "with --all: one CSV row per tensor (name, shape, dtype, action, scheme, params, mse, sqnr_db, "
+       "max_abs_error, bits_per_element, bytes_before, bytes_after)",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
+         no_file_name(text, spec.flag);
+         r.report = std::string(text);
+       }},
+      {"rawDtype", "--raw-dtype", K::text, S::raw, "T", "", 0, 0, BoundStyle::between, "",
+       "read INPUT as raw binary of this dtype: float32, float16, bfloat16, float64, int8..int64, "
+       "uint8..uint64, bool, float8_e4m3fn, float8_e5m2",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         try {
+           r.raw_dtype = dtype_from_name(text);
+         } catch (const Error& e) {
+           throw Error(std::string(e.what()) + " for --raw-dtype");
+         }
+       }},
+      {"rawShape", "--raw-shape", K::text, S::raw, "S", "", 0, 0, BoundStyle::between, "",
+       "the raw input's shape, e.g. 4,6 (one dim may be -1: inferred from the file size)",
+       [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
+         try {
+           r.raw_shape = parse_shape(text);
+         } catch (const Error& e) {
+           throw Error(std::string(e.what()) + " for --raw-shape");
+         }
+       }},
+      {"rawOffset", "--raw-offset", K::integer, S::raw, "N", "", 0, std::numeric_limits<int64_t>::max(),
+       BoundStyle::not_negative, "0", "bytes of the raw input to skip first",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) { r.raw_offset = static_cast<uint64_t>(integer_value(spec, text)); }},
+      {"rawEndian", "--raw-endian", K::choice, S::raw, "E", "little, big", 0, 0, BoundStyle::between, "little",
+       "byte order of the raw input (big swaps)",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
+         if (text != "little" && text != "big") invalid(text, spec.flag, "allowed: little, big");
+         r.raw_big_endian = text == "big";
+       }},
+  };
+}
+
+bool in_context(const OptionSpec& spec, RequestContext context) {
+  switch (context) {
+    case RequestContext::single: return spec.flag != "INPUT";
+    // Rules refuse -o, --tensor, --json and the params sources in validate, with a reason.
+    case RequestContext::whole_file_rule: return spec.scope != OptionScope::whole_file && spec.flag != "INPUT";
+    case RequestContext::info: return spec.scope == OptionScope::raw;
+    case RequestContext::api:
+      return (spec.scope == OptionScope::scheme || spec.scope == OptionScope::params ||
+              spec.scope == OptionScope::selection) &&
+             spec.kind != OptionKind::paths && spec.flag != "--observer";
+  }
+  return false;
+}
+
 }  // namespace
 
 std::span<const OptionSpec> option_table() {
@@ -296,104 +402,8 @@ void check_once(const Request& r, const OptionSpec& spec) {
 void set_option(Request& r, std::string_view name, std::string_view text, RequestContext context) {
   const OptionSpec& spec = option_for(name, context);
   check_once(r, spec);
-  QuantOptions& o = r.options;
-  ExplicitOptions& x = r.explicit_set;
-  const std::string_view f = spec.flag;
-  const std::string value(text);
-  if (f == "--output") {
-    no_file_name(text, name);
-    r.output = value;
-  } else if (f == "--tensor") {
-    r.tensor = value;
-  } else if (f == "INPUT") {
-    r.positionals.push_back(value);
-  } else if (f == "--dtype") {
-    parse_dtype(text, o);
-    x.dtype = true;
-  } else if (f == "--format") {
-    parse_format(text, o);
-    x.format = true;
-  } else if (f == "--bits") {
-    o.element_bits = static_cast<int>(integer_value(spec, text));
-    r.bits_given = true;
-  } else if (f == "--saturate") {
-    o.saturate = name == "--no-saturate" ? false : name == "--saturate" ? true : flag_value(spec, text);
-    x.saturate = true;
-  } else if (f == "--pack") {
-    o.pack = parse_pack(text);
-    x.pack = true;
-  } else if (f == "--scale-rule") {
-    o.scale_rule = parse_scale_rule(text);
-    x.scale_rule = true;
-  } else if (f == "--double-quant") {
-    o.double_quant = flag_value(spec, text);
-  } else if (f == "--mode") {
-    o.mode = parse_mode(text);
-    x.mode = true;
-  } else if (f == "--narrow") {
-    o.narrow = flag_value(spec, text);
-    x.narrow = true;
-  } else if (f == "--reduce-range") {
-    o.reduce_range = flag_value(spec, text);
-    x.reduce_range = true;
-  } else if (f == "--granularity") {
-    o.granularity = parse_granularity(text);
-    x.granularity = true;
-  } else if (f == "--axis") {
-    o.axis = static_cast<int>(integer_value(spec, text));
-    x.axis = true;
-  } else if (f == "--group-size") {
-    o.group_size = integer_value(spec, text);
-    x.group_size = true;
-  } else if (f == "--block-size") {
-    o.block_size = integer_value(spec, text);
-    x.block_size = true;
-  } else if (f == "--range") {
-    parse_range(text, o);
-    x.range = true;
-  } else if (f == "--rounding") {
-    parse_rounding(text, o);
-    x.rounding = true;
-  } else if (f == "--zero-point-domain") {
-    o.zero_point_domain = parse_zero_point_domain(text);
-    x.zero_point_domain = true;
-  } else if (f == "--profile") {
-    o.profile = parse_profile(text);
-  } else if (f == "--bins") {
-    o.histogram_bins = static_cast<int>(integer_value(spec, text));
-  } else if (f == "--json") {
-    r.json = flag_value(spec, text);
-  } else if (f == "--scale") {
-    r.params.scale = number_value(spec, text);
-  } else if (f == "--zero-point") {
-    r.params.zero_point = number_value(spec, text);
-  } else if (f == "--params") {
-    r.params.file = value;
-  } else if (f == "--calibrate") {
-    r.params.calibration_files.push_back(value);
-  } else if (f == "--observer") {
-    r.params.observer = parse_observer(text);
-  } else if (f == "--all") {
-    r.all = flag_value(spec, text);
-  } else if (f == "--report") {
-    no_file_name(text, f);
-    r.report = value;
-  } else if (f == "--override") {
-    r.overrides.push_back(value);
-  } else if (f == "--raw-dtype" || f == "--raw-shape") {
-    try {
-      if (f == "--raw-dtype") r.raw_dtype = dtype_from_name(text);
-      else r.raw_shape = parse_shape(text);
-    } catch (const Error& e) {
-      throw Error(std::string(e.what()) + " for " + std::string(f));
-    }
-  } else if (f == "--raw-offset") {
-    r.raw_offset = static_cast<uint64_t>(integer_value(spec, text));
-  } else if (f == "--raw-endian") {
-    if (text != "little" && text != "big") invalid(text, f, "allowed: little, big");
-    r.raw_big_endian = text == "big";
-  }
-  if (!spec.repeatable && f != "INPUT") r.given.emplace_back(f);
+  spec.apply(r, spec, name, text);
+  if (!spec.repeatable && spec.flag != "INPUT") r.given.emplace_back(spec.flag);
 }
 
 std::optional<RawSpec> raw_spec(const Request& r) {

@@ -20,6 +20,8 @@
 
 namespace qplay {
 
+struct Request;
+
 enum class OptionKind : uint8_t {
   flag,     // no value (JS: true/false)
   toggle,   // --saturate / --no-saturate (JS key "saturate": true/false)
@@ -62,6 +64,8 @@ struct OptionSpec {
   BoundStyle bounds = BoundStyle::between;
   std::string_view default_text;  // "" = no default
   std::string_view doc;           // one line, for --help and README
+  // Parses the text into the request (name: as the user spelled it, "--no-saturate" or "-o").
+  void (*apply)(Request& r, const OptionSpec& spec, std::string_view name, std::string_view text) = nullptr;
   bool repeatable = false;        // --calibrate, --override
 };
 
