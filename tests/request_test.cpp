@@ -34,39 +34,31 @@ Request validated(const Pairs& options, RequestContext context = RequestContext:
   return r;
 }
 
-// The message validate throws for these options on the command line (INPUT and -o given unless
-// the pairs say otherwise).
-std::string cli_error(Pairs options, bool add_input_output = true) {
-  if (add_input_output) {
-    options.insert(options.begin(), {"-o", "out.npz"});
-    options.insert(options.begin(), {"INPUT", "in.npy"});
-  }
+// The message validate throws for these options in `context` ("INPUT" stands for a positional).
+std::string validate_error(const Pairs& options, RequestContext context) {
   Request r;
   for (const auto& [name, text] : options) {
     if (name == "INPUT") r.positionals.push_back(text);
-    else set_option(r, name, text, RequestContext::single);
+    else set_option(r, name, text, context);
   }
   try {
-    validate(r, RequestContext::single);
+    validate(r, context);
   } catch (const Error& e) {
     return e.what();
   }
   return "(no error)";
 }
 
-std::string rule_error(const Pairs& options) {
-  Request r;
-  for (const auto& [name, text] : options) {
-    if (name == "INPUT") r.positionals.push_back(text);
-    else set_option(r, name, text, RequestContext::whole_file_rule);
+// On the command line, INPUT and -o given unless the pairs say otherwise.
+std::string cli_error(Pairs options, bool add_input_output = true) {
+  if (add_input_output) {
+    options.insert(options.begin(), {"-o", "out.npz"});
+    options.insert(options.begin(), {"INPUT", "in.npy"});
   }
-  try {
-    validate(r, RequestContext::whole_file_rule);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return validate_error(options, RequestContext::single);
 }
+
+std::string rule_error(const Pairs& options) { return validate_error(options, RequestContext::whole_file_rule); }
 
 std::string lock_of(const Description& d, std::string_view key) {
   for (const Lock& l : d.locked)
@@ -529,4 +521,19 @@ TEST_CASE("request: help and README tables list every command-line option") {
   }
   CHECK(help.find("--no-saturate") != std::string::npos);
   CHECK(help.find("  -o, --output") != std::string::npos);
+}
+
+TEST_CASE("request: README's option table is the generated one") {
+  std::ifstream f(std::string(QPLAY_TEST_DATA) + "/../../README.md", std::ios::binary);
+  const std::string readme{std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+  REQUIRE(!readme.empty());
+  const size_t marker = readme.find("<!-- options:");
+  REQUIRE(marker != std::string::npos);
+  const size_t begin = readme.find("-->\n", marker);
+  const size_t end = readme.find("<!-- /options -->", marker);
+  REQUIRE(begin != std::string::npos);
+  REQUIRE(end != std::string::npos);
+  const std::string copy = readme.substr(begin + 4, end - begin - 4);
+  // On failure: paste options_markdown_table() between the markers.
+  CHECK(copy == options_markdown_table());
 }

@@ -131,8 +131,8 @@ std::vector<OptionSpec> build_table() {
          no_file_name(text, name);
          r.output = std::string(text);
        }},
-      {"tensor", "--tensor", K::text, S::selection, "NAME", "", 0, 0, BoundStyle::between, "the first",
-       "the tensor to quantize in a multi-tensor file",
+      {"tensor", "--tensor", K::text, S::selection, "NAME", "", 0, 0, BoundStyle::between, "",
+       "the tensor to quantize in a multi-tensor file (default: the first)",
        [](Request& r, const OptionSpec&, std::string_view, std::string_view text) { r.tensor = std::string(text); }},
       {"fileName", "INPUT", K::path, S::selection, "INPUT", "", 0, 0, BoundStyle::between, "",
        "the input file (a positional argument on the command line)",
@@ -806,6 +806,16 @@ std::string help_line(const OptionSpec& s) {
   return head + wrap(doc, kColumn, kColumn, kWidth) + "\n";
 }
 
+// A '|' inside a markdown table cell (also inside `code`) must be written \|.
+std::string escape_pipes(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string options_help() {
@@ -858,11 +868,10 @@ std::string options_markdown_table() {
     } else if (s.kind == OptionKind::number) {
       values = "finite number";
     }
-    std::string doc(s.doc);
-    for (char& c : doc)
-      if (c == '|') c = '/';
-    out += "| `" + flag_with_metavar(s) + "` | " + code(s.key) + " | " + values + " | " + code(s.default_text) +
-           " | " + doc + " |\n";
+    // Only options the JS API takes have a JS key there.
+    const std::string_view key = in_context(s, RequestContext::api) ? s.key : std::string_view{};
+    out += "| `" + escape_pipes(flag_with_metavar(s)) + "` | " + code(key) + " | " + values + " | " +
+           code(s.default_text) + " | " + escape_pipes(std::string(s.doc)) + " |\n";
   }
   return out;
 }
