@@ -115,6 +115,23 @@ export async function createQplay(config = {}) {
   return new Qplay(module, flavour);
 }
 
+// A bundle member's file name as the result key that also carries it: codebook.npy -> codebook,
+// scale_e8m0.npy -> scaleE8m0 (its shape under codebookShape, scaleE8m0Shape).
+export function memberKey(fileName) {
+  return fileName.replace(/\.npy$/, '').replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+}
+
+// The result's members ([{name, dtype, shape, data}], what the .npz adds after params.json) also as
+// named keys, for callers that read result.codebook or result.blocksShape.
+function nameMembers(result) {
+  for (const { name, shape, data } of result.members) {
+    const key = memberKey(name);
+    result[key] = data;
+    result[`${key}Shape`] = shape;
+  }
+  return result;
+}
+
 // The source of a quantize, as the binding takes it.
 function sourceSpec(source, tensorOption) {
   if (source === undefined || source === null) return { tensor: tensorOption ?? '' };
@@ -197,7 +214,7 @@ export class Qplay {
     const fileName = parsed.fileName ?? ('values' in spec ? '' : this.#fileName);
     const r = check(this.#m.quantize(spec, parsed.options, parsed.params, fileName));
     delete r.ok;
-    return r;
+    return nameMembers(r);
   }
 
   /**
@@ -275,19 +292,8 @@ export class Qplay {
       paramShape: result.params.shape,
       dequantized: result.dequantized,
       paramsJson: result.paramsJson,
-      // Present for element dtypes, --pack and --format: the bundle's codebook.npy, packed.npy,
-      // offset.npy, blocks.npy, scale_e8m0.npy.
-      codebook: result.codebook,
-      codebookShape: result.codebookShape,
-      packed: result.packed,
-      offset: result.offset,
-      blocks: result.blocks,
-      blocksShape: result.blocksShape,
-      scaleE8m0: result.scaleE8m0,
-      // --double-quant: scale_codes.npy, scale_super.npy and (bnb) scale_codebook.npy.
-      scaleCodes: result.scaleCodes,
-      scaleSuper: result.scaleSuper,
-      scaleCodebook: result.scaleCodebook,
+      // codebook.npy, packed.npy, blocks.npy...: whatever the run adds, in the bundle's order.
+      members: result.members,
     })).bytes;
   }
 
