@@ -41,7 +41,68 @@ std::string format_number(double v) {
   return buf;
 }
 
+// "a, b, c:ARG (note)": the allowed list of an error message, from the spelling list.
+template <class E> std::string allowed_list(std::span<const Spelling<E>> list) {
+  std::string out;
+  for (const Spelling<E>& s : list) {
+    out += (out.empty() ? "" : ", ") + std::string(s.name) + std::string(s.arg);
+    if (!s.note.empty()) out += " (" + std::string(s.note) + ")";
+  }
+  return out;
+}
+
+template <class E> E parse_spelling(std::span<const Spelling<E>> list, std::string_view option, std::string_view text) {
+  for (const Spelling<E>& s : list)
+    if (s.arg.empty() && s.name == text) return s.value;
+  bad_value(option, text, allowed_list(list));
+}
+
+template <class E> std::string_view spelling_of(std::span<const Spelling<E>> list, E value) {
+  for (const Spelling<E>& s : list)
+    if (s.value == value) return s.name;
+  return "?";
+}
+
+constexpr Spelling<Mode> kModes[] = {{Mode::asymmetric, "asymmetric"}, {Mode::symmetric, "symmetric"}};
+constexpr Spelling<Granularity> kGranularities[] = {{Granularity::tensor, "tensor"},
+                                                    {Granularity::channel, "channel"},
+                                                    {Granularity::group, "group"},
+                                                    {Granularity::block, "block"}};
+constexpr Spelling<ZeroPointDomain> kZeroPointDomains[] = {{ZeroPointDomain::integer, "int"},
+                                                           {ZeroPointDomain::floating, "float"}};
+constexpr Spelling<ScaleRule> kScaleRules[] = {{ScaleRule::floor, "floor"}, {ScaleRule::rceil, "rceil"}};
+constexpr Spelling<Profile> kProfiles[] = {{Profile::custom, "custom"}, {Profile::seed, "seed"},
+                                           {Profile::pytorch, "pytorch"}, {Profile::onnx, "onnx"},
+                                           {Profile::ort_tool, "ort-tool"}, {Profile::bnb, "bnb"},
+                                           {Profile::mx, "mx"},         {Profile::ggml, "ggml"}};
+constexpr Spelling<PackOrder> kPackOrders[] = {{PackOrder::low_first, "low-first"},
+                                               {PackOrder::high_first, "high-first"},
+                                               {PackOrder::gptq, "gptq"},
+                                               {PackOrder::awq, "awq"},
+                                               {PackOrder::ggml, "ggml"}};
+constexpr Spelling<RoundingMode> kRoundings[] = {{RoundingMode::half_even, "half-even"},
+                                                 {RoundingMode::half_away, "half-away"},
+                                                 {RoundingMode::half_up, "half-up"},
+                                                 {RoundingMode::stochastic, "stochastic", ":SEED"}};
+constexpr Spelling<RangeMethod> kRanges[] = {{RangeMethod::minmax, "minmax"},
+                                             {RangeMethod::percentile, "percentile", ":P", "0 < P <= 100"},
+                                             {RangeMethod::mse, "mse"},
+                                             {RangeMethod::kl, "kl"},
+                                             {RangeMethod::aciq, "aciq"}};
+constexpr Spelling<Observer> kObservers[] = {{Observer::minmax, "minmax"},
+                                             {Observer::moving_average, "moving-average", ":C", "0 < C <= 1"}};
+
 }  // namespace
+
+std::span<const Spelling<Mode>> mode_spellings() { return kModes; }
+std::span<const Spelling<Granularity>> granularity_spellings() { return kGranularities; }
+std::span<const Spelling<ZeroPointDomain>> zero_point_domain_spellings() { return kZeroPointDomains; }
+std::span<const Spelling<ScaleRule>> scale_rule_spellings() { return kScaleRules; }
+std::span<const Spelling<Profile>> profile_spellings() { return kProfiles; }
+std::span<const Spelling<PackOrder>> pack_spellings() { return kPackOrders; }
+std::span<const Spelling<RoundingMode>> rounding_spellings() { return kRoundings; }
+std::span<const Spelling<RangeMethod>> range_spellings() { return kRanges; }
+std::span<const Spelling<Observer>> observer_spellings() { return kObservers; }
 
 IntType parse_int_type(std::string_view text) {
   constexpr std::string_view allowed =
@@ -94,6 +155,12 @@ const ElementSpelling* find_element(std::string_view name) {
 }
 
 }  // namespace
+
+std::vector<std::string_view> element_names() {
+  std::vector<std::string_view> out;
+  for (const ElementSpelling& e : kElements) out.push_back(e.name);
+  return out;
+}
 
 void parse_dtype(std::string_view text, QuantOptions& into) {
   if (const ElementSpelling* e = find_element(text)) {
@@ -150,25 +217,10 @@ int code_bits(const QuantOptions& o) {
   return e->bits ? e->bits : o.element_bits;
 }
 
-PackOrder parse_pack(std::string_view text) {
-  if (text == "low-first") return PackOrder::low_first;
-  if (text == "high-first") return PackOrder::high_first;
-  if (text == "gptq") return PackOrder::gptq;
-  if (text == "awq") return PackOrder::awq;
-  if (text == "ggml") return PackOrder::ggml;
-  bad_value("--pack", text, "low-first, high-first, gptq, awq, ggml");
-}
+PackOrder parse_pack(std::string_view text) { return parse_spelling<PackOrder>(kPackOrders, "--pack", text); }
 
 std::string_view pack_order_name(PackOrder p) {
-  switch (p) {
-    case PackOrder::none: return "none";
-    case PackOrder::low_first: return "low-first";
-    case PackOrder::high_first: return "high-first";
-    case PackOrder::gptq: return "gptq";
-    case PackOrder::awq: return "awq";
-    case PackOrder::ggml: return "ggml";
-  }
-  return "?";
+  return p == PackOrder::none ? "none" : spelling_of<PackOrder>(kPackOrders, p);
 }
 
 PackOrder effective_pack(const QuantOptions& o) {
@@ -178,32 +230,16 @@ PackOrder effective_pack(const QuantOptions& o) {
   return o.element == ElementKind::integer || o.element == ElementKind::ggml ? PackOrder::none : PackOrder::low_first;
 }
 
-Mode parse_mode(std::string_view text) {
-  if (text == "asymmetric") return Mode::asymmetric;
-  if (text == "symmetric") return Mode::symmetric;
-  bad_value("--mode", text, "asymmetric, symmetric");
-}
-std::string_view mode_name(Mode m) { return m == Mode::symmetric ? "symmetric" : "asymmetric"; }
+Mode parse_mode(std::string_view text) { return parse_spelling<Mode>(kModes, "--mode", text); }
+std::string_view mode_name(Mode m) { return spelling_of<Mode>(kModes, m); }
 
 Granularity parse_granularity(std::string_view text) {
-  if (text == "tensor") return Granularity::tensor;
-  if (text == "channel") return Granularity::channel;
-  if (text == "group") return Granularity::group;
-  if (text == "block") return Granularity::block;
-  bad_value("--granularity", text, "tensor, channel, group, block");
+  return parse_spelling<Granularity>(kGranularities, "--granularity", text);
 }
-std::string_view granularity_name(Granularity g) {
-  switch (g) {
-    case Granularity::tensor: return "tensor";
-    case Granularity::channel: return "channel";
-    case Granularity::group: return "group";
-    case Granularity::block: return "block";
-  }
-  return "?";
-}
+std::string_view granularity_name(Granularity g) { return spelling_of<Granularity>(kGranularities, g); }
 
 void parse_range(std::string_view text, QuantOptions& into) {
-  constexpr std::string_view allowed = "minmax, percentile:P (0 < P <= 100), mse, kl, aciq";
+  const std::string allowed = allowed_list<RangeMethod>(kRanges);
   if (text == "minmax") {
     into.range = RangeMethod::minmax;
   } else if (text == "mse") {
@@ -237,7 +273,7 @@ std::string range_name(const QuantOptions& o) {
 }
 
 void parse_rounding(std::string_view text, QuantOptions& into) {
-  constexpr std::string_view allowed = "half-even, half-away, half-up, stochastic:SEED";
+  const std::string allowed = allowed_list<RoundingMode>(kRoundings);
   if (text == "half-even") {
     into.rounding = RoundingMode::half_even;
   } else if (text == "half-away") {
@@ -266,52 +302,22 @@ std::string rounding_name(const QuantOptions& o) {
 }
 
 ZeroPointDomain parse_zero_point_domain(std::string_view text) {
-  if (text == "int") return ZeroPointDomain::integer;
-  if (text == "float") return ZeroPointDomain::floating;
-  bad_value("--zero-point-domain", text, "int, float");
+  return parse_spelling<ZeroPointDomain>(kZeroPointDomains, "--zero-point-domain", text);
 }
-std::string_view zero_point_domain_name(ZeroPointDomain d) {
-  return d == ZeroPointDomain::floating ? "float" : "int";
-}
+std::string_view zero_point_domain_name(ZeroPointDomain d) { return spelling_of<ZeroPointDomain>(kZeroPointDomains, d); }
 
-ScaleRule parse_scale_rule(std::string_view text) {
-  if (text == "floor") return ScaleRule::floor;
-  if (text == "rceil") return ScaleRule::rceil;
-  bad_value("--scale-rule", text, "floor, rceil");
-}
-std::string_view scale_rule_name(ScaleRule r) { return r == ScaleRule::rceil ? "rceil" : "floor"; }
+ScaleRule parse_scale_rule(std::string_view text) { return parse_spelling<ScaleRule>(kScaleRules, "--scale-rule", text); }
+std::string_view scale_rule_name(ScaleRule r) { return spelling_of<ScaleRule>(kScaleRules, r); }
 
-Profile parse_profile(std::string_view text) {
-  if (text == "custom") return Profile::custom;
-  if (text == "seed") return Profile::seed;
-  if (text == "pytorch") return Profile::pytorch;
-  if (text == "onnx") return Profile::onnx;
-  if (text == "ort-tool") return Profile::ort_tool;
-  if (text == "bnb") return Profile::bnb;
-  if (text == "mx") return Profile::mx;
-  if (text == "ggml") return Profile::ggml;
-  bad_value("--profile", text, "custom, seed, pytorch, onnx, ort-tool, bnb, mx, ggml");
-}
-std::string_view profile_name(Profile p) {
-  switch (p) {
-    case Profile::custom: return "custom";
-    case Profile::seed: return "seed";
-    case Profile::pytorch: return "pytorch";
-    case Profile::onnx: return "onnx";
-    case Profile::ort_tool: return "ort-tool";
-    case Profile::bnb: return "bnb";
-    case Profile::mx: return "mx";
-    case Profile::ggml: return "ggml";
-  }
-  return "?";
-}
+Profile parse_profile(std::string_view text) { return parse_spelling<Profile>(kProfiles, "--profile", text); }
+std::string_view profile_name(Profile p) { return spelling_of<Profile>(kProfiles, p); }
 
 std::string_view division_name(DivisionMode d) {
   return d == DivisionMode::multiply_inverse ? "multiply-inverse" : "divide";
 }
 
 CalibrationOptions parse_observer(std::string_view text) {
-  constexpr std::string_view allowed = "minmax, moving-average:C (0 < C <= 1)";
+  const std::string allowed = allowed_list<Observer>(kObservers);
   CalibrationOptions c;
   if (text == "minmax") return c;
   if (text.starts_with("moving-average")) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,6 +93,26 @@ struct CalibrationOptions {
   Observer observer = Observer::minmax;
   double averaging_constant = 0.01;    // moving-average:C
 };
+
+// One enum's spellings: {value, "spelling"} in the order help and error messages list them; `arg`
+// is the text after the base name a value may carry (":P" in "percentile:P"), `note` its bounds.
+template <class E> struct Spelling {
+  E value;
+  std::string_view name;
+  std::string_view arg = {};
+  std::string_view note = {};
+};
+std::span<const Spelling<Mode>> mode_spellings();
+std::span<const Spelling<Granularity>> granularity_spellings();
+std::span<const Spelling<ZeroPointDomain>> zero_point_domain_spellings();
+std::span<const Spelling<ScaleRule>> scale_rule_spellings();
+std::span<const Spelling<Profile>> profile_spellings();
+std::span<const Spelling<PackOrder>> pack_spellings();  // without `none` (not a spelling)
+std::span<const Spelling<RoundingMode>> rounding_spellings();
+std::span<const Spelling<RangeMethod>> range_spellings();
+std::span<const Spelling<Observer>> observer_spellings();
+// The --dtype element names (nf4, fp8_e4m3fn, ..., pow2, kmeans), in help order.
+std::vector<std::string_view> element_names();
 
 // Spelling table: parse throws qplay::Error naming the option and the allowed values.
 IntType parse_int_type(std::string_view text);  // int8, uint4, int16, intN, uintN
