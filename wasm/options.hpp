@@ -1,5 +1,7 @@
-// The user's option objects: parsed with the core's spelling table (so messages are the CLI's) into
-// the QuantOptions value object, and written back in the user's spelling.
+// The user's option objects, through the core's option table (qplay/request.hpp): each value becomes
+// the text the CLI would have been given, set_option parses it and validate checks the whole, so
+// every spelling, bound and cross-check (and its message) is the core's. What is JS-specific lives
+// here: JS types, the params object, and values handed back in JS types.
 #pragma once
 
 #include <string>
@@ -7,27 +9,33 @@
 
 #include "convert.hpp"
 #include "qplay/options.hpp"
-#include "qplay/quantize.hpp"
+#include "qplay/request.hpp"
 
 namespace qplay::js {
 
-// Where the params of a quantize come from: none (dynamic), given or calibrated arrays.
-struct ParamsSource {
-  std::string kind = "dynamic";  // "dynamic" | "given" | "calibrated"
-  std::string flag;              // --scale, --params or --calibrate (for messages)
-  GivenParams given;
-  std::string observer;
-  std::vector<std::string> files;
+// A validated request from an options object, and what the params object adds for RunInfo.
+struct JsRequest {
+  Request request;
+  bool file_name_given = false;    // the fileName option, even when empty
+  std::string observer;            // params.observer of calibrated params
+  std::vector<std::string> files;  // params.files
 };
 
-// parseOptions(options, calibrating): the user's option object -> {ok, options (QuantOptions), params,
-// tensor, fileName}. `calibrating` stands for --calibrate being on the command line.
-val parse_options(val js, bool calibrating);
-// parseObserver(text) -> {ok, observer (CalibrationOptions)}: the CLI's --observer.
-val parse_observer_js(val text);
-// The params parse_options returns (null for dynamic) back as a ParamsSource.
-ParamsSource params_source_from_js(const val& p);
-// The options in the user's spelling (what a result reports; valid input to a later quantize).
+// The options object (undefined/null: none) set option by option and validated in the API context;
+// `calibrating` stands for --calibrate being on the command line (calibrate()).
+JsRequest request_from_js(const val& options, bool calibrating);
+
+// The scheme options of a whole-file run: params sources and the input selection are refused with
+// "<what>: '<key>' does not apply to whole-file mode ..."; with `name_errors` every other error is
+// prefixed by "<what>: " too (an override's options).
+QuantOptions whole_file_options(const val& options, const std::string& what, bool name_errors);
+
+// The options in the user's spelling and JS types (what a result reports; valid input to a later
+// quantize): describe()'s effective options.
 val options_to_js(const QuantOptions& o);
+
+// describe(options) -> {ok, effective, locked, profileDefaults, range, family, bits, division, levels,
+// doubleQuantApplies}: what a UI draws for these options.
+val describe_js(val options);
 
 }  // namespace qplay::js

@@ -1,14 +1,16 @@
 // quantize, calibrate and the exports of one result (.npz, .safetensors, .gguf).
 #include "run.hpp"
 
-#include <span>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include "open_file.hpp"
 #include "options.hpp"
 #include "qplay/export.hpp"
 #include "qplay/formats.hpp"
+#include "qplay/quantize.hpp"
+#include "qplay/request.hpp"
 
 namespace qplay::js {
 
@@ -142,42 +144,30 @@ std::vector<NpzMember> members_from_js(const val& list) {
 
 }  // namespace
 
-// quantize(source, options, params, fileName): source {tensor} | {values, shape, name}; params from
-// parseOptions (null = dynamic). The whole run of the CLI's `quantize`, returned as JS arrays.
-val quantize_js(val source, QuantOptions o, val params_js, std::string file_name) {
+// quantize(source, options, fileName) -> the whole run of the CLI's `quantize`, returned as JS arrays.
+// source {tensor} | {values, shape, name}; options: the user's object (its fileName, when given,
+// names the input instead of `file_name`). The params source (dynamic, given, calibrated) is the
+// core run()'s.
+val quantize_js(val source, val options, std::string file_name) {
   return guarded([&] {
-    apply_profile(o, ExplicitOptions{});  // idempotent on parsed options; normalizes hand-built ones
-    const ParamsSource ps = params_source_from_js(params_js);
+    const JsRequest js = request_from_js(options, false);
+    if (js.file_name_given) file_name = js.request.input;
 
     Input in;
     load_input(in, source, source["tensor"].isString() ? source["tensor"].as<std::string>() : std::string(), false,
                file_name);
-    const TensorViewF32& x = in.view;
-
-    RunInfo info;
-    info.input_file = file_name;
-    info.input_tensor = in.name;
-    info.input_shape = in.shape;
-    info.input_dtype = in.dtype;
-    info.params_source = ps.kind;
-    info.observer = ps.observer;
-    info.params_files = ps.files;
-
-    // Dynamic: quantize_dynamic also keeps each group's range (the page's heatmaps).
-    Quantized q;
-    if (ps.kind == "dynamic") {
-      q = quantize_dynamic(x, o);
-    } else {
-      const GranularityPlan plan = plan_granularity(x.shape, o);
-      if (ps.kind == "calibrated" && ps.given.shape != plan.param_shape)
-        throw Error("calibration gives params of shape " + shape_to_string(ps.given.shape) + ", but " + file_name +
-                    " of shape " + shape_to_string(x.shape) + " needs " + shape_to_string(plan.param_shape) +
-                    " (calibrate with tensors shaped like the input)");
-      q = quantize(x, given_params(ps.given, plan, o), o);
-    }
-
-    const std::vector<float> deq = dequantize(q);
-    const Evaluation e = evaluate(x, q, deq);
+    RunInfo about;
+    about.input_file = file_name;
+    about.input_tensor = in.name;
+    about.input_shape = in.shape;
+    about.input_dtype = in.dtype;
+    about.observer = js.observer;
+    about.params_files = js.files;
+    const RunResult done = run(js.request, in.view, std::move(about));
+    const Quantized& q = done.q;
+    const std::vector<float>& deq = done.dequantized;
+    const Evaluation& e = done.eval;
+    const RunInfo& info = done.info;
 
     val r = success();
     r.set("shape", shape_to_js(q.codes.shape));
@@ -219,11 +209,15 @@ val quantize_js(val source, QuantOptions o, val params_js, std::string file_name
   });
 }
 
-// calibrate(specs, options, observer, tensor) -> {ok, params}: the CLI's --calibrate. Each spec is
-// {tensor} | {values, shape} | {bytes}, with fileName (may be empty) for messages and params.files.
-val calibrate_js(val specs, QuantOptions o, CalibrationOptions c, std::string wanted) {
+// calibrate(specs, options, observer) -> {ok, params}: the CLI's --calibrate. Each spec is {tensor} |
+// {values, shape} | {bytes}, with fileName (may be empty) for messages and params.files; the
+// options' tensor picks the tensor of a {bytes} file; observer is the --observer text.
+val calibrate_js(val specs, val options, val observer) {
   return guarded([&] {
-    apply_profile(o, ExplicitOptions{});
+    const JsRequest js = request_from_js(options, true);
+    const QuantOptions& o = js.request.options;
+    const CalibrationOptions c = parse_observer(string_option(observer, "--observer"));
+    const std::string& wanted = js.request.tensor;
     if (!specs.isArray()) throw Error("calibrate needs an array of tensors (got " + js_kind(specs) + ")");
     const int n = specs["length"].as<int>();
     std::vector<Input> inputs(static_cast<size_t>(n));

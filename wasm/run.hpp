@@ -4,15 +4,13 @@
 #include <string>
 
 #include "convert.hpp"
-#include "qplay/options.hpp"
-#include "qplay/quantize.hpp"
 
 namespace qplay::js {
 
-// quantize(source, options, params, fileName) -> {ok, codes, params, metrics, members, ...}.
-val quantize_js(val source, QuantOptions o, val params_js, std::string file_name);
-// calibrate(specs, options, observer, tensor) -> {ok, params}.
-val calibrate_js(val specs, QuantOptions o, CalibrationOptions c, std::string wanted);
+// quantize(source, options, fileName) -> {ok, codes, params, metrics, members, ...}.
+val quantize_js(val source, val options, std::string file_name);
+// calibrate(specs, options, observer) -> {ok, params}.
+val calibrate_js(val specs, val options, val observer);
 // exportNpz / exportSafetensors / exportGguf(parts) -> {ok, bytes}: the CLI's -o files.
 val export_npz_js(val parts);
 val export_safetensors_js(val parts);

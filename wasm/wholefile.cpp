@@ -96,9 +96,7 @@ TensorPlan plan_entry_from_js(const val& v) {
   const TensorInfo t = tensor_info_from_js(v);
   const std::string why = v["why"].isString() ? v["why"].as<std::string>() : std::string();
   if (!v["quantize"].isTrue()) return plan_tensor(t, nullptr, why);
-  const val parsed = parse_options(v["options"], false);
-  if (!parsed["ok"].isTrue()) throw Error("tensor '" + t.name + "' options: " + parsed["error"].as<std::string>());
-  const QuantOptions o = parsed["options"].as<QuantOptions>();
+  const QuantOptions o = whole_file_options(v["options"], "tensor '" + t.name + "' options", true);
   return plan_tensor(t, &o, why);
 }
 
@@ -208,15 +206,10 @@ val describe_head_js(val head, double file_size, val raw) {
   });
 }
 
-// planWholeFile(info, options, overrides) -> {ok, plan}: overrides [{pattern, keep} | {pattern,
-// options}] with options already parsed by parseOptions.
-val plan_whole_file_js(val info, QuantOptions base, val overrides) {
+// planWholeFile(info, options, overrides) -> {ok, plan}: options and each override's options are the
+// user's objects (scheme options only); overrides [{pattern, keep} | {pattern, options}].
+val plan_whole_file_js(val info, val options, val overrides) {
   return guarded([&] {
-    apply_profile(base, ExplicitOptions{});
-    FileInfo file;
-    if (absent(info) || !info["tensors"].isArray()) throw Error("planWholeFile needs the info describeHead returns");
-    const int n = info["tensors"]["length"].as<int>();
-    for (int i = 0; i < n; ++i) file.tensors.push_back(tensor_info_from_js(info["tensors"][i]));
     std::vector<TensorRule> rules;
     if (!absent(overrides)) {
       if (!overrides.isArray()) throw Error("overrides must be an array of {pattern, keep} or {pattern, options}");
@@ -226,13 +219,15 @@ val plan_whole_file_js(val info, QuantOptions base, val overrides) {
         TensorRule r;
         r.pattern = string_option(o["pattern"], "override pattern");
         r.keep = o["keep"].isTrue();
-        if (!r.keep) {
-          r.options = o["options"].as<QuantOptions>();
-          apply_profile(r.options, ExplicitOptions{});
-        }
+        if (!r.keep) r.options = whole_file_options(o["options"], "override '" + r.pattern + "'", true);
         rules.push_back(std::move(r));
       }
     }
+    const QuantOptions base = whole_file_options(options, "whole-file options", false);
+    FileInfo file;
+    if (absent(info) || !info["tensors"].isArray()) throw Error("planWholeFile needs the info describeHead returns");
+    const int n = info["tensors"]["length"].as<int>();
+    for (int i = 0; i < n; ++i) file.tensors.push_back(tensor_info_from_js(info["tensors"][i]));
     const WholeFilePlan plan = plan_whole_file(file, base, rules);
     val list = val::array();
     for (const TensorPlan& p : plan.tensors) list.call<void>("push", plan_entry_to_js(p));

@@ -5,14 +5,13 @@
 #include <string>
 
 #include "convert.hpp"
-#include "qplay/options.hpp"
 
 namespace qplay::js {
 
 // describeHead(head, fileSize, raw) -> {ok, info} | {ok, bytesNeeded}
 val describe_head_js(val head, double file_size, val raw);
 // planWholeFile(info, options, overrides) -> {ok, plan}
-val plan_whole_file_js(val info, QuantOptions base, val overrides);
+val plan_whole_file_js(val info, val options, val overrides);
 // quantizeTensorBytes(entry, bytes) -> {ok, name, report, codes, scale, zeroPoint | blocks | kept}
 val quantize_tensor_bytes_js(val entry, val bytes);
 // bundleOpen(plan, format) -> {ok, id, header, totalSize}; bundleAdd(id, result) -> {ok, chunks};

@@ -226,6 +226,24 @@ export interface BundleMember {
   data: Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 }
 
+/** What a UI draws for a set of options (Qplay#describe), from the core's option table. */
+export interface OptionsDescription {
+  /** The options after the profile, as a result's `options` reports them. */
+  effective: QuantizeOptions;
+  /** What the profile or the dtype/format fixes. */
+  locked: { key: keyof QuantizeOptions; value: string | number | boolean; reason: 'profile' | 'element' }[];
+  /** What the profile picks when not given (bnb: {dtype: 'nf4', blockSize: 64}). */
+  profileDefaults: QuantizeOptions;
+  range: { qmin: number; qmax: number };
+  family: 'integer' | 'minifloat' | 'lut' | 'mx' | 'pow2' | 'kmeans' | 'ggml';
+  /** Bits of one code. */
+  bits: number;
+  division: 'divide' | 'multiply-inverse';
+  /** The value of each code before scaling, for formats with fixed levels; empty otherwise. */
+  levels: Float32Array;
+  doubleQuantApplies: boolean;
+}
+
 /** A calibration tensor: a name in the open file, float32 values, or a whole file (options.tensor picks its tensor). */
 export type CalibrationTensor =
   | string
@@ -332,6 +350,8 @@ export declare class Qplay {
   values(tensor?: string): Float32Array;
   /** source: a tensor name of the open file, undefined (options.tensor or the first), or float32 values. */
   quantize(source: string | TensorValues | undefined | null, options?: QuantizeOptions): QuantizeResult;
+  /** What a UI draws for these options; throws what quantize would throw for them. */
+  describe(options?: QuantizeOptions): OptionsDescription;
   /** observer: 'minmax' (default) or 'moving-average:C'. options: quantize's, without params sources. */
   calibrate(tensors: CalibrationTensor[], observer?: string, options?: Omit<QuantizeOptions, 'scale' | 'zeroPoint' | 'params' | 'fileName'>): Params;
   /** 'npz' / 'safetensors': the CLI's bundles byte for byte; 'json': its params.json; 'gguf': the CLI's -o X.gguf (format runs). */
