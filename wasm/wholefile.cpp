@@ -80,8 +80,8 @@ val plan_entry_to_js(const TensorPlan& p) {
   e.set("why", p.why);
   e.set("scheme", p.scheme);
   if (p.quantize) {
-    // In the user's spelling, not the QuantOptions value object: Embind enums do not survive
-    // structuredClone, and plan entries travel to workers.
+    // In the user's spelling: plan entries travel to workers (structuredClone) and come back as
+    // options objects.
     e.set("options", options_to_js(p.options));
     e.set("codesDtype", std::string(dtype_name(p.codes_dtype)));
     e.set("paramShape", shape_to_js(p.param_shape));
