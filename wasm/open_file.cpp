@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "options.hpp"
 #include "qplay/formats.hpp"
 
 namespace qplay::js {
@@ -61,36 +62,6 @@ void load_from_file(Input& in, std::span<const uint8_t> file, const std::vector<
 }
 
 }  // namespace
-
-// {dtype, shape, offset, endian} -> RawSpec (the CLI's --raw-* flags).
-std::optional<RawSpec> raw_from_js(const val& v) {
-  if (absent(v)) return std::nullopt;
-  for (const auto& key : keys_of(v, "raw"))
-    if (key != "dtype" && key != "shape" && key != "offset" && key != "endian")
-      throw Error("unknown key '" + key + "' in raw (allowed: dtype, shape, offset, endian)");
-  if (absent(v["dtype"])) throw Error("raw input needs dtype (the --raw-dtype of the CLI)");
-  if (absent(v["shape"])) throw Error("raw input needs shape (e.g. [4, 6] or \"4,6\"; one -1 is inferred)");
-  RawSpec spec;
-  spec.dtype = dtype_from_name(string_option(v["dtype"], "--raw-dtype"));
-  if (v["shape"].isString()) {
-    spec.shape = parse_shape(v["shape"].as<std::string>());
-  } else {
-    if (!v["shape"].isArray()) throw Error("raw shape must be an array or a string such as \"4,6\"");
-    const int n = v["shape"]["length"].as<int>();
-    for (int i = 0; i < n; ++i) spec.shape.push_back(integer_option(v["shape"][i], "--raw-shape"));
-  }
-  if (!absent(v["offset"])) {
-    const int64_t o = integer_option(v["offset"], "--raw-offset");
-    if (o < 0) throw Error("--raw-offset must not be negative");
-    spec.offset = static_cast<uint64_t>(o);
-  }
-  if (!absent(v["endian"])) {
-    const std::string e = string_option(v["endian"], "--raw-endian");
-    if (e != "little" && e != "big") throw Error("invalid value '" + e + "' for --raw-endian (allowed: little, big)");
-    spec.big_endian = e == "big";
-  }
-  return spec;
-}
 
 void close_file() { g_open = OpenFile{}; }
 

@@ -25,9 +25,6 @@ struct Input {
   TensorViewF32 view;
 };
 
-// {dtype, shape, offset, endian} -> RawSpec (the CLI's --raw-* flags); nullopt when absent.
-std::optional<RawSpec> raw_from_js(const val& v);
-
 // openFile(bytes, fileName, raw) -> {ok, tensors: [{name, dtype, shape}]}.
 val open_file(val bytes, std::string name, val raw);
 void close_file();

@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -32,9 +33,10 @@ std::string float_text(float f) {
   return buf;  // 9 significant digits always read back to the same float32
 }
 
-// A JS value as the text of the option: strings as they are, booleans "true" / "false", integers as
-// JS's String(n) (what is not an integer fails in the core with the CLI's message), and numbers for
-// float options as the shortest text of the float32 they round to.
+}  // namespace
+
+// JS types are checked here; the text is the core's to parse (a number that is no integer fails there
+// with the CLI's message).
 std::string option_text(const val& v, const OptionSpec& spec) {
   const std::string name = option_name(spec);
   switch (spec.kind) {
@@ -58,6 +60,8 @@ std::string option_text(const val& v, const OptionSpec& spec) {
   }
   return string_option(v, name.c_str());
 }
+
+namespace {
 
 // The text of a describe() value in the JS type of its option: booleans, numbers, or the spelling.
 val typed_value(const std::string& key, const std::string& text) {
@@ -166,6 +170,46 @@ QuantOptions whole_file_options(const val& options, const std::string& what, boo
     if (!name_errors || m.starts_with(what + ": ")) throw;
     throw Error(what + ": " + m);
   }
+}
+
+std::optional<RawSpec> raw_from_js(const val& v) {
+  if (absent(v)) return std::nullopt;
+  // The raw object's keys are the rows' keys without "raw": rawDtype -> dtype.
+  struct RawKey {
+    std::string key;
+    const OptionSpec* spec;
+  };
+  std::vector<RawKey> rows;
+  std::string allowed;
+  for (const OptionSpec& s : option_table()) {
+    if (s.scope != OptionScope::raw || !s.key.starts_with("raw")) continue;
+    std::string key(s.key.substr(3));
+    key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
+    allowed += (allowed.empty() ? "" : ", ") + key;
+    rows.push_back({key, &s});
+  }
+  for (const auto& key : keys_of(v, "raw"))
+    if (std::none_of(rows.begin(), rows.end(), [&](const RawKey& r) { return r.key == key; }))
+      throw Error("unknown key '" + key + "' in raw (allowed: " + allowed + ")");
+  if (absent(v["dtype"])) throw Error("raw input needs dtype (the --raw-dtype of the CLI)");
+  if (absent(v["shape"])) throw Error("raw input needs shape (e.g. [4, 6] or \"4,6\"; one -1 is inferred)");
+  Request r;
+  for (const RawKey& row : rows) {
+    const val value = v[row.key];
+    if (absent(value)) continue;
+    std::string text;
+    if (row.key == "shape" && !value.isString()) {
+      // [4, 6] is the CLI's "4,6".
+      if (!value.isArray()) throw Error("raw shape must be an array or a string such as \"4,6\"");
+      const int n = value["length"].as<int>();
+      for (int i = 0; i < n; ++i)
+        text += (i ? "," : "") + std::to_string(integer_option(value[i], std::string(row.spec->flag).c_str()));
+    } else {
+      text = option_text(value, *row.spec);
+    }
+    set_option(r, row.spec->key, text, RequestContext::info);
+  }
+  return raw_spec(r);
 }
 
 val options_to_js(const QuantOptions& o) {

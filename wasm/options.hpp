@@ -4,10 +4,12 @@
 // here: JS types, the params object, and values handed back in JS types.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "convert.hpp"
+#include "qplay/formats.hpp"
 #include "qplay/options.hpp"
 #include "qplay/request.hpp"
 
@@ -21,6 +23,11 @@ struct JsRequest {
   std::vector<std::string> files;  // params.files
 };
 
+// A JS value as the text of the option (the CLI's text): strings as they are, booleans "true" /
+// "false", integers as JS's String(n), numbers for float options as the shortest text of the float32
+// they round to; a value of the wrong JS type is an error naming the option.
+std::string option_text(const val& v, const OptionSpec& spec);
+
 // The options object (undefined/null: none) set option by option and validated in the API context;
 // `calibrating` stands for --calibrate being on the command line (calibrate()).
 JsRequest request_from_js(const val& options, bool calibrating);
@@ -33,6 +40,10 @@ QuantOptions whole_file_options(const val& options, const std::string& what, boo
 // The options in the user's spelling and JS types (what a result reports; valid input to a later
 // quantize): describe()'s effective options.
 val options_to_js(const QuantOptions& o);
+
+// The raw object {dtype, shape, offset, endian} (the CLI's --raw-dtype, --raw-shape, --raw-offset,
+// --raw-endian: the table's rawDtype... rows) as a RawSpec; nullopt when absent.
+std::optional<RawSpec> raw_from_js(const val& v);
 
 // describe(options) -> {ok, effective, locked, profileDefaults, range, family, bits, division, levels,
 // doubleQuantApplies}: what a UI draws for these options.

@@ -4,7 +4,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { fixture, qplay, requireBuilds } from './helpers.mjs';
+import { fixture, qplay, requireBuilds, runCli } from './helpers.mjs';
 
 before(requireBuilds);
 
@@ -89,4 +89,29 @@ test('whole-file options refuse params sources and the input selection, naming w
   const plan = qp.planWholeFile(info, { dtype: 'uint8', bins: 8 }, [{ pattern: 'lm_head.*', options: { dtype: 'int4', blockSize: 4, granularity: 'block', axis: -1 } }]);
   const head = plan.find((e) => e.name === 'lm_head.weight');
   assert.deepEqual(head.options, qp.describe({ dtype: 'int4', blockSize: 4, granularity: 'block', axis: -1 }).effective);
+});
+
+test('raw input options are the CLI\'s --raw-* flags, with their messages', async () => {
+  const qp = await qplay();
+  const bytes = fixture('mat4x6_f32.bin');
+  const cases = [
+    [{ dtype: 'float32', shape: [4, 6], endian: 'middle' }, ['--raw-dtype', 'float32', '--raw-shape', '4,6', '--raw-endian', 'middle']],
+    [{ dtype: 'float32', shape: '4,6', offset: -1 }, ['--raw-dtype', 'float32', '--raw-shape', '4,6', '--raw-offset', '-1']],
+    [{ dtype: 'float33', shape: [4, 6] }, ['--raw-dtype', 'float33', '--raw-shape', '4,6']],
+    [{ dtype: 'float32', shape: '4,a' }, ['--raw-dtype', 'float32', '--raw-shape', '4,a']],
+  ];
+  for (const [raw, args] of cases) {
+    const cli = runCli('mat4x6_f32.bin', args);
+    assert.ok(cli.error, args.join(' '));
+    assert.throws(() => qp.open(bytes, { fileName: 'mat4x6_f32.bin', raw }), { message: cli.error }, JSON.stringify(raw));
+  }
+  assert.throws(() => qp.open(bytes, { raw: { dtype: 'float32', shape: [4, 6], order: 'C' } }),
+    { message: "unknown key 'order' in raw (allowed: dtype, shape, offset, endian)" });
+  assert.throws(() => qp.open(bytes, { raw: { dtype: 'float32', shape: [4, 'x'] } }),
+    { message: "invalid value 'x' for --raw-shape (expected an integer)" });
+  // An array shape and the CLI's text are the same; one -1 is inferred.
+  const byArray = qp.open(bytes, { raw: { dtype: 'float32', shape: [-1, 6], offset: 0, endian: 'little' } }).tensors;
+  assert.deepEqual(byArray, qp.open(bytes, { raw: { dtype: 'float32', shape: '4,6' } }).tensors);
+  assert.deepEqual(byArray[0].shape, [4, 6]);
+  qp.close();
 });
