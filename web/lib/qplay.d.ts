@@ -188,6 +188,12 @@ export interface QuantizeResult {
   kernels: string;
   /** params.json as export() writes it. */
   paramsJson: string;
+  /**
+   * What the .npz adds after params.json, in its order (empty for plain integer runs). Each member
+   * is also under its camelCased file name (memberKey: scale_e8m0.npy -> scaleE8m0) with its shape
+   * under `<key>Shape`; the keys below are those of today's members.
+   */
+  members: BundleMember[];
   /** Element dtypes with a table or codebook: codebook.npy's values ([K], or [groups, K] for kmeans). */
   codebook?: Float32Array;
   codebookShape?: number[];
@@ -206,6 +212,36 @@ export interface QuantizeResult {
   /** format runs: ggml's block bytes (blocks.npy), [rows, row bytes] as blocksShape says. */
   blocks?: Uint8Array;
   blocksShape?: number[];
+  /** Every member's shape, under its key + 'Shape' (packedShape, scaleE8m0Shape, ...). */
+  [memberShape: `${string}Shape`]: number[] | undefined;
+}
+
+/** One .npy member of a bundle after params.json: codebook.npy, packed.npy, scale_e8m0.npy, blocks.npy... */
+export interface BundleMember {
+  /** Its file name in the .npz. */
+  name: string;
+  /** numpy's name of the element type: 'float32', 'uint8'... (the typed array's). */
+  dtype: 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'float32' | 'float64';
+  shape: number[];
+  data: Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
+}
+
+/** What a UI draws for a set of options (Qplay#describe), from the core's option table. */
+export interface OptionsDescription {
+  /** The options after the profile, as a result's `options` reports them. */
+  effective: QuantizeOptions;
+  /** What the profile or the dtype/format fixes. */
+  locked: { key: keyof QuantizeOptions; value: string | number | boolean; reason: 'profile' | 'element' }[];
+  /** What the profile picks when not given (bnb: {dtype: 'nf4', blockSize: 64}). */
+  profileDefaults: QuantizeOptions;
+  range: { qmin: number; qmax: number };
+  family: 'integer' | 'minifloat' | 'lut' | 'mx' | 'pow2' | 'kmeans' | 'ggml';
+  /** Bits of one code. */
+  bits: number;
+  division: 'divide' | 'multiply-inverse';
+  /** The value of each code before scaling, for formats with fixed levels; empty otherwise. */
+  levels: Float32Array;
+  doubleQuantApplies: boolean;
 }
 
 /** A calibration tensor: a name in the open file, float32 values, or a whole file (options.tensor picks its tensor). */
@@ -314,6 +350,8 @@ export declare class Qplay {
   values(tensor?: string): Float32Array;
   /** source: a tensor name of the open file, undefined (options.tensor or the first), or float32 values. */
   quantize(source: string | TensorValues | undefined | null, options?: QuantizeOptions): QuantizeResult;
+  /** What a UI draws for these options; throws what quantize would throw for them. */
+  describe(options?: QuantizeOptions): OptionsDescription;
   /** observer: 'minmax' (default) or 'moving-average:C'. options: quantize's, without params sources. */
   calibrate(tensors: CalibrationTensor[], observer?: string, options?: Omit<QuantizeOptions, 'scale' | 'zeroPoint' | 'params' | 'fileName'>): Params;
   /** 'npz' / 'safetensors': the CLI's bundles byte for byte; 'json': its params.json; 'gguf': the CLI's -o X.gguf (format runs). */
@@ -333,3 +371,6 @@ export declare function createQplay(config?: QplayConfig): Promise<Qplay>;
 
 /** Whether this engine validates wasm SIMD. */
 export declare function simdSupported(): boolean;
+
+/** The result key of a bundle member's file name: 'scale_e8m0.npy' -> 'scaleE8m0'. */
+export declare function memberKey(fileName: string): string;

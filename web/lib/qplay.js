@@ -14,8 +14,6 @@ const SIMD_PROBE = new Uint8Array([
 const CONFIG_KEYS = ['simd', 'wasmBinary', 'baseUrl'];
 const EXPORT_FORMATS = ['npz', 'json', 'safetensors', 'gguf'];
 const BUNDLE_FORMATS = ['safetensors', 'npz', 'gguf'];
-// Options that pick a params source: whole-file mode computes each tensor's params from itself.
-const NOT_WHOLE_FILE = ['scale', 'zeroPoint', 'params', 'tensor', 'fileName'];
 
 /** True when this engine runs wasm SIMD (the probe module validates). */
 export function simdSupported() {
@@ -115,6 +113,23 @@ export async function createQplay(config = {}) {
   return new Qplay(module, flavour);
 }
 
+// A bundle member's file name as the result key that also carries it: codebook.npy -> codebook,
+// scale_e8m0.npy -> scaleE8m0 (its shape under codebookShape, scaleE8m0Shape).
+export function memberKey(fileName) {
+  return fileName.replace(/\.npy$/, '').replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+}
+
+// The result's members ([{name, dtype, shape, data}], what the .npz adds after params.json) also as
+// named keys, for callers that read result.codebook or result.blocksShape.
+function nameMembers(result) {
+  for (const { name, shape, data } of result.members) {
+    const key = memberKey(name);
+    result[key] = data;
+    result[`${key}Shape`] = shape;
+  }
+  return result;
+}
+
 // The source of a quantize, as the binding takes it.
 function sourceSpec(source, tensorOption) {
   if (source === undefined || source === null) return { tensor: tensorOption ?? '' };
@@ -192,10 +207,23 @@ export class Qplay {
    * {values: Float32Array, shape}. options mirror the CLI flags (docs/JS_API.md).
    */
   quantize(source, options = {}) {
-    const parsed = check(this.#m.parseOptions(options, false));
     const spec = sourceSpec(source, options?.tensor ?? undefined);
-    const fileName = parsed.fileName ?? ('values' in spec ? '' : this.#fileName);
-    const r = check(this.#m.quantize(spec, parsed.options, parsed.params, fileName));
+    // The options' fileName, when given, wins over this default (the core reads the options).
+    const fileName = 'values' in spec ? '' : this.#fileName;
+    const r = check(this.#m.quantize(spec, options, fileName));
+    delete r.ok;
+    return nameMembers(r);
+  }
+
+  /**
+   * What a UI draws for these options (the options of quantize): {effective (the options after the
+   * profile, as quantize's result reports them), locked [{key, value, reason}] (what the profile or
+   * the format fixes), profileDefaults, range {qmin, qmax}, family, bits, division, levels
+   * (Float32Array: the value of each code before scaling, for formats with fixed levels),
+   * doubleQuantApplies}. Invalid options throw the message quantize would.
+   */
+  describe(options = {}) {
+    const r = check(this.#m.describe(options));
     delete r.ok;
     return r;
   }
@@ -208,11 +236,9 @@ export class Qplay {
    */
   calibrate(tensors, observer = 'minmax', options = {}) {
     if (!Array.isArray(tensors)) throw fail(`calibrate needs an array of tensors (got ${kindOf(tensors)})`);
-    const parsed = check(this.#m.parseOptions(options, true));
-    if (parsed.fileName !== undefined) {
+    if (options?.fileName !== undefined && options?.fileName !== null) {
       throw fail('fileName names the input of quantize; give each calibration tensor its own fileName');
     }
-    const calibration = check(this.#m.parseObserver(observer)).observer;
     const specs = tensors.map((t, i) => {
       if (typeof t === 'string') return { tensor: t, fileName: this.#fileName };
       if (t === null || typeof t !== 'object' || !('values' in t || 'bytes' in t)) {
@@ -228,7 +254,7 @@ export class Qplay {
       if ('bytes' in t) return { bytes: asBytes(t.bytes, `calibration tensor ${i + 1}: bytes`), fileName };
       return { values: t.values, shape: t.shape, fileName };
     });
-    return check(this.#m.calibrate(specs, parsed.options, calibration, parsed.tensor)).params;
+    return check(this.#m.calibrate(specs, options, observer)).params;
   }
 
   /**
@@ -275,19 +301,8 @@ export class Qplay {
       paramShape: result.params.shape,
       dequantized: result.dequantized,
       paramsJson: result.paramsJson,
-      // Present for element dtypes, --pack and --format: the bundle's codebook.npy, packed.npy,
-      // offset.npy, blocks.npy, scale_e8m0.npy.
-      codebook: result.codebook,
-      codebookShape: result.codebookShape,
-      packed: result.packed,
-      offset: result.offset,
-      blocks: result.blocks,
-      blocksShape: result.blocksShape,
-      scaleE8m0: result.scaleE8m0,
-      // --double-quant: scale_codes.npy, scale_super.npy and (bnb) scale_codebook.npy.
-      scaleCodes: result.scaleCodes,
-      scaleSuper: result.scaleSuper,
-      scaleCodebook: result.scaleCodebook,
+      // codebook.npy, packed.npy, blocks.npy...: whatever the run adds, in the bundle's order.
+      members: result.members,
     })).bytes;
   }
 
@@ -321,12 +336,6 @@ export class Qplay {
    * glob '*' and '?'; an override's options replace the base options (docs/JS_API.md).
    */
   planWholeFile(info, options = {}, overrides = []) {
-    const parse = (o, what) => {
-      for (const key of NOT_WHOLE_FILE) {
-        if (o && key in o) throw fail(`${what}: '${key}' does not apply to whole-file mode (each tensor's params come from the tensor)`);
-      }
-      return check(this.#m.parseOptions(o, false)).options;
-    };
     if (!Array.isArray(overrides)) throw fail(`overrides must be an array (got ${kindOf(overrides)})`);
     const rules = overrides.map((o, i) => {
       if (o === null || typeof o !== 'object' || typeof o.pattern !== 'string') {
@@ -335,14 +344,9 @@ export class Qplay {
       for (const key of Object.keys(o)) {
         if (!['pattern', 'keep', 'options'].includes(key)) throw fail(`unknown key '${key}' in override ${i + 1} (allowed: pattern, keep, options)`);
       }
-      if (o.keep === true) return { pattern: o.pattern, keep: true };
-      try {
-        return { pattern: o.pattern, keep: false, options: parse(o.options ?? {}, `override '${o.pattern}'`) };
-      } catch (err) {
-        throw err.message.startsWith('override') ? err : fail(`override '${o.pattern}': ${err.message}`);
-      }
+      return o.keep === true ? { pattern: o.pattern, keep: true } : { pattern: o.pattern, keep: false, options: o.options ?? {} };
     });
-    return check(this.#m.planWholeFile(info, parse(options, 'whole-file options'), rules)).plan;
+    return check(this.#m.planWholeFile(info, options, rules)).plan;
   }
 
   /**
