@@ -24,10 +24,10 @@ import * as R from './app/rules.js';
 import { SEED_SAMPLE_INDEX } from './app/synth.js';
 import { Engine, CancelledError } from './app/engine.js';
 import { SYNTHETIC, CALIBRATION_FIELDS, calibrationSources } from './app/data.js';
-import { quantizeRequest, perTensorRequest, commandLine } from './app/request.js';
+import { quantizeRequest, commandLine } from './app/request.js';
+import { GivenParams } from './app/given.js';
 import { runLabel } from './app/result.js';
 import { ChartSet } from './ui/charts.js';
-import * as F from './app/format.js';
 import { translator, LANGUAGES, defaultLanguage } from './ui/i18n.js';
 import { Header } from './controls/header.js';
 import { ControlPanel } from './controls/panel.js';
@@ -67,9 +67,6 @@ function storage(key, value) {
   return null;
 }
 
-// A float32 as the shortest decimal that reads back to it (what a user would type).
-const shortest = (v) => Number(F.f32(v).replace('−', '-'));
-
 class QuantPlayground extends HTMLElement {
   static get observedAttributes() {
     return ['lang', 'theme', 'compact'];
@@ -93,10 +90,7 @@ class QuantPlayground extends HTMLElement {
     this.paramsFile = null;    // name of a params .npz sent to the worker (given params)
     this.calibFiles = [];      // names of calibration files sent to the worker
     this.runPending = false;   // a debounced run is scheduled
-    // Given params the user chose (typed, a link's, the seed note's) stay as they are; the page's
-    // own (its defaults, or derived from the data) follow the dtype (app/rules.js givenParamsFit).
-    this.givenFromUser = false;
-    this.givenStale = false;   // derive given params before the next run
+    this.given = new GivenParams();  // who chose the given params; when the page derives them
     this.header = new Header(this, storage);
     this.controls = new ControlPanel(this);
     this.results = new ResultsView(this);
@@ -196,7 +190,8 @@ class QuantPlayground extends HTMLElement {
       hash: this.hasAttribute('sync-url') ? location.hash : '',
       values: this.getAttribute('values'),
     });
-    Object.assign(this, init);
+    ({ base: this.base, state: this.state, paste: this.paste, rejected: this.rejected, baseNamesGiven: this.baseNamesGiven } = init);
+    this.given = new GivenParams(init.namesGiven);
     if (this.getAttribute('preset') === 'seed' || (init.rejected && init.state.data === 'seed')) this.sample = SEED_SAMPLE_INDEX;
   }
 
@@ -207,7 +202,7 @@ class QuantPlayground extends HTMLElement {
     if (location.hash === wanted || (location.hash === '' && wanted === '#')) return;
     const { state, values } = S.fromQuery(location.hash);
     if (state.data === 'seed') this.sample = SEED_SAMPLE_INDEX;
-    this.givenFromUser = this.baseGivenFromUser || 'scale' in state || 'zeroPoint' in state;
+    this.given.fromUser = this.baseNamesGiven || S.namesGivenParams(state);
     this.applyState({ ...this.base, ...state, data: state.data ?? this.base.data }, { paste: values });
   }
 
@@ -230,7 +225,7 @@ class QuantPlayground extends HTMLElement {
   }
 
   applySettings(partial) {
-    if ('scale' in partial || 'zeroPoint' in partial) this.givenFromUser = true;
+    if (S.namesGivenParams(partial)) this.given.fromUser = true;
     this.applyState({ ...this.state, ...partial });
   }
 
@@ -248,9 +243,8 @@ class QuantPlayground extends HTMLElement {
     if (field === 'profile' && value === 'seed' && this.state.data === 'seed') this.sample = SEED_SAMPLE_INDEX;
     // A profile brings the CLI's defaults for it (bnb: nf4 in blocks of 64, mx: mxfp8_e4m3).
     if (field === 'profile') Object.assign(this.state, R.profileDefaults(value, this.state, S.DEFAULTS.blockSize));
-    if (field === 'scale' || field === 'zeroPoint') this.givenFromUser = true;
-    // Switching to given params starts them from the data's own (per tensor, dynamic) params.
-    if (field === 'params' && value === 'given' && !this.givenFromUser) this.givenStale = true;
+    if (field === 'scale' || field === 'zeroPoint') this.given.fromUser = true;
+    if (field === 'params' && value === 'given') this.given.switchedTo();
     this.syncControls();
     this.writeHash();
     this.controls.data.settingsChanged();
@@ -379,28 +373,12 @@ class QuantPlayground extends HTMLElement {
     return quantizeRequest(this.state, this.data, this);
   }
 
-  // Given params the page chooses itself are the core's dynamic params of the whole tensor under
-  // the current scheme, so "static, given" starts from a valid setting that reproduces the dynamic
-  // per-tensor run (docs/WEB.md). They are derived on switching to given params, when they do not
-  // fit the dtype's code range (the defaults 0.037 / 129 are the seed example's uint8 numbers), and
-  // again when the scheme or the data they were derived for changed. Typed or linked ones stay.
-  givenParamsWanted() {
+  // The page's own given params for the current setting (app/given.js), from the worker.
+  async deriveGivenParams(wanted) {
     const s = this.state;
-    if (s.params !== 'given' || this.paramsFile || this.givenFromUser) return null;
-    const request = perTensorRequest(s, this.data);
-    const key = JSON.stringify(request);
-    const from = this.givenDerivedFrom;
-    const changed = from && (from.key !== key || from.data !== this.data);
-    return this.givenStale || changed || !R.givenParamsFit(s) ? { request, key } : null;
-  }
-
-  async deriveGivenParams({ request, key }) {
-    const s = this.state;
-    const reply = await this.engine.request('tensorParams', request);
+    const reply = await this.engine.request('tensorParams', wanted.request);
     if (this.state !== s) return;
-    this.givenStale = false;
-    this.givenDerivedFrom = { key, data: this.data };
-    this.state = { ...s, scale: shortest(reply.scale), zeroPoint: shortest(reply.zeroPoint) };
+    this.state = this.given.apply(s, wanted, reply);
     this.syncControls();
     this.writeHash();
   }
@@ -418,9 +396,9 @@ class QuantPlayground extends HTMLElement {
     this.showError(null);
     this.setStatus(this.t('running'));
     try {
-      const given = this.givenParamsWanted();
-      if (given) {
-        await this.deriveGivenParams(given);
+      const wanted = this.given.wanted(this.state, this.data, this.paramsFile);
+      if (wanted) {
+        await this.deriveGivenParams(wanted);
         if (token !== this.runToken) return;
       }
       const reply = await this.engine.request('quantize', this.runRequest());

@@ -319,20 +319,23 @@ function parseField(kind, raw) {
   }
 }
 
+// Whether a partial state (a parsed query, a set of changes) names given params.
+export const namesGivenParams = (partial) => 'scale' in partial || 'zeroPoint' in partial;
+
 // The element's first settings: DEFAULTS, the named preset, the `options` attribute (the element's
 // base: what its URL leaves out), then the page's hash; the pasted numbers from the hash, else the
-// options', else the `values` attribute. givenFromUser: given params were named (not the page's
-// defaults); baseGivenFromUser: by the options attribute.
+// options', else the `values` attribute. namesGiven: the options or the hash named given params;
+// baseNamesGiven: the options did.
 export function initialSettings({ preset, options, hash, values }) {
   const attr = fromQuery(options ?? '');
   const base = { ...DEFAULTS, ...(PRESETS[preset] ?? {}), ...attr.state };
-  const named = (q) => 'scale' in q.state || 'zeroPoint' in q.state;
-  const out = { base, state: { ...base }, paste: attr.values ?? '', baseGivenFromUser: named(attr), givenFromUser: named(attr) };
+  const out = { base, state: { ...base }, paste: attr.values ?? '', baseNamesGiven: namesGivenParams(attr.state) };
+  out.namesGiven = out.baseNamesGiven;
   if (hash && hash.length > 1) {
     const q = fromQuery(hash);
     out.state = { ...out.state, ...q.state };
     if (q.values !== undefined) out.paste = q.values;
-    out.givenFromUser ||= named(q);
+    out.namesGiven ||= namesGivenParams(q.state);
     out.rejected = q.rejected;
   }
   out.paste = out.paste || values || '';
