@@ -183,7 +183,18 @@ export function applicable(state) {
     zeroPointDomain: state.mode !== 'symmetric',
     percentile: eff.range === 'percentile',
     roundingSeed: eff.rounding === 'stochastic',
+    averagingConstant: state.observer === 'moving-average',
+    axis: eff.granularity !== 'tensor',
+    groupSize: eff.granularity === 'group',
+    blockSize: eff.granularity === 'block',
   };
+}
+
+// What a sweep can vary: the code width (integer dtypes, pow2, k-means; small floats and tables
+// have none) and the block size (not MX or ggml, whose blocks are fixed).
+export function sweepable(state) {
+  const kind = elementKind(state.dtype);
+  return { bits: !kind || kind === 'pow2' || kind === 'kmeans', block: kind !== 'mx' && kind !== 'ggml' };
 }
 
 // The division each profile uses (shown in the formula panel and the inspector).

@@ -171,14 +171,10 @@ export class ControlPanel {
     c.shape.wrap.hidden = s.data === 'seed';
     c.seed.wrap.hidden = s.data === 'seed';
     c.spreadChannels.wrap.hidden = s.data === 'seed' || (parseShape(s.shape)?.length ?? 1) < 2;
-    // The granularity in effect: a profile or format that fixes blocks shows their size.
-    const g = eff.granularity;
-    c.axis.wrap.hidden = g === 'tensor';
-    c.groupSize.wrap.hidden = g !== 'group';
-    c.blockSize.wrap.hidden = g !== 'block';
-    c.percentile.wrap.hidden = !applies.percentile;
-    c.roundingSeed.wrap.hidden = !applies.roundingSeed;
-    c.averagingConstant.wrap.hidden = s.observer !== 'moving-average';
+    // By the granularity in effect: a profile or format that fixes blocks shows their size.
+    for (const field of ['axis', 'groupSize', 'blockSize', 'percentile', 'roundingSeed', 'averagingConstant']) {
+      c[field].wrap.hidden = !applies[field];
+    }
     if (host.paramsFile) {
       for (const field of ['scale', 'zeroPoint']) {
         c[field].control.disabled = true;

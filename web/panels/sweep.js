@@ -56,17 +56,19 @@ export class SweepPanel {
     const e = R.effective(host.state);
     const dt = R.parseDtype(e.dtype);
     const element = R.elementKind(e.dtype);
-    // Formats without a bit width to vary (small floats, tables) or with fixed blocks (MX).
-    if ((kind === 'bits' && element && element !== 'pow2' && element !== 'kmeans') || (kind === 'block' && (element === 'mx' || element === 'ggml'))) {
+    if (!R.sweepable(e)[kind]) {
       this.note.textContent = t(kind === 'bits' ? 'sweep.noBits' : 'sweep.noBlock', { dtype: R.dtypeLabel(e.dtype) });
       return;
     }
     let points;
     let axis = null;
     if (kind === 'bits') {
-      points = [2, 3, 4, 5, 6, 7, 8].map((bits) => ({ value: bits, options: element ? { bits } : { dtype: R.dtypeName(dt.signed, bits) } }));
-      // --pack needs codes of at most 4 bits.
-      if (e.pack) points.forEach((p) => { if (p.value > 4) p.options.pack = undefined; });
+      points = [2, 3, 4, 5, 6, 7, 8].map((bits) => {
+        const options = element ? { bits } : { dtype: R.dtypeName(dt.signed, bits) };
+        // --pack only where the codes are narrow enough for it.
+        if (e.pack && !R.applicable({ ...e, ...options, elementBits: bits }).pack) options.pack = undefined;
+        return { value: bits, options };
+      });
     } else {
       const sv = this.blockSweepValues();
       axis = sv.axis;
