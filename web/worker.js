@@ -8,14 +8,16 @@
 //   openStored {name, tensor, bytes}                opened   {tensors}       one tensor's stored bytes (a
 //                                                                           large file's File.slice) as the open file
 //   dataset  {key, values: Float32Array, shape}     stored   {}              pasted data
-//   synthesize {key, spec, want}                    stored   {values?}       synthetic data (ui/synth.js)
+//   synthesize {key, spec, want}                    stored   {values?}       synthetic data (app/synth.js)
 //   aux      {name, bytes}                          stored   {}              a params or calibration file
 //   values   {tensor}                               values   {values}        a tensor of the open file as float32
 //   quantize {source, options, calibration}         result   {result}        see `summarize` below
 //   sweep    {source, options, calibration, points} progress {done, total}, then swept {points}
 //   export   {resultId, format}                     exported {bytes}        'npz', 'safetensors', 'json' or 'gguf'
+//   tensorParams {source, options}                  params   {scale, zeroPoint}  one scale and zero point for
+//                                                                           the whole source, dynamic (given params' defaults)
 //
-//   whole-file mode (ui/wholefile.js; the JS API's steps, docs/JS_API.md):
+//   whole-file mode (app/wholefile.js; the JS API's steps, docs/JS_API.md):
 //   describe {size, bytes}                          described {info} | {bytesNeeded}   from the file's head
 //   plan     {info, options, overrides}             planned  {plan}         what happens to each tensor
 //   tensor   {name, bytes}                          quantized {result}      one tensor of the last plan
@@ -30,10 +32,11 @@
 // scale and zero_point arrays are the given params (the CLI's --params P.npz). Large arrays travel as transferred ArrayBuffers; the
 // worker keeps the last few results so an export needs no second run.
 import { createQplay } from './lib/qplay.js';
-import { synthesize } from './ui/synth.js';
-import { storeZipMembers } from './ui/inflate-zip.js';
-import { planOf, findElements } from './ui/inspect.js';
-import { resultBuffers } from './ui/engine.js';
+import { synthesize } from './app/synth.js';
+import { storeZipMembers } from './app/inflate-zip.js';
+import { planOf, findElements } from './app/inspect.js';
+import { roundingRule } from './app/rules.js';
+import { resultBuffers } from './app/engine.js';
 
 let qp = null;
 let qpAux = null;          // a second instance for reading params files (qp keeps the open file)
@@ -284,7 +287,7 @@ const handlers = {
 
   async quantize(msg) {
     const r = await quantize(msg);
-    const id = keep({ result: r, source: msg.source });
+    const id = keep({ result: r, source: msg.source, options: msg.options });
     const { out, transfer } = summarize(id, r);
     return [{ type: 'result', result: out }, transfer];
   },
@@ -319,10 +322,18 @@ const handlers = {
     const found = findElements({
       values, codes: r.codes, dequantized: r.dequantized, scale: r.scale, zeroPoint: r.zeroPoint,
       qmin: r.params.qmin, qmax: r.params.qmax, floatZeroPoint: r.params.floatZeroPoint, division: r.division,
+      rounding: roundingRule(kept.options?.rounding),
       plan: planOf(r.shape, o.granularity ?? 'tensor', r.params.axis, Number(o.groupSize ?? 0), Number(o.blockSize ?? 0)),
       kind: msg.kind, lo: msg.lo, hi: msg.hi, last: msg.last, group: msg.group,
     });
     return { type: 'found', ...found };
+  },
+
+  // The params the core computes for the whole source under `options` (per tensor, dynamic): what
+  // the page starts "static, given" params from, so they fit the dtype and the data.
+  tensorParams(msg) {
+    const r = qp.quantize(sourceOf(msg.source), msg.options);
+    return { type: 'params', scale: r.scale[0], zeroPoint: Number(r.zeroPoint[0]) };
   },
 
   export(msg) {

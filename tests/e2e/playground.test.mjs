@@ -232,13 +232,18 @@ test('numbers pasted as text, and a file dropped onto the playground', async () 
 
   // Ties: with s = 1 and z = 0 every x.5 lies halfway; the inspector finds and marks them, and
   // half-even rounds 0.5 -> 0, 1.5 -> 2, 2.5 -> 2.
+  before = await runs(page);
   await pg.getByLabel('Numbers', { exact: true }).fill('0.5 1.5 2.5 0.25 -3');
   await pg.getByLabel('Numbers', { exact: true }).blur();
-  // The default given zero point (129, the seed example's) is outside int8: the core says so.
-  before = await errors(page);
-  await pg.getByLabel('Params', { exact: true }).selectOption('given');
-  await page.waitForFunction((n) => Number(document.querySelector('quant-playground').dataset.errors ?? 0) > n, before);
-  assert.match(await pg.locator('.qp-error').textContent(), /zero/i);
+  await settled(page, before);
+  // Static, given params start from the data's own per-tensor params, valid for int8: the same
+  // codes, so the same metrics, as the dynamic run (docs/WEB.md).
+  const dynamic = await metrics(page);
+  await change(page, 'Params', 'given');
+  assert.equal(await pg.locator('.qp-error').isHidden(), true);
+  assert.deepEqual(await metrics(page), dynamic);
+  const z = Number(await pg.getByLabel('Zero point z', { exact: true }).inputValue());
+  assert.ok(Number.isInteger(z) && z >= -128 && z <= 127, `given zero point ${z}`);
   await change(page, 'Zero point z', '0');
   await change(page, 'Scale s', '1');
   assert.equal(await pg.locator('.qp-error').isHidden(), true);
@@ -640,5 +645,150 @@ test('the single-tensor .safetensors download equals the CLI\'s -o OUT.safetenso
   ]);
   assert.equal(download.suggestedFilename(), 'mat4x6_f32_quantized.safetensors');
   assertSameBytes(fs.readFileSync(await download.path()), cliBundle(tmp, ['mat4x6_f32.npy', '--granularity', 'channel'], 'safetensors'), 'safetensors bundle');
+  await finish(page);
+});
+
+// ---- the page's state: links, hash changes, defaults ------------------------------------------------
+
+// The link the page's Copy link produced: from the clipboard, or the status line when the
+// clipboard refused it.
+async function copiedLink(page) {
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.origin });
+  await playground(page).locator('.qp-status').evaluate((el) => { el.textContent = ''; });
+  await playground(page).getByRole('button', { name: 'Copy link' }).click();
+  await page.waitForFunction(() => document.querySelector('quant-playground .qp-status').textContent !== '');
+  const status = await playground(page).locator('.qp-status').textContent();
+  return status.startsWith('http') ? status : page.evaluate(() => navigator.clipboard.readText());
+}
+
+test('pasted numbers come back from a link, from the page\'s own Copy link and from an embed\'s options', async () => {
+  const values = '-4.75,-3.57,0,1.2,4.67';
+  const page = await open(`/#data=paste&values=${values}`);
+  await settled(page);
+  const pg = playground(page);
+  assert.equal(await pg.getByLabel('Numbers', { exact: true }).inputValue(), values);
+  assert.equal((await metrics(page)).bytesBefore, '20 B');
+
+  // Other numbers, pasted and shared: a fresh tab of the copied link shows them and their metrics.
+  const before = await runs(page);
+  await pg.getByLabel('Numbers', { exact: true }).fill('0.5 1.5 2.5 -3');
+  await pg.getByLabel('Numbers', { exact: true }).blur();
+  await settled(page, before);
+  const link = await copiedLink(page);
+  assert.ok(link.startsWith(server.origin), link);
+  const copied = await open(link.slice(server.origin.length));
+  await settled(copied);
+  assert.equal(await playground(copied).getByLabel('Numbers', { exact: true }).inputValue(), '0.5 1.5 2.5 -3');
+  assert.deepEqual(await metrics(copied), await metrics(page));
+  await finish(copied);
+  await finish(page);
+
+  // An embedded element with the numbers in its options attribute.
+  const doc = await open('/embed.html');
+  await settled(doc, 0, 0);
+  await settled(doc, 0, 1);
+  await doc.evaluate((v) => {
+    const el = document.createElement('quant-playground');
+    el.setAttribute('compact', '');
+    el.setAttribute('options', `data=paste&values=${v}&dtype=uint8&profile=seed`);
+    document.querySelector('main').append(el);
+  }, values);
+  await settled(doc, 0, 2);
+  const m = await metrics(doc, 2);
+  assert.equal(m.bytesBefore, '20 B');
+  assert.equal(m.clipRate, '0 %');
+  await finish(doc);
+});
+
+test('a hash change in an open tab gives what a fresh load of that URL gives, calibrated runs included', async () => {
+  const page = await open('/#data=normal&shape=4096');
+  await settled(page);
+  const shown = [];
+  for (const hash of ['#data=normal&shape=4096&params=calibrated&calib-spread=0.5', '#data=normal&shape=4096&params=calibrated&calib-spread=0.25']) {
+    const before = await runs(page);
+    await page.evaluate((h) => { location.hash = h; }, hash);
+    await settled(page, before);
+    assert.equal(await errors(page), 0, `${hash}: ${await playground(page).locator('.qp-error').textContent()}`);
+    const fresh = await open(`/${hash}`);
+    await settled(fresh);
+    const m = await metrics(page);
+    assert.deepEqual(m, await metrics(fresh), hash);
+    shown.push(m.clipRate);
+    await finish(fresh);
+  }
+  // The second spread clips more than the first: the calibration followed the hash.
+  assert.ok(number(shown[1]) > number(shown[0]), shown.join(' vs '));
+  await finish(page);
+});
+
+test('static, given params default to the data\'s own, valid for the chosen dtype', async () => {
+  const page = await open('/#shape=4096&params=given');
+  await settled(page);
+  assert.equal(await errors(page), 0);
+  const dynamic = await open('/#shape=4096');
+  await settled(dynamic);
+  assert.deepEqual(await metrics(page), await metrics(dynamic));
+  await finish(dynamic);
+  // The page's own given params follow the dtype; typed ones stay, and the core judges them.
+  await change(page, 'Codes', 'unsigned');
+  assert.equal(await errors(page), 0);
+  const z = Number(await playground(page).getByLabel('Zero point z', { exact: true }).inputValue());
+  assert.ok(Number.isInteger(z) && z >= 0 && z <= 255, `uint8 zero point ${z}`);
+  const before = await errors(page);
+  await playground(page).getByLabel('Zero point z', { exact: true }).fill('300');
+  await playground(page).getByLabel('Zero point z', { exact: true }).press('Enter');
+  await page.waitForFunction((n) => Number(document.querySelector('quant-playground').dataset.errors ?? 0) > n, before);
+  assert.match(await playground(page).locator('.qp-error').textContent(), /zero point 300/);
+  await finish(page);
+});
+
+test('the bnb profile blocks by 64, as the CLI\'s --profile bnb and bitsandbytes do', async () => {
+  const page = await open('/');
+  await settled(page);
+  const pg = playground(page);
+  await upload(page, 'mat4x6_f32.npy');
+  await change(page, 'Profile', 'bnb');
+  assert.equal(await pg.getByLabel('Format', { exact: true }).inputValue(), 'nf4');
+  assert.equal(await pg.getByLabel('Block size', { exact: true }).inputValue(), '64');
+  const { bytes } = await downloadNpz(page);
+  assertSameBytes(bytes, cliBundle(tmp, ['mat4x6_f32.npy', '--profile', 'bnb']), 'bnb bundle');
+  // A link naming the profile without a block size means the same.
+  const linked = await open('/#profile=bnb&dtype=nf4');
+  await settled(linked);
+  assert.equal(await playground(linked).getByLabel('Block size', { exact: true }).inputValue(), '64');
+  assert.match(await playground(linked).locator('.qp-cli').textContent(), /--block-size 64/);
+  await finish(linked);
+  await finish(page);
+});
+
+test('the output card offers the downloads that apply: .safetensors, or .gguf for a ggml format', async () => {
+  const page = await open('/');
+  await settled(page);
+  const pg = playground(page);
+  const offered = () => pg.locator('.qp-output-row button').evaluateAll((buttons) => buttons.filter((b) => !b.hidden).map((b) => b.textContent));
+  assert.deepEqual(await offered(), ['Download .npz', 'Download .safetensors', 'Download params.json']);
+  await change(page, 'Format', 'ggml:q8_0');
+  assert.deepEqual(await offered(), ['Download .npz', 'Download .gguf', 'Download params.json']);
+  await change(page, 'Format', 'integer');
+  assert.deepEqual(await offered(), ['Download .npz', 'Download .safetensors', 'Download params.json']);
+  await finish(page);
+});
+
+test('the inspector finds clipped elements with the run\'s rounding rule', async () => {
+  // s = 1, z = 0 in int8: -128.5 rounds half-away to -129 and 127.5 to 128, both clipped;
+  // half-even rounds -128.5 to -128 (not clipped) and 127.5 to 128.
+  const page = await open('/#data=paste&values=-128.5,127.5,1&params=given&scale=1&zero-point=0&rounding=half-away');
+  await settled(page);
+  const pg = playground(page);
+  await pg.getByRole('tab', { name: 'Inspector' }).click();
+  const clipped = async () => {
+    await pg.locator('.qp-inspect').evaluate((el) => el.replaceChildren());
+    await pg.getByRole('button', { name: 'Find clipped' }).click();
+    await page.waitForFunction(() => document.querySelector('quant-playground .qp-inspect tbody'));
+    return pg.locator('.qp-inspect tbody tr td:first-child').allTextContents();
+  };
+  assert.deepEqual(await clipped(), ['0', '1']);
+  await change(page, 'Rounding', 'half-even');
+  assert.deepEqual(await clipped(), ['1']);
   await finish(page);
 });

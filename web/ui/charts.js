@@ -249,3 +249,30 @@ export function fitWidth(plot, container) {
   ro.observe(container);
   return () => ro.disconnect();
 }
+
+// The charts an element shows, each in its container: drawing into a container replaces the chart
+// there; destroy() removes them all (a re-render, a disconnect).
+export class ChartSet {
+  constructor() {
+    this.plots = [];
+    this.cleanups = [];
+  }
+
+  draw(container, make) {
+    const old = this.plots.filter((p) => p.root.parentElement === container);
+    for (const p of old) p.destroy();
+    this.plots = this.plots.filter((p) => !old.includes(p));
+    container.replaceChildren();
+    const plot = make();
+    this.plots.push(plot);
+    this.cleanups.push(fitWidth(plot, container));
+    return plot;
+  }
+
+  destroy() {
+    for (const p of this.plots) p.destroy();
+    this.plots = [];
+    for (const c of this.cleanups) c();
+    this.cleanups = [];
+  }
+}

@@ -4,7 +4,7 @@
 // builds DOM nodes (katex.render), never an HTML string, so its inline sizes go through CSSOM and
 // the page's CSP (style-src 'self') holds.
 import katex from '../vendor/katex/katex.mjs';
-import { f32, num, tex } from './format.js';
+import { f32, num, tex } from '../app/format.js';
 
 const T = (v) => tex(f32(v));
 const N = (v, d = 6) => tex(num(v, d));

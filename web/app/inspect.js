@@ -1,7 +1,9 @@
 // The arithmetic the inspector and the formula panel show, per element. The codes themselves always
 // come from the core (the result's `codes`); this recomputes the intermediate values x/s and
 // x/s + z in float32 the way the core's profile does, to explain them, and flags ties (x/s exactly
-// halfway between two integers), where the rounding rule decides the code.
+// halfway between two integers), where the rounding rule decides the code. The arithmetic itself
+// (x/s, ties, the rounding rules) is app/rules.js's. DOM-free: the worker runs the searches.
+import { scaled, isTie, roundBy } from './rules.js';
 
 // Which param group element `flat` uses (docs/SCHEMES.md §1 "Granularity"): the tensor is viewed as
 // [outer, D, inner] around the axis.
@@ -49,39 +51,6 @@ export function ravel(shape, idx) {
     flat = flat * shape[k] + idx[k];
   }
   return flat;
-}
-
-// x/s as the profile computes it, in float32: a true division, or a multiply by the float32 1/s
-// (PyTorch). A float64 quotient of two float32 values rounds to the correctly rounded float32
-// quotient, so Math.fround(x / s) is exactly the float32 division.
-export function scaled(x, s, division) {
-  const xf = Math.fround(x);
-  const sf = Math.fround(s);
-  return division === 'multiply-inverse' ? Math.fround(xf * Math.fround(1 / sf)) : Math.fround(xf / sf);
-}
-
-export function isTie(t) {
-  return Number.isFinite(t) && Math.abs(t - Math.floor(t)) === 0.5;
-}
-
-// The rounding rules of docs/SCHEMES.md (stochastic is not reproduced here: its code comes from the
-// core and the inspector says so).
-export function roundBy(rule, t) {
-  switch (rule) {
-    case 'half-away': return Math.sign(t) * Math.floor(Math.abs(t) + 0.5);
-    case 'half-up': {
-      const r = Math.floor(t);
-      return t - r >= 0.5 ? r + 1 : r;
-    }
-    case 'half-even': {
-      const r = Math.floor(t);
-      const d = t - r;
-      if (d < 0.5) return r;
-      if (d > 0.5) return r + 1;
-      return r % 2 === 0 ? r : r + 1;
-    }
-    default: return NaN;
-  }
 }
 
 // Everything the inspector shows for one element.
@@ -142,9 +111,10 @@ export function forEachInGroup(plan, g, fn) {
 // Searches the elements of a result for the inspector (run in the worker, where the values are):
 // 'maxError' the largest |x̂ − x|; 'ties' x/s exactly halfway between integers; 'clipped' elements
 // whose unclamped code fell outside [qmin, qmax]; 'bin' values in [lo, hi) (the last bin includes
-// hi; `group` limits it to one param group). Returns up to `limit` indices and how many there are
-// in all.
-export function findElements({ values, codes, dequantized, scale, zeroPoint, qmin, qmax, floatZeroPoint, plan, division, kind, lo, hi, last, group, limit = 50 }) {
+// hi; `group` limits it to one param group). `rounding` is the run's rule (half-even, half-away,
+// half-up): it decides which side of qmin / qmax a tie lands on. Returns up to `limit` indices and
+// how many there are in all.
+export function findElements({ values, codes, dequantized, scale, zeroPoint, qmin, qmax, floatZeroPoint, plan, division, rounding, kind, lo, hi, last, group, limit = 50 }) {
   const indices = [];
   let total = 0;
   const n = values.length;
@@ -188,7 +158,11 @@ export function findElements({ values, codes, dequantized, scale, zeroPoint, qmi
       } else {
         const code = codes[i];
         if (code !== qmin && code !== qmax) return;
-        const unclamped = floatZeroPoint ? Math.round(t + z) : Math.round(t) + z;
+        // The code before the clamp, rounded by the run's rule; stochastic rounding draws either
+        // neighbour, so there an element counts as clipped when x/s + z itself lies outside the range.
+        const shifted = floatZeroPoint ? Math.fround(t + z) : t;
+        const offset = floatZeroPoint ? 0 : z;
+        const unclamped = (rounding === 'stochastic' ? shifted : roundBy(rounding, shifted)) + offset;
         hit = unclamped < qmin || unclamped > qmax;
       }
       if (hit) {

@@ -1,75 +1,23 @@
-// The playground's settings: one plain object whose option names are the CLI's (camelCased), the
-// profile rules that lock some of them (docs/SCHEMES.md §2), the URL form of a setting (the CLI's
-// kebab-case flag names, so a shared link reads like a command line), and the options object the
-// JS API takes.
+// The playground's settings: one plain object whose option names are the CLI's (camelCased), its
+// defaults and presets, the URL form of a setting (the CLI's kebab-case flag names, so a shared link
+// reads like a command line), the options object the JS API takes and the equivalent command line.
+// What a profile or a format fixes is app/rules.js's. DOM-free.
+import { effective, elementKind, codeBits, ggmlFormat, parseDtype, ELEMENT_DTYPES, GGML_FORMATS, BNB_BLOCK_SIZE } from './rules.js';
 
-export const DTYPE_BITS = [1, 2, 3, 4, 5, 6, 7, 8, 16];
+// Longest text kept in the URL for pasted numbers (longer pastes stay local).
+const MAX_URL_VALUES = 2000;
+
 export const MODES = ['asymmetric', 'symmetric'];
 export const GRANULARITIES = ['tensor', 'channel', 'group', 'block'];
 export const RANGES = ['minmax', 'percentile', 'mse', 'kl', 'aciq'];
 export const ROUNDINGS = ['half-even', 'half-away', 'half-up', 'stochastic'];
 export const ZERO_POINT_DOMAINS = ['int', 'float'];
 export const PROFILES = ['custom', 'seed', 'pytorch', 'onnx', 'ort-tool', 'bnb', 'mx'];
-// The profiles of integer dtypes, and the element profiles with the dtypes each takes (SCHEMES.md §5).
-export const INTEGER_PROFILES = ['seed', 'pytorch', 'onnx', 'ort-tool'];
-export const BNB_DTYPES = ['nf4', 'fp4'];
 export const SCALE_RULES = ['floor', 'rceil'];
 export const PARAM_SOURCES = ['dynamic', 'given', 'calibrated'];
 export const OBSERVERS = ['minmax', 'moving-average'];
 export const DATA_SOURCES = ['seed', 'normal', 'uniform', 'laplace', 'outliers', 'paste', 'file'];
 export const PACK_ORDERS = ['', 'low-first', 'high-first', 'gptq', 'awq', 'ggml'];
-
-// ggml / llama.cpp block formats (--format, docs/SCHEMES.md §7). In the settings they live in the
-// dtype field as 'ggml:q4_k' (iq4_nl and mxfp4 are element dtypes too); the URL, the API options and
-// the command line say format=q4_k / --format q4_k.
-export const GGML_FORMATS = ['q8_0', 'q8_1', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k', 'iq4_nl', 'mxfp4'];
-// Code bits, block elements and the sub-block sharing one scale (GGML_FORMATS.md).
-export const GGML_INFO = {
-  q8_0: [8, 32, 32], q8_1: [8, 32, 32], q4_0: [4, 32, 32], q4_1: [4, 32, 32], q5_0: [5, 32, 32], q5_1: [5, 32, 32],
-  q2_k: [2, 256, 16], q3_k: [3, 256, 16], q4_k: [4, 256, 32], q5_k: [5, 256, 32], q6_k: [6, 256, 16],
-  iq4_nl: [4, 32, 32], mxfp4: [4, 32, 32],
-};
-export function ggmlFormat(dtype) {
-  return typeof dtype === 'string' && dtype.startsWith('ggml:') ? dtype.slice(5) : null;
-}
-// How a dtype value reads on screen: ggml's own spelling for a format (q4_K), the name otherwise.
-export function dtypeLabel(dtype) {
-  const f = ggmlFormat(dtype);
-  return f ? f.replace(/_k$/, '_K') : dtype;
-}
-
-// Element formats (docs/SCHEMES.md §4): codes that are not points of a uniform grid, by kind.
-export const ELEMENT_KINDS = {
-  minifloat: ['fp8_e4m3fn', 'fp8_e5m2', 'fp8_e4m3fnuz', 'fp8_e5m2fnuz', 'fp6_e2m3', 'fp6_e3m2', 'fp4_e2m1'],
-  lut: ['nf4', 'fp4', 'iq4_nl'],
-  mx: ['mxfp8_e4m3', 'mxfp8_e5m2', 'mxfp6_e2m3', 'mxfp6_e3m2', 'mxfp4', 'mxint8'],
-  pow2: ['pow2'],
-  kmeans: ['kmeans'],
-  ggml: GGML_FORMATS.map((f) => `ggml:${f}`),
-};
-export const ELEMENT_DTYPES = Object.values(ELEMENT_KINDS).flat();
-
-// The largest magnitude of each small float format (SCHEMES.md §4: s = amax / max).
-export const MINIFLOAT_MAX = {
-  fp8_e4m3fn: 448, fp8_e5m2: 57344, fp8_e4m3fnuz: 240, fp8_e5m2fnuz: 57344, fp6_e2m3: 7.5, fp6_e3m2: 28, fp4_e2m1: 6,
-};
-
-export function elementKind(dtype) {
-  for (const [kind, names] of Object.entries(ELEMENT_KINDS)) if (names.includes(dtype)) return kind;
-  return null;
-}
-
-// Code width in bits: what decides whether --pack applies (codes of at most 4 bits).
-export function codeBits(state) {
-  const kind = elementKind(state.dtype);
-  if (!kind) return parseDtype(state.dtype)?.bits ?? 8;
-  if (kind === 'pow2' || kind === 'kmeans') return state.elementBits;
-  if (kind === 'ggml') return GGML_INFO[ggmlFormat(state.dtype)][0];
-  const m = /(\d)/.exec(state.dtype.replace(/^mx/, ''));
-  if (state.dtype === 'mxint8') return 8;
-  if (kind === 'lut') return 4;
-  return m ? Number(m[1]) : 8;
-}
 
 // The CLI's defaults (README's option table) plus the page's own data settings.
 export const DEFAULTS = Object.freeze({
@@ -112,114 +60,6 @@ export const DEFAULTS = Object.freeze({
   calibSpread: 0.5,
   calibrate: [],
 });
-
-// What each profile fixes (SCHEMES.md §2 and core/src/options.cpp apply_profile): the UI sets these
-// values and disables the controls, so a profile can never be contradicted.
-export function profileLocks(profile) {
-  switch (profile) {
-    case 'seed': return { rounding: 'half-even', zeroPointDomain: 'int' };
-    case 'pytorch': return { rounding: 'half-even' };
-    case 'onnx': return { rounding: 'half-even', zeroPointDomain: 'int', reduceRange: false };
-    case 'ort-tool': return { rounding: 'half-even', zeroPointDomain: 'int', narrow: false };
-    // bitsandbytes blocks the flattened tensor (axis 0 of the 1-D view) and packs high-first.
-    case 'bnb': return { rounding: 'half-even', granularity: 'block', axis: 0, pack: 'high-first' };
-    case 'mx': return { rounding: 'half-even', scaleRule: 'floor' };
-    default: return {};
-  }
-}
-
-// Everything the current setting fixes: the profile's rules, and for element formats the integer
-// affine options they refuse (SCHEMES.md §4; MX also fixes blocks of 32). field -> [value, reason]
-// with reason 'profile' or 'element'.
-// Whether a profile applies to a dtype: the integer profiles to integers, bnb to nf4/fp4, mx to MX.
-export function profileFits(profile, dtype) {
-  const kind = elementKind(dtype);
-  if (profile === 'bnb') return BNB_DTYPES.includes(dtype);
-  if (profile === 'mx') return kind === 'mx';
-  return profile === 'custom' || !kind;
-}
-
-// --double-quant applies to runs with one float32 scale per channel, group or block (SCHEMES.md §6);
-// ggml formats store their own scales in their blocks.
-export function doubleQuantApplies(state) {
-  const kind = elementKind(state.dtype);
-  return state.granularity !== 'tensor' && kind !== 'mx' && kind !== 'kmeans' && kind !== 'ggml';
-}
-
-export function locks(state) {
-  const out = {};
-  const profile = profileFits(state.profile, state.dtype) ? state.profile : 'custom';
-  for (const [k, v] of Object.entries(profileLocks(profile))) out[k] = [v, 'profile'];
-  const kind = elementKind(state.dtype);
-  if (kind) {
-    const fixed = { mode: 'symmetric', narrow: false, reduceRange: false, range: 'minmax', zeroPointDomain: 'int', params: 'dynamic' };
-    // nf4/fp4 may take profile bnb and MX profile mx; the other elements have no profile.
-    if (kind === 'mx' ? false : !BNB_DTYPES.includes(state.dtype)) fixed.profile = 'custom';
-    if (kind !== 'minifloat' && kind !== 'mx') fixed.rounding = 'half-even';
-    if (kind === 'mx') Object.assign(fixed, { granularity: 'block', blockSize: 32 });
-    // ggml: rows along the last dim, one scale per sub-block; nothing else applies.
-    if (kind === 'ggml') Object.assign(fixed, { granularity: 'block', blockSize: GGML_INFO[ggmlFormat(state.dtype)][2], axis: -1, rounding: 'half-even' });
-    for (const [k, v] of Object.entries(fixed)) out[k] = [v, 'element'];
-  }
-  return out;
-}
-
-// The division each profile uses (shown in the formula panel and the inspector).
-export function divisionOf(profile) {
-  return profile === 'pytorch' ? 'multiply-inverse' : 'divide';
-}
-
-export function parseDtype(dtype) {
-  const m = /^(u?)int(\d+)$/.exec(dtype);
-  if (!m) return null;
-  const bits = Number(m[2]);
-  if (!DTYPE_BITS.includes(bits)) return null;
-  return { signed: m[1] !== 'u', bits };
-}
-
-export function dtypeName(signed, bits) {
-  return `${signed ? '' : 'u'}int${bits}`;
-}
-
-// The settings after the profile's locks and the rules that are not a matter of taste (a float
-// zero point only exists for asymmetric schemes).
-export function effective(state) {
-  const s = { ...state };
-  if (!profileFits(s.profile, s.dtype)) s.profile = 'custom';
-  for (const [k, [v]] of Object.entries(locks(state))) s[k] = v;
-  if (!doubleQuantApplies(s)) s.doubleQuant = false;
-  if (s.mode === 'symmetric') s.zeroPointDomain = 'int';
-  // Rounding for small floats and MX is half-even or half-away only.
-  if ((elementKind(s.dtype) === 'minifloat' || elementKind(s.dtype) === 'mx') && !['half-even', 'half-away'].includes(s.rounding)) s.rounding = 'half-even';
-  return s;
-}
-
-// [qmin, qmax] of a setting, mirroring core/src/options.cpp code_range (for the formula panel's
-// text before a result arrives; the result's own qmin/qmax win once it does).
-export function codeRange(state) {
-  const s = effective(state);
-  const t = parseDtype(s.dtype) ?? { signed: true, bits: 8 };
-  let qmin = t.signed ? -(2 ** (t.bits - 1)) : 0;
-  let qmax = t.signed ? 2 ** (t.bits - 1) - 1 : 2 ** t.bits - 1;
-  if (s.profile === 'ort-tool') {
-    if (s.reduceRange) {
-      const table = { int8: [-64, 64], uint8: [0, 127], int4: [-4, 3], uint4: [0, 7] };
-      return table[s.dtype] ? { qmin: table[s.dtype][0], qmax: table[s.dtype][1] } : null;
-    }
-    if (s.mode === 'symmetric' && (t.bits === 8 || t.bits === 16)) {
-      if (t.signed) qmin += 1; else qmax -= 1;
-    }
-    return { qmin, qmax };
-  }
-  if (s.narrow) {
-    if (t.signed) qmin += 1; else qmax -= 1;
-  }
-  if (s.reduceRange) {
-    qmin = Math.floor(qmin / 2);
-    qmax = Math.floor(qmax / 2);
-  }
-  return qmin < qmax ? { qmin, qmax } : null;
-}
 
 export function rangeFlag(s) {
   return s.range === 'percentile' ? `percentile:${s.percentile}` : s.range;
@@ -401,13 +241,19 @@ export function toQuery(state, base = DEFAULTS) {
   return q.toString();
 }
 
-// Parses a query (from the URL hash or an `options` attribute) into a partial state. Unknown keys
-// and malformed values are skipped and reported, never thrown: a stale link still opens.
+// Parses a query (from the URL hash or an `options` attribute) into a partial state, and `values`
+// (the numbers of data=paste, kept beside the settings as the page keeps them). Unknown keys and
+// malformed values are skipped and reported, never thrown: a stale link still opens.
 export function fromQuery(text) {
   const q = new URLSearchParams(String(text).replace(/^[#?]/, ''));
   const out = {};
   const rejected = [];
+  let values;
   for (const [key, raw] of q) {
+    if (key === 'values') {
+      values = raw;
+      continue;
+    }
     const spec = URL_FIELDS[key];
     if (!spec) {
       rejected.push(key);
@@ -422,7 +268,17 @@ export function fromQuery(text) {
     if (kind === 'range' || kind === 'rounding' || kind === 'observer') Object.assign(out, value);
     else out[field] = value;
   }
-  return { state: out, rejected };
+  // A link naming profile bnb without a block size means bitsandbytes' default, as the CLI's does.
+  if (out.profile === 'bnb' && !('blockSize' in out)) out.blockSize = BNB_BLOCK_SIZE;
+  return values === undefined ? { state: out, rejected } : { state: out, values, rejected };
+}
+
+// The query of a setting with the pasted numbers when they are the data and short enough for a
+// URL (longer pastes stay local).
+export function linkQuery(state, base, paste) {
+  const q = new URLSearchParams(toQuery(state, base));
+  if (state.data === 'paste' && paste.length <= MAX_URL_VALUES) q.set('values', paste);
+  return q.toString();
 }
 
 function parseField(kind, raw) {
@@ -461,6 +317,29 @@ function parseField(kind, raw) {
     }
     default: return undefined;
   }
+}
+
+// Whether a partial state (a parsed query, a set of changes) names given params.
+export const namesGivenParams = (partial) => 'scale' in partial || 'zeroPoint' in partial;
+
+// The element's first settings: DEFAULTS, the named preset, the `options` attribute (the element's
+// base: what its URL leaves out), then the page's hash; the pasted numbers from the hash, else the
+// options', else the `values` attribute. namesGiven: the options or the hash named given params;
+// baseNamesGiven: the options did.
+export function initialSettings({ preset, options, hash, values }) {
+  const attr = fromQuery(options ?? '');
+  const base = { ...DEFAULTS, ...(PRESETS[preset] ?? {}), ...attr.state };
+  const out = { base, state: { ...base }, paste: attr.values ?? '', baseNamesGiven: namesGivenParams(attr.state) };
+  out.namesGiven = out.baseNamesGiven;
+  if (hash && hash.length > 1) {
+    const q = fromQuery(hash);
+    out.state = { ...out.state, ...q.state };
+    if (q.values !== undefined) out.paste = q.values;
+    out.namesGiven ||= namesGivenParams(q.state);
+    out.rejected = q.rejected;
+  }
+  out.paste = out.paste || values || '';
+  return out;
 }
 
 // Presets an embedding page can name with the `preset` attribute.
