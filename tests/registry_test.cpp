@@ -207,7 +207,7 @@ TEST_CASE("registry: ggml geometry agrees with the ggml API and ggml-common.h") 
     CHECK(ggml_codes_signed(t) == g.codes_signed);
     CHECK(ggml_has_offset(t) == g.has_offset);
     CHECK(ggml_row_bytes(t, 3 * size_t(g.block_elems)) == 3 * size_t(g.block_bytes));
-    CHECK(g.offset_doc.empty() == !g.has_offset);
+    CHECK((g.offset == nullptr) == !g.has_offset);
     std::string lower(g.ggml_name);
     for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
     CHECK(lower == row->name);

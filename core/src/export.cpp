@@ -152,6 +152,11 @@ std::string_view specials_name(minifloat::Specials s) {
   return "?";
 }
 
+// What each member of a ggml bundle means, per format: the format registry's row (docs/SCHEMES.md
+// section 7).
+using GgmlDoc = GgmlGeometry;
+const GgmlDoc& ggml_doc(GgmlType t) { return *ggml_code_format(t).ggml; }
+
 // ggml's own type_name: "q4_K" for the K-quants, the CLI name otherwise.
 std::string ggml_spelling(GgmlType t) {
   std::string s(ggml_type_name(t));
@@ -162,8 +167,7 @@ std::string ggml_spelling(GgmlType t) {
 void ggml_element_json(Json& j, const Quantized& q) {
   const QuantOptions& o = q.options;
   const GgmlType t = o.ggml_type;
-  // What each member of the bundle means: the format registry's row (docs/SCHEMES.md section 7).
-  const GgmlGeometry& doc = *ggml_code_format(t).ggml;
+  const GgmlDoc& doc = ggml_doc(t);
   const bool book = !ggml_codebook(t).empty();
   j.begin_object("element");
   j.field("name", o.element_name);
@@ -176,12 +180,12 @@ void ggml_element_json(Json& j, const Quantized& q) {
   j.field("sub_block", uint64_t{ggml_sub_block(t)});
   j.field("reference", "ggml quantize_row_" + ggml_spelling(t) + "_ref / dequantize_row_" + ggml_spelling(t));
   j.field("formula", std::string("dequantized = scale * ") + (book ? "codebook[codes]" : "codes") +
-                         (doc.has_offset ? " + offset" : "") + " (float32 multiply, then add), per sub-block along the last dim");
-  j.field("codes", doc.codes_doc);
-  j.field("scale", doc.scale_doc);
-  if (doc.has_offset) j.field("offset", doc.offset_doc);
+                         (doc.offset ? " + offset" : "") + " (float32 multiply, then add), per sub-block along the last dim");
+  j.field("codes", doc.codes);
+  j.field("scale", doc.scale);
+  if (doc.offset) j.field("offset", doc.offset);
   j.field("blocks", "blocks.npy: ggml's block bytes, [rows, row bytes], as llama.cpp stores them");
-  j.field("rounding", doc.rounding_doc);
+  j.field("rounding", doc.rounding);
   j.field("pack", pack_order_name(effective_pack(o)));
   j.end_object();
 }

@@ -30,9 +30,12 @@ struct GgmlGeometry {
   uint32_t block_bytes;  // bytes per block: q8_0 34 ... mxfp4 17
   bool codes_signed;     // codes centred on 0 (q - 8, q - 32...)
   bool has_offset;       // an additive per-sub-block member (+m, -dmin * m)
-  std::string_view codes_doc, scale_doc;
-  std::string_view offset_doc;    // empty exactly when !has_offset
-  std::string_view rounding_doc;  // quantize_row_<type>_ref's own rule
+  // params.json's descriptions of the bundle's members: what a code is, the scale, the additive
+  // member (nullptr exactly when !has_offset) and quantize_row_<type>_ref's own rounding rule.
+  const char* codes;
+  const char* scale;
+  const char* offset;
+  const char* rounding;
 };
 
 struct CodeFormat {

@@ -32,34 +32,34 @@ constexpr std::string_view kDocsGgml = "docs/GGML_FORMATS.md#block-layouts-and-a
 
 // Block sizes from ggml-common.h's static_asserts; ids from ggml.h / docs/gguf.md; sub-blocks,
 // code widths and members from each dequantize_row_<type> (docs/GGML_FORMATS.md).
-constexpr std::string_view kRoundf = "roundf(x / d), half away from zero";
-constexpr std::string_view kQkx2 = "nearest_int, half to even, after make_qkx2_quants";
-constexpr GgmlGeometry kQ8_0{GgmlType::q8_0, 8, "Q8_0", 32, 32, 34, true, false, "int8 q", "d", "", kRoundf};
-constexpr GgmlGeometry kQ8_1{GgmlType::q8_1, 9, "Q8_1", 32, 32, 36, true, false, "int8 q", "d", "", kRoundf};
-constexpr GgmlGeometry kQ4_0{GgmlType::q4_0, 2, "Q4_0", 32, 32, 18, true, false, "q - 8 (int8, -8..7)", "d", "",
+constexpr const char* kRoundf = "roundf(x / d), half away from zero";
+constexpr const char* kQkx2 = "nearest_int, half to even, after make_qkx2_quants";
+constexpr GgmlGeometry kQ8_0{GgmlType::q8_0, 8, "Q8_0", 32, 32, 34, true, false, "int8 q", "d", nullptr, kRoundf};
+constexpr GgmlGeometry kQ8_1{GgmlType::q8_1, 9, "Q8_1", 32, 32, 36, true, false, "int8 q", "d", nullptr, kRoundf};
+constexpr GgmlGeometry kQ4_0{GgmlType::q4_0, 2, "Q4_0", 32, 32, 18, true, false, "q - 8 (int8, -8..7)", "d", nullptr,
                              "(int8_t)(x / d + 8.5), truncation"};
 constexpr GgmlGeometry kQ4_1{GgmlType::q4_1, 3, "Q4_1", 32, 32, 20, false, true, "q (0..15)", "d", "m (the block min)",
                              "(int8_t)((x - m) / d + 0.5), truncation"};
-constexpr GgmlGeometry kQ5_0{GgmlType::q5_0, 6, "Q5_0", 32, 32, 22, true, false, "q - 16 (int8, -16..15)", "d", "",
+constexpr GgmlGeometry kQ5_0{GgmlType::q5_0, 6, "Q5_0", 32, 32, 22, true, false, "q - 16 (int8, -16..15)", "d", nullptr,
                              "(int8_t)(x / d + 16.5), truncation"};
 constexpr GgmlGeometry kQ5_1{GgmlType::q5_1, 7, "Q5_1", 32, 32, 24, false, true, "q (0..31)", "d", "m (the block min)",
                              "(int8_t)((x - m) / d + 0.5), truncation"};
 constexpr GgmlGeometry kQ2_K{GgmlType::q2_k, 10, "Q2_K", 256, 16, 84, false, true, "q (0..3)", "d * sc per 16 elements",
                              "-(dmin * m) per 16 elements", kQkx2};
 constexpr GgmlGeometry kQ3_K{GgmlType::q3_k, 11, "Q3_K", 256, 16, 110, true, false,
-                             "q - 4 * (hmask bit clear) (int8, -4..3)", "d * (sc - 32) per 16 elements", "",
+                             "q - 4 * (hmask bit clear) (int8, -4..3)", "d * (sc - 32) per 16 elements", nullptr,
                              "nearest_int, half to even, after make_q3_quants"};
 constexpr GgmlGeometry kQ4_K{GgmlType::q4_k, 12, "Q4_K", 256, 32, 144, false, true, "q (0..15)", "d * sc per 32 elements",
                              "-(dmin * m) per 32 elements", kQkx2};
 constexpr GgmlGeometry kQ5_K{GgmlType::q5_k, 13, "Q5_K", 256, 32, 176, false, true, "q (0..31)", "d * sc per 32 elements",
                              "-(dmin * m) per 32 elements", kQkx2};
 constexpr GgmlGeometry kQ6_K{GgmlType::q6_k, 14, "Q6_K", 256, 16, 210, true, false, "q - 32 (int8, -32..31)",
-                             "d * sc per 16 elements", "", "nearest_int, half to even, after make_qx_quants"};
+                             "d * sc per 16 elements", nullptr, "nearest_int, half to even, after make_qx_quants"};
 constexpr GgmlGeometry kIq4_NL{GgmlType::iq4_nl, 20, "IQ4_NL", 32, 32, 18, false, false,
-                               "index into codebook (kvalues_iq4nl)", "d (the weighted refit)", "",
+                               "index into codebook (kvalues_iq4nl)", "d (the weighted refit)", nullptr,
                                "best_index_int8: nearest level, ties to the upper one"};
 constexpr GgmlGeometry kMxfp4{GgmlType::mxfp4, 39, "MXFP4", 32, 32, 17, false, false, "index into codebook (E2M1 doubled)",
-                              "2^(e - 127) / 2 (E8M0 e, halved)", "", "best_index_mxfp4: nearest, ties to the lower index"};
+                              "2^(e - 127) / 2 (E8M0 e, halved)", nullptr, "best_index_mxfp4: nearest, ties to the lower index"};
 
 constexpr std::string_view kDtype = "--dtype";
 constexpr std::string_view kFormat = "--format";
