@@ -12,6 +12,7 @@
 #include "qplay/elements.hpp"
 #include "qplay/error.hpp"
 #include "qplay/formats.hpp"
+#include "qplay/registry.hpp"
 #include "qplay/wholefile.hpp"
 
 namespace qplay {
@@ -151,42 +152,10 @@ std::string_view specials_name(minifloat::Specials s) {
   return "?";
 }
 
-// What each member of a ggml bundle means, per format (docs/SCHEMES.md section 5).
-struct GgmlDoc {
-  GgmlType type;
-  const char* codes;
-  const char* scale;
-  const char* offset;    // nullptr: the format has no additive member
-  const char* rounding;  // quantize_row_<type>_ref's own rule
-};
-constexpr GgmlDoc kGgmlDocs[] = {
-    {GgmlType::q8_0, "int8 q", "d", nullptr, "roundf(x / d), half away from zero"},
-    {GgmlType::q8_1, "int8 q", "d", nullptr, "roundf(x / d), half away from zero"},
-    {GgmlType::q4_0, "q - 8 (int8, -8..7)", "d", nullptr, "(int8_t)(x / d + 8.5), truncation"},
-    {GgmlType::q4_1, "q (0..15)", "d", "m (the block min)", "(int8_t)((x - m) / d + 0.5), truncation"},
-    {GgmlType::q5_0, "q - 16 (int8, -16..15)", "d", nullptr, "(int8_t)(x / d + 16.5), truncation"},
-    {GgmlType::q5_1, "q (0..31)", "d", "m (the block min)", "(int8_t)((x - m) / d + 0.5), truncation"},
-    {GgmlType::q2_k, "q (0..3)", "d * sc per 16 elements", "-(dmin * m) per 16 elements",
-     "nearest_int, half to even, after make_qkx2_quants"},
-    {GgmlType::q3_k, "q - 4 * (hmask bit clear) (int8, -4..3)", "d * (sc - 32) per 16 elements", nullptr,
-     "nearest_int, half to even, after make_q3_quants"},
-    {GgmlType::q4_k, "q (0..15)", "d * sc per 32 elements", "-(dmin * m) per 32 elements",
-     "nearest_int, half to even, after make_qkx2_quants"},
-    {GgmlType::q5_k, "q (0..31)", "d * sc per 32 elements", "-(dmin * m) per 32 elements",
-     "nearest_int, half to even, after make_qkx2_quants"},
-    {GgmlType::q6_k, "q - 32 (int8, -32..31)", "d * sc per 16 elements", nullptr,
-     "nearest_int, half to even, after make_qx_quants"},
-    {GgmlType::iq4_nl, "index into codebook (kvalues_iq4nl)", "d (the weighted refit)", nullptr,
-     "best_index_int8: nearest level, ties to the upper one"},
-    {GgmlType::mxfp4, "index into codebook (E2M1 doubled)", "2^(e - 127) / 2 (E8M0 e, halved)", nullptr,
-     "best_index_mxfp4: nearest, ties to the lower index"},
-};
-
-const GgmlDoc& ggml_doc(GgmlType t) {
-  for (const GgmlDoc& d : kGgmlDocs)
-    if (d.type == t) return d;
-  throw Error("export: no description of ggml type " + std::string(ggml_type_name(t)));
-}
+// What each member of a ggml bundle means, per format: the format registry's row (docs/SCHEMES.md
+// section 7).
+using GgmlDoc = GgmlGeometry;
+const GgmlDoc& ggml_doc(GgmlType t) { return *ggml_code_format(t).ggml; }
 
 // ggml's own type_name: "q4_K" for the K-quants, the CLI name otherwise.
 std::string ggml_spelling(GgmlType t) {
@@ -244,9 +213,7 @@ void element_json(Json& j, const Quantized& q) {
       j.field("rounding", rounding_name(o));
       break;
     case ElementKind::lut:
-      j.field("table", o.element_name == "nf4" ? "bitsandbytes NF4"
-                       : o.element_name == "fp4" ? "bitsandbytes FP4 (bit-pattern order)"
-                                                 : "ggml IQ4_NL / 127");
+      j.field("table", code_format(o).table);
       j.field("scale", o.profile == Profile::bnb ? "absmax per block of the flattened tensor (bitsandbytes quantize_4bit)"
                                                  : "absmax per group");
       j.field("rounding", "nearest, ties to the lower value (bitsandbytes)");

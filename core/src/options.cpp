@@ -1,11 +1,13 @@
 // The spelling table of every option and the profiles' rules about which options they fix.
 #include "qplay/options.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 
 #include "qplay/error.hpp"
+#include "qplay/registry.hpp"
 
 namespace qplay {
 namespace {
@@ -127,69 +129,37 @@ std::string int_type_name(IntType t) {
   return (t.is_signed ? "int" : "uint") + std::to_string(t.bits);
 }
 
-namespace {
-
-// The element names --dtype takes besides the integers, with their kind and code width (0 = from
-// --bits). The formats behind each name live in schemes/elements.cpp.
-struct ElementSpelling {
-  std::string_view name;
-  ElementKind kind;
-  int bits;
-};
-constexpr ElementSpelling kElements[] = {
-    {"nf4", ElementKind::lut, 4},          {"fp4", ElementKind::lut, 4},
-    {"iq4_nl", ElementKind::lut, 4},       {"fp8_e4m3fn", ElementKind::minifloat, 8},
-    {"fp8_e5m2", ElementKind::minifloat, 8}, {"fp8_e4m3fnuz", ElementKind::minifloat, 8},
-    {"fp8_e5m2fnuz", ElementKind::minifloat, 8}, {"fp6_e2m3", ElementKind::minifloat, 6},
-    {"fp6_e3m2", ElementKind::minifloat, 6}, {"fp4_e2m1", ElementKind::minifloat, 4},
-    {"mxfp8_e4m3", ElementKind::mx, 8},    {"mxfp8_e5m2", ElementKind::mx, 8},
-    {"mxfp6_e2m3", ElementKind::mx, 6},    {"mxfp6_e3m2", ElementKind::mx, 6},
-    {"mxfp4", ElementKind::mx, 4},         {"mxint8", ElementKind::mx, 8},
-    {"pow2", ElementKind::pow2, 0},        {"kmeans", ElementKind::kmeans, 0},
-};
-
-const ElementSpelling* find_element(std::string_view name) {
-  for (const ElementSpelling& e : kElements)
-    if (e.name == name) return &e;
-  return nullptr;
-}
-
-}  // namespace
-
+// The element names --dtype takes besides the integers, in the registry's order.
 std::vector<std::string_view> element_names() {
   std::vector<std::string_view> out;
-  for (const ElementSpelling& e : kElements) out.push_back(e.name);
+  for (const CodeFormat& row : code_formats())
+    if (row.option == "--dtype" && row.family != ElementKind::integer) out.push_back(row.name);
   return out;
 }
 
 void parse_dtype(std::string_view text, QuantOptions& into) {
-  if (const ElementSpelling* e = find_element(text)) {
-    into.element = e->kind;
-    into.element_name = std::string(e->name);
+  // The element names come from the format registry (schemes/registry.cpp).
+  const CodeFormat* row = find_code_format("--dtype", text);
+  if (row && row->family != ElementKind::integer) {
+    into.element = row->family;
+    into.element_name = std::string(row->name);
     return;
   }
-  if (!text.starts_with("int") && !text.starts_with("uint")) {
-    std::string allowed = "int8, uint8, int4, uint4, int2, uint2, intN, uintN with N = 1..8, int16, uint16";
-    for (const ElementSpelling& e : kElements) allowed += ", " + std::string(e.name);
-    bad_value("--dtype", text, allowed);
-  }
+  if (!text.starts_with("int") && !text.starts_with("uint")) bad_value("--dtype", text, format_names("--dtype"));
   into.dtype = parse_int_type(text);
   into.element = ElementKind::integer;
   into.element_name.clear();
 }
 
 void parse_format(std::string_view text, QuantOptions& into) {
-  GgmlType t;
-  try {
-    t = parse_ggml_type(text);
-  } catch (const Error&) {
-    std::string allowed;
-    for (GgmlType k : kGgmlTypes) allowed += (allowed.empty() ? "" : ", ") + std::string(ggml_type_name(k));
-    bad_value("--format", text, allowed);
-  }
+  // ggml writes the K-quants "q4_K": any case names the registry's row.
+  std::string lower(text);
+  for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  const CodeFormat* row = find_code_format("--format", lower);
+  if (!row) bad_value("--format", text, format_names("--format"));
   into.element = ElementKind::ggml;
-  into.ggml_type = t;
-  into.element_name = std::string(ggml_type_name(t));
+  into.ggml_type = row->ggml->type;
+  into.element_name = std::string(row->name);
 }
 
 std::string dtype_spelling(const QuantOptions& o) {
@@ -210,11 +180,9 @@ std::string_view element_kind_name(ElementKind k) {
 }
 
 int code_bits(const QuantOptions& o) {
-  if (o.element == ElementKind::integer) return o.dtype.bits;
-  if (o.element == ElementKind::ggml) return ggml_code_bits(o.ggml_type);
-  const ElementSpelling* e = find_element(o.element_name);
-  if (!e) throw Error("unknown element format '" + o.element_name + "'");
-  return e->bits ? e->bits : o.element_bits;
+  const CodeFormat& row = code_format(o);
+  if (row.bits) return row.bits;
+  return o.element == ElementKind::integer ? o.dtype.bits : o.element_bits;
 }
 
 PackOrder parse_pack(std::string_view text) { return parse_spelling<PackOrder>(kPackOrders, "--pack", text); }

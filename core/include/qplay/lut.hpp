@@ -18,7 +18,11 @@ inline constexpr float kNf4[16] = {
 
 // bitsandbytes FP4 (get_4bit_type("fp4")), NOT OCP E2M1: in bit-pattern order (bit 3 = sign),
 // the raw values {0, 0.0625, 8, 12, 4, 6, 2, 3} divided by 12 in float32.
-const float* bnb_fp4_table() noexcept;
+inline constexpr float kBnbFp4[16] = {
+    0.0f / 12.0f,  0.0625f / 12.0f,  8.0f / 12.0f,  12.0f / 12.0f,  4.0f / 12.0f,  6.0f / 12.0f,
+    2.0f / 12.0f,  3.0f / 12.0f,     -0.0f / 12.0f, -0.0625f / 12.0f, -8.0f / 12.0f, -12.0f / 12.0f,
+    -4.0f / 12.0f, -6.0f / 12.0f,    -2.0f / 12.0f, -3.0f / 12.0f};
+const float* bnb_fp4_table() noexcept;  // kBnbFp4
 // bitsandbytes create_dynamic_map(signed=True, max_exponent_bits=7, total_bits=8): 256 sorted
 // values (the 8-bit code of quantize_blockwise and of the double quantization).
 const float* bnb_dynamic_map() noexcept;

@@ -18,6 +18,7 @@
 #include "qplay/error.hpp"
 #include "qplay/formats.hpp"
 #include "qplay/ggml.hpp"
+#include "qplay/registry.hpp"
 
 namespace qplay {
 namespace {
@@ -32,7 +33,10 @@ constexpr size_t kShownItems = 8;         // array values in FileInfo: the first
 
 [[noreturn]] void fail(const std::string& message) { throw Error("gguf: " + message); }
 
-// ggml_type: id, name, elements per block, bytes per block (ggml-common.h's static_asserts).
+// ggml_type: id, name, elements per block, bytes per block (ggml-common.h's static_asserts). The
+// block types qplay implements read their geometry from the format registry instead (block_elems /
+// block_bytes below): their rows hold kFromRegistry.
+constexpr uint32_t kFromRegistry = 0;
 struct TypeRow {
   uint32_t id;
   std::string_view name;
@@ -42,22 +46,29 @@ struct TypeRow {
   DType dtype;   // that dtype (float32 for quantized: what a decoder will give)
 };
 constexpr TypeRow kTypes[] = {
-    {0, "F32", 1, 4, true, DType::f32},        {1, "F16", 1, 2, true, DType::f16},
-    {2, "Q4_0", 32, 18, false, DType::f32},    {3, "Q4_1", 32, 20, false, DType::f32},
-    {6, "Q5_0", 32, 22, false, DType::f32},    {7, "Q5_1", 32, 24, false, DType::f32},
-    {8, "Q8_0", 32, 34, false, DType::f32},    {9, "Q8_1", 32, 36, false, DType::f32},
-    {10, "Q2_K", 256, 84, false, DType::f32},  {11, "Q3_K", 256, 110, false, DType::f32},
-    {12, "Q4_K", 256, 144, false, DType::f32}, {13, "Q5_K", 256, 176, false, DType::f32},
-    {14, "Q6_K", 256, 210, false, DType::f32}, {15, "Q8_K", 256, 292, false, DType::f32},
-    {16, "IQ2_XXS", 256, 66, false, DType::f32}, {17, "IQ2_XS", 256, 74, false, DType::f32},
-    {18, "IQ3_XXS", 256, 98, false, DType::f32}, {19, "IQ1_S", 256, 50, false, DType::f32},
-    {20, "IQ4_NL", 32, 18, false, DType::f32}, {21, "IQ3_S", 256, 110, false, DType::f32},
-    {22, "IQ2_S", 256, 82, false, DType::f32}, {23, "IQ4_XS", 256, 136, false, DType::f32},
-    {24, "I8", 1, 1, true, DType::i8},         {25, "I16", 1, 2, true, DType::i16},
-    {26, "I32", 1, 4, true, DType::i32},       {27, "I64", 1, 8, true, DType::i64},
-    {28, "F64", 1, 8, true, DType::f64},       {29, "IQ1_M", 256, 56, false, DType::f32},
-    {30, "BF16", 1, 2, true, DType::bf16},     {34, "TQ1_0", 256, 54, false, DType::f32},
-    {35, "TQ2_0", 256, 66, false, DType::f32}, {39, "MXFP4", 32, 17, false, DType::f32},
+    {0, "F32", 1, 4, true, DType::f32},          {1, "F16", 1, 2, true, DType::f16},
+    {2, "Q4_0", kFromRegistry, kFromRegistry, false, DType::f32},
+    {3, "Q4_1", kFromRegistry, kFromRegistry, false, DType::f32},
+    {6, "Q5_0", kFromRegistry, kFromRegistry, false, DType::f32},
+    {7, "Q5_1", kFromRegistry, kFromRegistry, false, DType::f32},
+    {8, "Q8_0", kFromRegistry, kFromRegistry, false, DType::f32},
+    {9, "Q8_1", kFromRegistry, kFromRegistry, false, DType::f32},
+    {10, "Q2_K", kFromRegistry, kFromRegistry, false, DType::f32},
+    {11, "Q3_K", kFromRegistry, kFromRegistry, false, DType::f32},
+    {12, "Q4_K", kFromRegistry, kFromRegistry, false, DType::f32},
+    {13, "Q5_K", kFromRegistry, kFromRegistry, false, DType::f32},
+    {14, "Q6_K", kFromRegistry, kFromRegistry, false, DType::f32},
+    {15, "Q8_K", 256, 292, false, DType::f32},   {16, "IQ2_XXS", 256, 66, false, DType::f32},
+    {17, "IQ2_XS", 256, 74, false, DType::f32},  {18, "IQ3_XXS", 256, 98, false, DType::f32},
+    {19, "IQ1_S", 256, 50, false, DType::f32},
+    {20, "IQ4_NL", kFromRegistry, kFromRegistry, false, DType::f32},
+    {21, "IQ3_S", 256, 110, false, DType::f32},  {22, "IQ2_S", 256, 82, false, DType::f32},
+    {23, "IQ4_XS", 256, 136, false, DType::f32}, {24, "I8", 1, 1, true, DType::i8},
+    {25, "I16", 1, 2, true, DType::i16},         {26, "I32", 1, 4, true, DType::i32},
+    {27, "I64", 1, 8, true, DType::i64},         {28, "F64", 1, 8, true, DType::f64},
+    {29, "IQ1_M", 256, 56, false, DType::f32},   {30, "BF16", 1, 2, true, DType::bf16},
+    {34, "TQ1_0", 256, 54, false, DType::f32},   {35, "TQ2_0", 256, 66, false, DType::f32},
+    {39, "MXFP4", kFromRegistry, kFromRegistry, false, DType::f32},
 };
 
 const TypeRow* find_type(uint32_t id) {
@@ -66,8 +77,17 @@ const TypeRow* find_type(uint32_t id) {
   return nullptr;
 }
 
+uint64_t block_elems(const TypeRow& t) {
+  const CodeFormat* f = ggml_code_format_by_id(t.id);
+  return f ? f->ggml->block_elems : t.block;
+}
+uint64_t block_bytes(const TypeRow& t) {
+  const CodeFormat* f = ggml_code_format_by_id(t.id);
+  return f ? f->ggml->block_bytes : t.size;
+}
+
 // ggml's spelling of one of qplay's ggml types ("Q4_K").
-std::string_view spelling(GgmlType g) { return find_type(ggml_type_id(g))->name; }
+std::string_view spelling(GgmlType g) { return ggml_code_format(g).ggml->ggml_name; }
 
 // Whether load_tensor returns this type: plain elements, or a ggml block type qplay decodes.
 bool decodable(const TypeRow& t) { return t.plain || ggml_type_from_id(t.id).has_value(); }
@@ -280,10 +300,10 @@ Parsed parse(const formats::FileHead& file) {
     for (uint64_t d : ne)
       if (__builtin_mul_overflow(e.elements, d, &e.elements) || e.elements > uint64_t(INT64_MAX))
         fail(who + " shape " + shape_to_string(e.shape) + " has more elements than fit in 64 bits");
-    if (rank > 0 && ne[0] % e.type->block != 0)
+    if (rank > 0 && ne[0] % block_elems(*e.type) != 0)
       fail(who + " has ne[0] = " + std::to_string(ne[0]) + ", not a multiple of " + std::string(e.type->name) +
-           "'s block of " + std::to_string(e.type->block));
-    e.bytes = e.elements / e.type->block * e.type->size;
+           "'s block of " + std::to_string(block_elems(*e.type)));
+    e.bytes = e.elements / block_elems(*e.type) * block_bytes(*e.type);
     if (e.type->plain) formats::tensor_bytes(e.shape, e.type->size, "gguf " + who + ": ");
     if (e.offset % alignment != 0)
       fail(who + " offset " + std::to_string(e.offset) + " is not a multiple of the alignment " + std::to_string(alignment));
@@ -349,7 +369,7 @@ Tensor decode_gguf_blocks(const TensorInfo& t, std::span<const uint8_t> stored) 
   // Decoded to float32: check the decoded size as any float32 tensor of that shape.
   formats::tensor_bytes(t.shape, 4, "gguf tensor '" + shown(t.name) + "': ");
   const uint64_t elements = static_cast<uint64_t>(shape_elements(t.shape));
-  if (elements % type->block != 0 || stored.size() != elements / type->block * type->size)
+  if (elements % block_elems(*type) != 0 || stored.size() != elements / block_elems(*type) * block_bytes(*type))
     throw Error("gguf tensor '" + shown(t.name) + "': " + std::to_string(stored.size()) + " stored bytes for " +
                 std::string(type->name) + " " + shape_to_string(t.shape));
   Tensor out = make_tensor(DType::f32, t.shape);
@@ -451,11 +471,12 @@ uint64_t gguf_tensor_bytes(uint32_t type, const Shape& shape) {
   }
   const int64_t elements = shape_elements(shape);
   const int64_t last = shape.empty() ? 1 : shape.back();
-  const size_t block = ggml_block_elems(*g);
+  const GgmlGeometry& geometry = *ggml_code_format(*g).ggml;
+  const size_t block = geometry.block_elems;
   if (last % int64_t(block) != 0)
     throw Error(what + " cannot be stored as " + std::string(spelling(*g)) + ": the last dim " + std::to_string(last) +
                 " (ggml's ne[0]) must be a multiple of its block size " + std::to_string(block));
-  return uint64_t(elements) / block * ggml_block_bytes(*g);
+  return uint64_t(elements) / block * geometry.block_bytes;
 }
 
 GgufLayout gguf_layout(const std::vector<GgufTensorDesc>& tensors, const std::vector<GgufKv>& metadata) {

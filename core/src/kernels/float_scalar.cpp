@@ -1,11 +1,12 @@
 // Scalar twins of the float-format kernels: each is a plain loop over the exact element rule of
-// qplay/minifloat.hpp (itself checked against an exhaustive oracle), so these are the specification
-// the SIMD twins must reproduce bit for bit.
+// minifloat_rule.hpp (checked against an exhaustive oracle through minifloat::encode), so these are
+// the specification the SIMD twins must reproduce bit for bit. Kernels are leaves: nothing here
+// calls into core/src/schemes/.
 #include <cmath>
 
 #include "float_kernels.hpp"
 #include "kernels.hpp"
-#include "qplay/minifloat.hpp"
+#include "minifloat_rule.hpp"
 
 namespace qplay::kernels {
 
@@ -21,24 +22,24 @@ namespace scalar {
 
 void encode_e4m3fn_f32(const float* x, size_t n, bool saturate, uint8_t* out) noexcept {
   const minifloat::EncodeOptions o{.saturate = saturate};
-  for (size_t i = 0; i < n; ++i) out[i] = minifloat::encode(x[i], minifloat::e4m3fn, o);
+  for (size_t i = 0; i < n; ++i) out[i] = minifloat_rule::encode(x[i], minifloat::e4m3fn, o);
 }
 
 void encode_e5m2_f32(const float* x, size_t n, bool saturate, uint8_t* out) noexcept {
   const minifloat::EncodeOptions o{.saturate = saturate};
-  for (size_t i = 0; i < n; ++i) out[i] = minifloat::encode(x[i], minifloat::e5m2, o);
+  for (size_t i = 0; i < n; ++i) out[i] = minifloat_rule::encode(x[i], minifloat::e5m2, o);
 }
 
 void decode_e4m3fn_f32(const uint8_t* codes, size_t n, float* out) noexcept {
-  for (size_t i = 0; i < n; ++i) out[i] = minifloat::decode(codes[i], minifloat::e4m3fn);
+  for (size_t i = 0; i < n; ++i) out[i] = minifloat_rule::decode(codes[i], minifloat::e4m3fn);
 }
 
 void decode_e5m2_f32(const uint8_t* codes, size_t n, float* out) noexcept {
-  for (size_t i = 0; i < n; ++i) out[i] = minifloat::decode(codes[i], minifloat::e5m2);
+  for (size_t i = 0; i < n; ++i) out[i] = minifloat_rule::decode(codes[i], minifloat::e5m2);
 }
 
 void encode_e2m1_f32(const float* x, size_t n, uint8_t* out) noexcept {
-  for (size_t i = 0; i < n; ++i) out[i] = minifloat::encode(x[i], minifloat::e2m1);
+  for (size_t i = 0; i < n; ++i) out[i] = minifloat_rule::encode(x[i], minifloat::e2m1, {});
 }
 
 void encode_nf4_f32(const float* x, size_t n, float mul, uint8_t* out) noexcept {
@@ -78,7 +79,7 @@ void encode_mx_blocks(const float* x, size_t blocks, int emax, const minifloat::
     const uint8_t e = mx_floor_scale_code(amax, emax);
     scales[b] = e;
     const float inv = std::ldexp(1.0f, 127 - int(e));  // 1/X, a power of two: x * inv == x / X
-    for (size_t j = 0; j < 32; ++j) cb[j] = minifloat::encode(xb[j] * inv, f, o);
+    for (size_t j = 0; j < 32; ++j) cb[j] = minifloat_rule::encode(xb[j] * inv, f, o);
   }
 }
 
@@ -126,11 +127,6 @@ const FloatTable* float_simd128_table() {
 #endif
 }
 
-const FloatTable& float_table() {
-  const FloatTable* simd = float_simd128_table();
-  // force_scalar() lives with the integer table: follow whichever twin it currently hands out.
-  if (simd && &table() != &scalar_table()) return *simd;
-  return kFloatScalar;
-}
+const FloatTable& float_table() { return same_twin_as_table(kFloatScalar, float_simd128_table()); }
 
 }  // namespace qplay::kernels

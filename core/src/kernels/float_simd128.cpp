@@ -17,7 +17,7 @@ namespace {
 
 enum class Style { ieee, fn, finite };  // the Specials of the formats with a SIMD encoder
 
-// One small-float format as compile-time constants; see minifloat::encode for the rule.
+// One small-float format as compile-time constants; minifloat_rule.hpp has the scalar rule.
 template <int kExp, int kManBits, int kBiasValue, Style kStyleValue>
 struct Mini {
   static constexpr int kMan = kManBits;

@@ -8,6 +8,7 @@
 // pick that copy for the scalar code.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -27,11 +28,18 @@ constexpr size_t kQ5_0Bytes = 22;   // d:f16, qh[4], qs[16]
 constexpr size_t kQ5_1Bytes = 24;   // d:f16, m:f16, qh[4], qs[16]
 constexpr size_t kIq4nlBytes = 18;  // d:f16, qs[16]
 
-// 4-bit code tables (ggml-common.h): IQ4_NL's non-linear levels and E2M1 doubled (MXFP4).
+// 4-bit code tables (ggml-common.h): IQ4_NL's non-linear levels and E2M1 doubled (MXFP4). The
+// only spelling of IQ4_NL's table in qplay: the format registry derives --dtype iq4_nl's [-1, 1]
+// codebook from it (schemes/registry.cpp).
 constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
                                      1,    13,   25,  38,  53,  69,  89,  113};
-// IQ4_NL's levels as floats (exact), so its searches convert nothing.
-constexpr float kIq4nlLevels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+// A 16-entry int8 table as floats (exact), so searches and codebooks convert nothing.
+constexpr std::array<float, 16> levels_of(const int8_t (&values)[16]) {
+  std::array<float, 16> v{};
+  for (size_t i = 0; i < 16; ++i) v[i] = float(values[i]);
+  return v;
+}
+constexpr std::array<float, 16> kIq4nlLevels = levels_of(kIq4nlValues);
 constexpr float kGroupMaxEps = 1e-15f;  // ggml's GROUP_MAX_EPS: below it a group counts as zero
 constexpr int8_t kMxfp4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 

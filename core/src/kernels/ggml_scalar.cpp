@@ -7,6 +7,7 @@
 
 #include "ggml_element.hpp"
 #include "ggml_kernels.hpp"
+#include "kernels.hpp"
 
 namespace qplay::kernels::scalar {
 
@@ -268,3 +269,33 @@ bool ggml_quantize_mxfp4(const float* x, size_t nblocks, uint8_t* out) noexcept 
 }
 
 }  // namespace qplay::kernels::scalar
+
+namespace qplay::kernels {
+namespace {
+
+#define QPLAY_GGML_TABLE_ENTRY(type) .ggml_quantize_##type = &NS::ggml_quantize_##type,
+#define NS scalar
+constexpr GgmlTable kGgmlScalar{QPLAY_GGML_KERNELS(QPLAY_GGML_TABLE_ENTRY).name = "scalar"};
+#undef NS
+#if QPLAY_HAVE_SIMD128
+#define NS simd128
+constexpr GgmlTable kGgmlSimd128{QPLAY_GGML_KERNELS(QPLAY_GGML_TABLE_ENTRY).name = "simd128"};
+#undef NS
+#endif
+#undef QPLAY_GGML_TABLE_ENTRY
+
+}  // namespace
+
+const GgmlTable& ggml_scalar_table() { return kGgmlScalar; }
+
+const GgmlTable* ggml_simd128_table() {
+#if QPLAY_HAVE_SIMD128
+  return &kGgmlSimd128;
+#else
+  return nullptr;
+#endif
+}
+
+const GgmlTable& ggml_table() { return same_twin_as_table(kGgmlScalar, ggml_simd128_table()); }
+
+}  // namespace qplay::kernels

@@ -150,6 +150,12 @@ const Table& scalar_table();
 const Table* simd128_table();   // nullptr when the build has no SIMD twin
 void force_scalar(bool on);
 bool simd_available();
+// Which of a kernel family's two tables to use (float_kernels.hpp, ggml_kernels.hpp): the twin
+// table() currently hands out, so force_scalar() switches every family at once.
+template <class FamilyTable>
+const FamilyTable& same_twin_as_table(const FamilyTable& scalar, const FamilyTable* simd) {
+  return simd && &table() != &scalar_table() ? *simd : scalar;
+}
 
 // Combines a and b in that order (sums add, max takes the larger, count adds).
 void merge(ErrorSums& into, const ErrorSums& from);

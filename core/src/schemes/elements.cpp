@@ -15,32 +15,20 @@
 #include "qplay/minifloat.hpp"
 #include "qplay/mx.hpp"
 #include "qplay/pow2.hpp"
+#include "qplay/registry.hpp"
 
 namespace qplay {
 namespace {
 
-// ggml's IQ4_NL values (ggml-common.h kvalues_iq4nl), divided by 127 so the table spans [-1, 1]
-// like NF4 and the absmax scale applies unchanged.
-const lut::Codebook& iq4nl_codebook() {
-  static const lut::Codebook book = [] {
-    constexpr int8_t raw[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-    float v[16];
-    for (int i = 0; i < 16; ++i) v[i] = float(raw[i]) / 127.0f;
-    return lut::Codebook(v, 16);
-  }();
-  return book;
+// The --dtype row of this element name when it is of `family`, else nullptr.
+const CodeFormat* element_row(const QuantOptions& o, Family family) {
+  const CodeFormat* row = find_code_format("--dtype", o.element_name);
+  return row && row->family == family ? row : nullptr;
 }
 
 const minifloat::Format& minifloat_of(const QuantOptions& o) {
-  const std::string& n = o.element_name;
-  if (n == "fp8_e4m3fn") return minifloat::e4m3fn;
-  if (n == "fp8_e5m2") return minifloat::e5m2;
-  if (n == "fp8_e4m3fnuz") return minifloat::e4m3fnuz;
-  if (n == "fp8_e5m2fnuz") return minifloat::e5m2fnuz;
-  if (n == "fp6_e2m3") return minifloat::e2m3;
-  if (n == "fp6_e3m2") return minifloat::e3m2;
-  if (n == "fp4_e2m1") return minifloat::e2m1;
-  throw Error("'" + n + "' is not a small-float element");
+  if (const CodeFormat* row = element_row(o, Family::minifloat)) return *row->minifloat;
+  throw Error("'" + o.element_name + "' is not a small-float element");
 }
 
 minifloat::Rounding element_rounding(const QuantOptions& o) {
@@ -135,9 +123,16 @@ Quantized quantize_bnb(const TensorViewF32& x, const QuantOptions& o) {
 }  // namespace
 
 const lut::Codebook& element_codebook(const QuantOptions& o) {
-  if (o.element_name == "nf4") return lut::nf4_codebook();
-  if (o.element_name == "fp4") return lut::bnb_fp4_codebook();
-  if (o.element_name == "iq4_nl") return iq4nl_codebook();
+  // One Codebook per lut row of the registry (nf4, fp4, iq4_nl), built from the row's table once.
+  static const std::vector<std::pair<const CodeFormat*, lut::Codebook>> books = [] {
+    std::vector<std::pair<const CodeFormat*, lut::Codebook>> all;
+    for (const CodeFormat& row : code_formats())
+      if (row.family == Family::lut) all.emplace_back(&row, lut::Codebook(row.codebook.data(), row.codebook.size()));
+    return all;
+  }();
+  const CodeFormat* row = element_row(o, Family::lut);
+  for (const auto& [r, book] : books)
+    if (r == row) return book;
   throw Error("'" + o.element_name + "' is not a lookup-table element");
 }
 
@@ -148,14 +143,8 @@ const minifloat::Format* element_float_format(const QuantOptions& o) {
 }
 
 mx::Element element_mx(const QuantOptions& o) {
-  const std::string& n = o.element_name;
-  if (n == "mxfp8_e4m3") return mx::Element::fp8_e4m3;
-  if (n == "mxfp8_e5m2") return mx::Element::fp8_e5m2;
-  if (n == "mxfp6_e2m3") return mx::Element::fp6_e2m3;
-  if (n == "mxfp6_e3m2") return mx::Element::fp6_e3m2;
-  if (n == "mxfp4") return mx::Element::fp4_e2m1;
-  if (n == "mxint8") return mx::Element::int8;
-  throw Error("'" + n + "' is not an MX element");
+  if (const CodeFormat* row = element_row(o, Family::mx)) return row->mx_element;
+  throw Error("'" + o.element_name + "' is not an MX element");
 }
 
 Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {

@@ -16,7 +16,7 @@ using namespace qplay::ggml_element;
 // ---- IQ4_NL -------------------------------------------------------------------------------------
 // The rule (and the carry-over of codes into all-zero blocks) is stated in the scalar kernel.
 bool quantize_iq4_nl(const float* x, size_t nblocks, uint8_t* out) {
-  return QPLAY_GGML_KERNEL_CALL(iq4_nl, x, nblocks, out);
+  return kernels::ggml_table().ggml_quantize_iq4_nl(x, nblocks, out);
 }
 
 void dequantize_iq4_nl(const uint8_t* in, size_t nblocks, float* y) {
@@ -43,7 +43,7 @@ void decompose_iq4_nl(const uint8_t* in, size_t nblocks, uint8_t* codes, float* 
 
 // ---- MXFP4 --------------------------------------------------------------------------------------
 bool quantize_mxfp4(const float* x, size_t nblocks, uint8_t* out) {
-  return QPLAY_GGML_KERNEL_CALL(mxfp4, x, nblocks, out);
+  return kernels::ggml_table().ggml_quantize_mxfp4(x, nblocks, out);
 }
 
 void dequantize_mxfp4(const uint8_t* in, size_t nblocks, float* y) {

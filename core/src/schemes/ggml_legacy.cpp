@@ -24,7 +24,7 @@ uint32_t load_u32le(const uint8_t* p) {
 
 // ---- Q8_0 ---------------------------------------------------------------------------------------
 bool quantize_q8_0(const float* x, size_t nblocks, uint8_t* out) {
-  return QPLAY_GGML_KERNEL_CALL(q8_0, x, nblocks, out);
+  return kernels::ggml_table().ggml_quantize_q8_0(x, nblocks, out);
 }
 
 void dequantize_q8_0(const uint8_t* in, size_t nblocks, float* y) {
@@ -45,7 +45,7 @@ void decompose_q8_0(const uint8_t* in, size_t nblocks, uint8_t* codes, float* sc
 // ---- Q8_1 ---------------------------------------------------------------------------------------
 // Q8_0 plus s = fp16(d * sum(q)) (ggml uses it for dot products). The sum is of the stored int8 codes.
 bool quantize_q8_1(const float* x, size_t nblocks, uint8_t* out) {
-  return QPLAY_GGML_KERNEL_CALL(q8_1, x, nblocks, out);
+  return kernels::ggml_table().ggml_quantize_q8_1(x, nblocks, out);
 }
 
 // ggml has no dequantize_row_q8_1 (its type traits have no to_float for Q8_1): qs[j] * d, like Q8_0.
@@ -66,7 +66,7 @@ void decompose_q8_1(const uint8_t* in, size_t nblocks, uint8_t* codes, float* sc
 
 // ---- Q4_0 ---------------------------------------------------------------------------------------
 bool quantize_q4_0(const float* x, size_t nblocks, uint8_t* out) {
-  return QPLAY_GGML_KERNEL_CALL(q4_0, x, nblocks, out);
+  return kernels::ggml_table().ggml_quantize_q4_0(x, nblocks, out);
 }
 
 void dequantize_q4_0(const uint8_t* in, size_t nblocks, float* y) {
@@ -94,7 +94,7 @@ void decompose_q4_0(const uint8_t* in, size_t nblocks, uint8_t* codes, float* sc
 // d = (max - min) / 15, m = min, q = min(15, (int8_t)((x - min) * (1/d) + 0.5f)): round half up of
 // the shifted value (with the float add's own rounding); x = q * d + m.
 bool quantize_q4_1(const float* x, size_t nblocks, uint8_t* out) {
-  return QPLAY_GGML_KERNEL_CALL(q4_1, x, nblocks, out);
+  return kernels::ggml_table().ggml_quantize_q4_1(x, nblocks, out);
 }
 
 void dequantize_q4_1(const uint8_t* in, size_t nblocks, float* y) {
@@ -124,7 +124,7 @@ void decompose_q4_1(const uint8_t* in, size_t nblocks, uint8_t* codes, float* sc
 // Q4_0; bit 4 of element j (j < 16) goes to bit j of the little-endian uint32 qh, of element j + 16
 // to bit j + 16.
 bool quantize_q5_0(const float* x, size_t nblocks, uint8_t* out) {
-  return QPLAY_GGML_KERNEL_CALL(q5_0, x, nblocks, out);
+  return kernels::ggml_table().ggml_quantize_q5_0(x, nblocks, out);
 }
 
 void dequantize_q5_0(const uint8_t* in, size_t nblocks, float* y) {
@@ -155,7 +155,7 @@ void decompose_q5_0(const uint8_t* in, size_t nblocks, uint8_t* codes, float* sc
 // ---- Q5_1 ---------------------------------------------------------------------------------------
 // d = (max - min) / 31, m = min, q = (uint8_t)((x - min) * (1/d) + 0.5f) -- no clamp in ggml.
 bool quantize_q5_1(const float* x, size_t nblocks, uint8_t* out) {
-  return QPLAY_GGML_KERNEL_CALL(q5_1, x, nblocks, out);
+  return kernels::ggml_table().ggml_quantize_q5_1(x, nblocks, out);
 }
 
 void dequantize_q5_1(const uint8_t* in, size_t nblocks, float* y) {

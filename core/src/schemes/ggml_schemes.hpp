@@ -34,22 +34,4 @@ using DecomposeFn = void (*)(const uint8_t* in, size_t nblocks, uint8_t* codes, 
 QPLAY_GGML_TYPES(QPLAY_GGML_SCHEME_DECL)
 #undef QPLAY_GGML_SCHEME_DECL
 
-// The hot quantizers exist as a scalar spec and a SIMD twin (core/src/kernels/ggml_*.cpp); this is
-// the same choice kernels::table() makes: the SIMD twin unless the build lacks it or
-// kernels::force_scalar(true) is on.
-inline bool use_simd_kernels() {
-#if QPLAY_HAVE_SIMD128
-  return &kernels::table() != &kernels::scalar_table();
-#else
-  return false;
-#endif
-}
-#if QPLAY_HAVE_SIMD128
-#define QPLAY_GGML_KERNEL_CALL(type, x, nblocks, out)                                 \
-  (use_simd_kernels() ? kernels::simd128::ggml_quantize_##type(x, nblocks, out)        \
-                      : kernels::scalar::ggml_quantize_##type(x, nblocks, out))
-#else
-#define QPLAY_GGML_KERNEL_CALL(type, x, nblocks, out) kernels::scalar::ggml_quantize_##type(x, nblocks, out)
-#endif
-
 }  // namespace qplay::ggml_detail

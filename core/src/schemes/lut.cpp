@@ -106,13 +106,7 @@ void for_each_block(size_t n, size_t blocksize, Fn fn) {
 
 }  // namespace
 
-const float* bnb_fp4_table() noexcept {
-  static const float table[16] = {
-      0.0f / 12.0f,  0.0625f / 12.0f,  8.0f / 12.0f,  12.0f / 12.0f,  4.0f / 12.0f,  6.0f / 12.0f,
-      2.0f / 12.0f,  3.0f / 12.0f,     -0.0f / 12.0f, -0.0625f / 12.0f, -8.0f / 12.0f, -12.0f / 12.0f,
-      -4.0f / 12.0f, -6.0f / 12.0f,    -2.0f / 12.0f, -3.0f / 12.0f};
-  return table;
-}
+const float* bnb_fp4_table() noexcept { return kBnbFp4; }
 
 const float* bnb_dynamic_map() noexcept { return kDynamicMap; }
 
