@@ -59,6 +59,21 @@ template <class E> E parse_spelling(std::span<const Spelling<E>> list, std::stri
   bad_value(option, text, allowed_list(list));
 }
 
+// A spelling with an argument ("stochastic:SEED") matches its bare name or "name:ARG"; `arg` is
+// what follows the colon (checked by the caller).
+template <class E>
+E parse_with_arg(std::span<const Spelling<E>> list, std::string_view option, std::string_view text,
+                 std::optional<std::string_view>& arg) {
+  for (const Spelling<E>& s : list) {
+    if (s.name == text) return s.value;
+    if (!s.arg.empty() && text.size() > s.name.size() && text.starts_with(s.name) && text[s.name.size()] == ':') {
+      arg = text.substr(s.name.size() + 1);
+      return s.value;
+    }
+  }
+  bad_value(option, text, allowed_list(list));
+}
+
 template <class E> std::string_view spelling_of(std::span<const Spelling<E>> list, E value) {
   for (const Spelling<E>& s : list)
     if (s.value == value) return s.name;
@@ -207,66 +222,32 @@ Granularity parse_granularity(std::string_view text) {
 std::string_view granularity_name(Granularity g) { return spelling_of<Granularity>(kGranularities, g); }
 
 void parse_range(std::string_view text, QuantOptions& into) {
-  const std::string allowed = allowed_list<RangeMethod>(kRanges);
-  if (text == "minmax") {
-    into.range = RangeMethod::minmax;
-  } else if (text == "mse") {
-    into.range = RangeMethod::mse;
-  } else if (text == "kl") {
-    into.range = RangeMethod::kl;
-  } else if (text == "aciq") {
-    into.range = RangeMethod::aciq;
-  } else if (text.starts_with("percentile")) {
-    double p = 99.99;
-    if (text != "percentile") {
-      if (text[10] != ':' || !parse_double(text.substr(11), p)) bad_value("--range", text, allowed);
-    }
-    if (!(p > 0 && p <= 100)) bad_value("--range", text, allowed);
-    into.range = RangeMethod::percentile;
-    into.percentile = p;
-  } else {
-    bad_value("--range", text, allowed);
-  }
+  std::optional<std::string_view> arg;
+  const RangeMethod m = parse_with_arg<RangeMethod>(kRanges, "--range", text, arg);
+  double p = 99.99;
+  if (m == RangeMethod::percentile && ((arg && !parse_double(*arg, p)) || !(p > 0 && p <= 100)))
+    bad_value("--range", text, allowed_list<RangeMethod>(kRanges));
+  into.range = m;
+  if (m == RangeMethod::percentile) into.percentile = p;
 }
 
 std::string range_name(const QuantOptions& o) {
-  switch (o.range) {
-    case RangeMethod::minmax: return "minmax";
-    case RangeMethod::percentile: return "percentile:" + format_number(o.percentile);
-    case RangeMethod::mse: return "mse";
-    case RangeMethod::kl: return "kl";
-    case RangeMethod::aciq: return "aciq";
-  }
-  return "?";
+  const std::string base(spelling_of<RangeMethod>(kRanges, o.range));
+  return o.range == RangeMethod::percentile ? base + ":" + format_number(o.percentile) : base;
 }
 
 void parse_rounding(std::string_view text, QuantOptions& into) {
-  const std::string allowed = allowed_list<RoundingMode>(kRoundings);
-  if (text == "half-even") {
-    into.rounding = RoundingMode::half_even;
-  } else if (text == "half-away") {
-    into.rounding = RoundingMode::half_away;
-  } else if (text == "half-up") {
-    into.rounding = RoundingMode::half_up;
-  } else if (text.starts_with("stochastic")) {
-    uint32_t seed = 0;
-    if (text != "stochastic" && (text[10] != ':' || !parse_int(text.substr(11), seed)))
-      bad_value("--rounding", text, allowed);
-    into.rounding = RoundingMode::stochastic;
-    into.seed = seed;
-  } else {
-    bad_value("--rounding", text, allowed);
-  }
+  std::optional<std::string_view> arg;
+  const RoundingMode m = parse_with_arg<RoundingMode>(kRoundings, "--rounding", text, arg);
+  uint32_t seed = 0;
+  if (arg && !parse_int(*arg, seed)) bad_value("--rounding", text, allowed_list<RoundingMode>(kRoundings));
+  into.rounding = m;
+  if (m == RoundingMode::stochastic) into.seed = seed;
 }
 
 std::string rounding_name(const QuantOptions& o) {
-  switch (o.rounding) {
-    case RoundingMode::half_even: return "half-even";
-    case RoundingMode::half_away: return "half-away";
-    case RoundingMode::half_up: return "half-up";
-    case RoundingMode::stochastic: return "stochastic:" + std::to_string(o.seed);
-  }
-  return "?";
+  const std::string base(spelling_of<RoundingMode>(kRoundings, o.rounding));
+  return o.rounding == RoundingMode::stochastic ? base + ":" + std::to_string(o.seed) : base;
 }
 
 ZeroPointDomain parse_zero_point_domain(std::string_view text) {
@@ -285,23 +266,18 @@ std::string_view division_name(DivisionMode d) {
 }
 
 CalibrationOptions parse_observer(std::string_view text) {
-  const std::string allowed = allowed_list<Observer>(kObservers);
+  std::optional<std::string_view> arg;
   CalibrationOptions c;
-  if (text == "minmax") return c;
-  if (text.starts_with("moving-average")) {
-    c.observer = Observer::moving_average;
-    if (text != "moving-average" &&
-        (text[14] != ':' || !parse_double(text.substr(15), c.averaging_constant)))
-      bad_value("--observer", text, allowed);
-    if (!(c.averaging_constant > 0 && c.averaging_constant <= 1)) bad_value("--observer", text, allowed);
-    return c;
-  }
-  bad_value("--observer", text, allowed);
+  c.observer = parse_with_arg<Observer>(kObservers, "--observer", text, arg);
+  if (c.observer == Observer::moving_average &&
+      ((arg && !parse_double(*arg, c.averaging_constant)) || !(c.averaging_constant > 0 && c.averaging_constant <= 1)))
+    bad_value("--observer", text, allowed_list<Observer>(kObservers));
+  return c;
 }
 
 std::string observer_name(const CalibrationOptions& c) {
-  if (c.observer == Observer::minmax) return "minmax";
-  return "moving-average:" + format_number(c.averaging_constant);
+  const std::string base(spelling_of<Observer>(kObservers, c.observer));
+  return c.observer == Observer::moving_average ? base + ":" + format_number(c.averaging_constant) : base;
 }
 
 namespace {

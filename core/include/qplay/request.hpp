@@ -38,8 +38,10 @@ enum class OptionKind : uint8_t {
 // an --override").
 enum class OptionScope : uint8_t {
   scheme,       // what a code is and how params are found: everywhere, also in --override rules
-  params,       // a params source (--scale, --params, --calibrate, ...): single tensor and JS
-  selection,    // the input and its tensor (--tensor, INPUT): single tensor and JS
+  params,       // a params source: single tensor and JS (--calibrate, --observer: the command line;
+                // in rules they are refused by validate)
+  selection,    // the input and its tensor (--tensor, INPUT): single tensor and JS (--tensor also
+                // in rules, refused there by validate)
   output,       // -o and --json: the command line, also in rules (refused there by validate)
   whole_file,   // --all, --report, --override: the command line only, not in rules
   raw,          // --raw-*: how raw binary input is read (command line)
