@@ -16,13 +16,13 @@
 #include "qplay/mx.hpp"
 #include "qplay/options.hpp"
 #include "qplay/quantize.hpp"
+#include "test_util.hpp"
 
 using namespace qplay;
+using qplay_test::kInf;
+using qplay_test::kNaN;
 
 namespace {
-
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // Deterministic values with a spread of magnitudes (no <random>: identical natively and in wasm).
 std::vector<float> values(size_t n, uint32_t seed = 1) {

@@ -1,5 +1,5 @@
-// Helpers shared by the formats_*_test.cpp suites: fixtures from tests/data (written by
-// scripts/make_fixtures.py), typed views of tensor bytes and the message of a thrown qplay::Error.
+// Helpers shared by the suites that read files: fixtures from tests/data (written by
+// scripts/make_fixtures.py) and typed views of tensor bytes; test_util.hpp's error_of comes along.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "qplay/error.hpp"
 #include "qplay/tensor.hpp"
+#include "test_util.hpp"
 
 namespace qplay_test {
 
@@ -29,16 +29,6 @@ template <class T> std::vector<T> values(const qplay::Tensor& t) {
   std::vector<T> v(t.bytes.size() / sizeof(T));
   if (!v.empty()) std::memcpy(v.data(), t.bytes.data(), t.bytes.size());
   return v;
-}
-
-// The message of the qplay::Error that f throws ("" when it does not throw).
-template <class F> std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const qplay::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // True when `message` contains `part` and is one line (the contract for every reader error).
