@@ -90,13 +90,7 @@ void check_type(const char* name, RunFn<T> run_scalar, RunFn<T> run_simd, VecFn<
         for (NanCode nan : {NanCode::as_zero, NanCode::qmin})
           for (uint32_t every : kEveryNth)
             for (const Params& p : params) {
-              QuantizeSpec spec;
-              spec.round = r;
-              spec.div = d;
-              spec.nan = nan;
-              spec.qmin = qmin;
-              spec.qmax = qmax;
-              spec.seed = 99;
+              const QuantizeSpec spec{r, d, nan, qmin, qmax, 99};
               const size_t n = 4096 + 7;  // 16 blocks and a tail
               const std::vector<float> x = make_input(rng, n, every, p, qmin, qmax);
               const float op = d == Div::divide ? p.scale : 1.0f / p.scale;

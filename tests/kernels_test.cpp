@@ -30,12 +30,7 @@ namespace {
 template <class T>
 T quantize_one_scalar(float x, float s, float zi, Round r, Div d, NanCode nan, float qmin, float qmax,
                       uint64_t* saturated = nullptr, float zf = 0.0f) {
-  QuantizeSpec spec;
-  spec.round = r;
-  spec.div = d;
-  spec.nan = nan;
-  spec.qmin = qmin;
-  spec.qmax = qmax;
+  const QuantizeSpec spec{r, d, nan, qmin, qmax};
   const float op = d == Div::divide ? s : 1.0f / s;
   T out{};
   uint64_t sat = 0;
@@ -479,16 +474,8 @@ std::vector<QuantizeSpec> all_specs(float qmin, float qmax) {
   std::vector<QuantizeSpec> specs;
   for (Round r : {Round::half_even, Round::half_away, Round::half_up, Round::stochastic})
     for (Div d : {Div::divide, Div::multiply_inverse})
-      for (NanCode c : {NanCode::as_zero, NanCode::qmin}) {
-        QuantizeSpec s;
-        s.round = r;
-        s.div = d;
-        s.nan = c;
-        s.qmin = qmin;
-        s.qmax = qmax;
-        s.seed = 0x5EED0000u + uint32_t(specs.size());
-        specs.push_back(s);
-      }
+      for (NanCode c : {NanCode::as_zero, NanCode::qmin})
+        specs.push_back(QuantizeSpec{r, d, c, qmin, qmax, 0x5EED0000u + uint32_t(specs.size())});
   return specs;
 }
 
