@@ -40,6 +40,18 @@ struct Rng {
   float uniform(float lo, float hi) { return lo + (hi - lo) * float(next() >> 40) * 0x1p-24f; }
 };
 
+// n values whose magnitude bound cycles 1, 2, .. period with the position (a 32-bit LCG: no
+// <random>, so identical natively and in wasm).
+inline std::vector<float> lcg_values(size_t n, uint32_t seed, int period) {
+  std::vector<float> v(n);
+  uint32_t s = seed;
+  for (size_t i = 0; i < n; ++i) {
+    s = s * 1664525u + 1013904223u;
+    v[i] = (float(int32_t(s >> 8) - (1 << 23)) / float(1 << 23)) * float(1 + int(i % size_t(period)));
+  }
+  return v;
+}
+
 // FNV-1a over bytes: a digest to pin a long output against a reference in one number.
 inline uint64_t fnv1a(const void* data, size_t n) {
   uint64_t h = 0xCBF29CE484222325ull;
