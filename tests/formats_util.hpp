@@ -7,8 +7,10 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "qplay/tensor.hpp"
@@ -34,6 +36,19 @@ template <class T> std::vector<T> values(const qplay::Tensor& t) {
 // True when `message` contains `part` and is one line (the contract for every reader error).
 inline bool says(const std::string& message, std::string_view part) {
   return message.find(part) != std::string::npos && message.find('\n') == std::string::npos;
+}
+
+// Each (fixture, expected part) case: `read` of the fixture's bytes throws a one-line error that
+// contains the part.
+using FixtureError = std::pair<const char*, const char*>;
+template <class Read> void check_fixture_errors(std::span<const FixtureError> cases, Read read) {
+  for (const FixtureError& c : cases) {  // no structured binding: CAPTURE's lambda cannot see one in clang 14
+    const char* name = c.first;
+    const char* expected = c.second;
+    CAPTURE(name);
+    const std::vector<uint8_t> file = fixture(name);
+    CHECK(says(error_of([&] { read(file); }), expected));
+  }
 }
 
 }  // namespace qplay_test
