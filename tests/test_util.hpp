@@ -1,6 +1,6 @@
-// Helpers shared by the doctest suites: float bits, one deterministic random generator, the
-// message of a thrown qplay::Error, and the guarded buffers and failure reports of the SIMD ==
-// scalar equivalence tests. Header-only; everything is in namespace qplay_test.
+// Helpers shared by the doctest suites: float bits, the deterministic input generators (splitmix64,
+// an LCG), an FNV digest, the message of a thrown qplay::Error, and the guarded buffers and
+// failure reports of the SIMD == scalar equivalence tests. Header-only, in namespace qplay_test.
 #pragma once
 
 #include <doctest/doctest.h>
