@@ -16,24 +16,14 @@
 #include "qplay/mx.hpp"
 #include "qplay/options.hpp"
 #include "qplay/quantize.hpp"
+#include "test_util.hpp"
 
 using namespace qplay;
+using qplay_test::kInf;
+using qplay_test::kNaN;
+using qplay_test::lcg_values;
 
 namespace {
-
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
-// Deterministic values with a spread of magnitudes (no <random>: identical natively and in wasm).
-std::vector<float> values(size_t n, uint32_t seed = 1) {
-  std::vector<float> v(n);
-  uint32_t s = seed;
-  for (size_t i = 0; i < n; ++i) {
-    s = s * 1664525u + 1013904223u;
-    v[i] = (float(int32_t(s >> 8) - (1 << 23)) / float(1 << 23)) * float(1 + (i % 7));
-  }
-  return v;
-}
 
 QuantOptions element(const std::string& name, Granularity g = Granularity::tensor, int axis = 0, int64_t block = 0) {
   QuantOptions o;
@@ -57,7 +47,7 @@ const char* const kAllElements[] = {"nf4",          "fp4",        "iq4_nl",     
 TEST_CASE("nf4 and fp4 blockwise codes equal the bitsandbytes blockwise result for the same block size") {
   for (const lut::Bnb4Type type : {lut::Bnb4Type::nf4, lut::Bnb4Type::fp4})
   for (size_t block : {size_t(64), size_t(256)}) {
-    std::vector<float> x = values(1000, 3);
+    std::vector<float> x = lcg_values(1000, 3, 7);
     for (size_t i = 128; i < 192; ++i) x[i] = 0.0f;  // an all-zero block
     const QuantOptions o = element(type == lut::Bnb4Type::nf4 ? "nf4" : "fp4", Granularity::block, 0, int64_t(block));
     const Quantized q = quantize_dynamic({{int64_t(x.size())}, x}, o);
@@ -79,7 +69,7 @@ TEST_CASE("nf4 and fp4 blockwise codes equal the bitsandbytes blockwise result f
 }
 
 TEST_CASE("fp8 per tensor codes equal minifloat encode of x over s") {
-  const std::vector<float> x = values(300, 5);
+  const std::vector<float> x = lcg_values(300, 5, 7);
   float amax = 0;
   for (float v : x) amax = std::max(amax, std::fabs(v));
   for (bool saturate : {true, false}) {
@@ -102,7 +92,7 @@ TEST_CASE("fp8 per tensor codes equal minifloat encode of x over s") {
 }
 
 TEST_CASE("mxfp4 codes and E8M0 scales equal mx quantize along the axis") {
-  const std::vector<float> x = values(4 * 70, 9);
+  const std::vector<float> x = lcg_values(4 * 70, 9, 7);
   const QuantOptions o = element("mxfp4", Granularity::tensor, -1);  // block 32 is forced
   CHECK(o.granularity == Granularity::block);
   CHECK(o.block_size == 32);
@@ -126,7 +116,7 @@ TEST_CASE("every element kind on 1-D 2-D and 4-D tensors per channel and per blo
   const std::vector<Shape> shapes = {{37}, {5, 13}, {2, 3, 4, 5}};
   for (const char* name : kAllElements) {
     for (const Shape& shape : shapes) {
-      const std::vector<float> x = values(size_t(shape_elements(shape)), 11);
+      const std::vector<float> x = lcg_values(size_t(shape_elements(shape)), 11, 7);
       const bool is_mx = std::string(name).starts_with("mx");
       std::vector<QuantOptions> runs;
       if (is_mx) {
@@ -166,7 +156,7 @@ TEST_CASE("every element kind on 1-D 2-D and 4-D tensors per channel and per blo
 }
 
 TEST_CASE("NaN and infinite inputs per element kind") {
-  std::vector<float> x = values(64, 13);
+  std::vector<float> x = lcg_values(64, 13, 7);
   x[1] = kNaN;
   x[2] = kInf;
   x[40] = -kInf;

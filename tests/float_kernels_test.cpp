@@ -14,36 +14,18 @@
 #include "kernels/float_kernels.hpp"
 #include "kernels/kernels.hpp"
 #include "qplay/minifloat.hpp"
+#include "test_util.hpp"
 
 using namespace qplay::kernels;
+using namespace qplay_test;
 
 namespace {
-
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-float from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-
-struct Rng {
-  uint64_t state;
-  explicit Rng(uint64_t seed) : state(seed) {}
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-};
 
 // Inputs that reach every path of the float encoders: specials, signed zeros, subnormals of
 // float32 and of each format, exact ties of E4M3/E5M2/E2M1/NF4, and random values across scales.
 std::vector<float> stress_inputs(size_t n, uint64_t seed) {
   static const float specials[] = {
-      kNaN, -kNaN, from_bits(0x7F800001u), kInf, -kInf, 0.0f, -0.0f, 3.4e38f, -3.4e38f, 1e-40f,
+      kNaN, -kNaN, float_from_bits(0x7F800001u), kInf, -kInf, 0.0f, -0.0f, 3.4e38f, -3.4e38f, 1e-40f,
       -1e-45f, 448.0f, 464.0f, 465.0f, 480.0f, -500.0f, 57344.0f, 61440.0f, -61440.0f, 1e5f,
       0x1p-10f, 0x3p-10f, 0x1p-17f, 0x3p-17f, 0.25f, 0.75f, 1.25f, 1.75f, 2.5f, 3.5f, 5.0f, 6.0f,
       6.5f, -0.75f, 7.0f, 0.0397901498f, -0.8480964f, 1.0f, -1.0f, 0.5f, 0.1f};
@@ -53,7 +35,7 @@ std::vector<float> stress_inputs(size_t n, uint64_t seed) {
     const uint64_t r = rng.next();
     switch (r % 5) {
       case 0: v[i] = specials[(r >> 8) % (sizeof specials / sizeof specials[0])]; break;
-      case 1: v[i] = from_bits(uint32_t(r >> 16)); break;
+      case 1: v[i] = float_from_bits(uint32_t(r >> 16)); break;
       case 2: v[i] = std::ldexp(float(int32_t(r >> 40) % 2048) / 16.0f, int((r >> 8) % 40) - 24); break;
       default: v[i] = (float((r >> 40) & 0xFFFFFF) * 0x1p-23f - 1.0f) * std::ldexp(1.0f, int((r >> 8) % 24) - 8);
     }
@@ -62,46 +44,6 @@ std::vector<float> stress_inputs(size_t n, uint64_t seed) {
 }
 
 #if QPLAY_HAVE_SIMD128
-constexpr size_t kSizes[] = {0, 1, 3, 4, 5, 15, 16, 17, 31, 33, 1023};
-constexpr size_t kOffsets[] = {0, 1, 2, 3};
-constexpr size_t kGuard = 32;
-constexpr unsigned char kSentinel = 0xA5;
-
-// n elements of T starting `offset` elements past a 16-byte boundary, between sentinel bytes.
-template <class T>
-class Guarded {
- public:
-  Guarded(size_t n, size_t offset) : n_(n), storage_((n + offset) * sizeof(T) + 2 * kGuard + 16, kSentinel) {
-    size_t skip = 0;
-    while ((reinterpret_cast<uintptr_t>(storage_.data()) + skip) % 16 != 0) ++skip;
-    data_ = reinterpret_cast<T*>(storage_.data() + skip + kGuard + offset * sizeof(T));
-  }
-  T* data() { return data_; }
-  bool guards_intact() const {
-    const auto* first = reinterpret_cast<const unsigned char*>(data_);
-    const auto* last = reinterpret_cast<const unsigned char*>(data_ + n_);
-    for (const unsigned char* p = storage_.data(); p < first; ++p)
-      if (*p != kSentinel) return false;
-    for (const unsigned char* p = last; p < storage_.data() + storage_.size(); ++p)
-      if (*p != kSentinel) return false;
-    return true;
-  }
-  bool same_bytes(const Guarded& o) const { return n_ == 0 || std::memcmp(data_, o.data_, n_ * sizeof(T)) == 0; }
-
- private:
-  size_t n_;
-  std::vector<unsigned char> storage_;
-  T* data_;
-};
-
-struct Report {
-  size_t cases = 0, failures = 0;
-  std::string first;
-  void fail(const std::string& what) {
-    if (failures++ == 0) first = what;
-  }
-};
-
 std::string where(const char* op, size_t n, size_t off) {
   return std::string(op) + " n=" + std::to_string(n) + " offset=" + std::to_string(off);
 }
@@ -109,8 +51,7 @@ std::string where(const char* op, size_t n, size_t off) {
 // Runs op on the scalar and the SIMD table over guarded copies of one input; compares outputs.
 template <class In, class Out, class Run>
 void compare(Report& rep, const char* op, const std::vector<In>& input, size_t out_n, size_t off, Run run) {
-  Guarded<In> in(input.size(), off);
-  if (!input.empty()) std::memcpy(in.data(), input.data(), input.size() * sizeof(In));
+  const Guarded<In> in = guarded_copy(input, off);
   Guarded<Out> a(out_n, off), b(out_n, off);
   run(float_scalar_table(), in.data(), a.data());
   run(*float_simd128_table(), in.data(), b.data());
@@ -118,12 +59,6 @@ void compare(Report& rep, const char* op, const std::vector<In>& input, size_t o
   if (!a.same_bytes(b)) rep.fail(where(op, input.size(), off) + ": outputs differ");
   if (!a.guards_intact() || !b.guards_intact() || !in.guards_intact())
     rep.fail(where(op, input.size(), off) + ": wrote outside the buffer");
-}
-
-void finish(const Report& rep) {
-  INFO(rep.first);
-  CHECK(rep.cases > 0);
-  CHECK(rep.failures == 0);
 }
 
 #endif
@@ -180,7 +115,7 @@ TEST_CASE("float kernels: simd128 equals scalar for the FP8 and FP4 encoders") {
                                 t.encode_e2m1_f32(in, n, out);
                               });
     }
-  finish(rep);
+  check_report(rep, 0);
 }
 
 TEST_CASE("float kernels: simd128 equals scalar for the FP8 decoders") {
@@ -198,7 +133,7 @@ TEST_CASE("float kernels: simd128 equals scalar for the FP8 decoders") {
                                 t.decode_e5m2_f32(in, n, out);
                               });
     }
-  finish(rep);
+  check_report(rep, 0);
 }
 
 TEST_CASE("float kernels: simd128 equals scalar for NF4 thresholds") {
@@ -217,7 +152,7 @@ TEST_CASE("float kernels: simd128 equals scalar for NF4 thresholds") {
                                   t.encode_nf4_f32(in, n, mul, out);
                                 });
     }
-  finish(rep);
+  check_report(rep, 0);
 }
 
 TEST_CASE("float kernels: simd128 equals scalar for MXFP4 and MXFP8 blocks") {
@@ -246,8 +181,7 @@ TEST_CASE("float kernels: simd128 equals scalar for MXFP4 and MXFP8 blocks") {
         if (b % 3 == 1) for (size_t j = 0; j < 32; ++j) x[b * 32 + j] = 0.0f;  // all-zero block
       }
       for (bool away : {false, true}) {
-        Guarded<float> in(n, off);
-        if (n) std::memcpy(in.data(), x.data(), n * sizeof(float));
+        const Guarded<float> in = guarded_copy(x, off);
         Guarded<uint8_t> sa(blocks, off), sb(blocks, off), ca(n, off), cb(n, off);
         (float_scalar_table().*fn)(in.data(), blocks, away, sa.data(), ca.data());
         (float_simd128_table()->*fn)(in.data(), blocks, away, sb.data(), cb.data());
@@ -257,6 +191,6 @@ TEST_CASE("float kernels: simd128 equals scalar for MXFP4 and MXFP8 blocks") {
           rep.fail(where(name, n, off) + ": wrote outside the buffer");
       }
     }
-  finish(rep);
+  check_report(rep, 0);
 }
 #endif

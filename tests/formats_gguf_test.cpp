@@ -104,7 +104,7 @@ TEST_CASE("gguf: unquantized tensors load and quantized ones decode") {
 }
 
 TEST_CASE("gguf: malformed fixtures give one-line errors naming the problem") {
-  const std::pair<const char*, const char*> cases[] = {
+  const FixtureError cases[] = {
       {"gguf_v1.gguf", "gguf: version 1 (32-bit counts, 2023) is not supported (supported: 2, 3)"},
       {"gguf_truncated.gguf", "gguf: file ends inside a metadata string at byte 48 (truncated)"},
       {"gguf_count_lie.gguf", "gguf: header declares 1099511627776 tensors, more than the file can describe"},
@@ -118,13 +118,7 @@ TEST_CASE("gguf: malformed fixtures give one-line errors naming the problem") {
       {"gguf_bad_bool.gguf", "gguf: metadata 'test.bool' has bool byte 2 (must be 0 or 1)"},
       {"gguf_duplicate_key.gguf", "gguf: duplicate metadata key 'a.b'"},
   };
-  for (const auto& c : cases) {
-    const char* name = c.first;
-    const char* expected = c.second;
-    CAPTURE(name);
-    const std::vector<uint8_t> file = fixture(name);
-    CHECK(says(error_of([&] { list_tensors(file); }), expected));
-  }
+  check_fixture_errors(cases, [](const std::vector<uint8_t>& file) { list_tensors(file); });
   // Big-endian files announce themselves by a byte-swapped version.
   std::vector<uint8_t> be = fixture("tiny_v2_align64.gguf");
   be[4] = 0, be[7] = 3;

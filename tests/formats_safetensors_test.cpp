@@ -172,7 +172,7 @@ TEST_CASE("safetensors: the quantized bundle holds codes scale zero_point and th
 }
 
 TEST_CASE("safetensors: malformed fixtures give one-line errors naming the problem") {
-  const std::pair<const char*, const char*> cases[] = {
+  const FixtureError cases[] = {
       {"st_header_too_large.safetensors", "safetensors: header length 100000001 exceeds the limit of 100000000"},
       {"st_truncated_header.safetensors", "safetensors: header declares 56 bytes, the file has 12 after the length (truncated)"},
       {"st_bad_json.safetensors", "safetensors header: expected a string key at byte 20"},
@@ -191,12 +191,6 @@ TEST_CASE("safetensors: malformed fixtures give one-line errors naming the probl
       {"st_huge.safetensors", "data_offsets [0, 8589934592) lie outside the data buffer of 8 bytes"},
 #endif
   };
-  for (const auto& c : cases) {
-    const char* name = c.first;
-    const char* expected = c.second;
-    CAPTURE(name);
-    const std::vector<uint8_t> file = fixture(name);
-    CHECK(says(error_of([&] { list_tensors(file); }), expected));
-    CHECK(says(error_of([&] { load_tensor(file); }), expected));
-  }
+  check_fixture_errors(cases, [](const std::vector<uint8_t>& file) { list_tensors(file); });
+  check_fixture_errors(cases, [](const std::vector<uint8_t>& file) { load_tensor(file); });
 }

@@ -1,5 +1,5 @@
-// Helpers shared by the formats_*_test.cpp suites: fixtures from tests/data (written by
-// scripts/make_fixtures.py), typed views of tensor bytes and the message of a thrown qplay::Error.
+// Helpers shared by the suites that read files: fixtures from tests/data (written by
+// scripts/make_fixtures.py) and typed views of tensor bytes; test_util.hpp's error_of comes along.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -7,12 +7,14 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "qplay/error.hpp"
 #include "qplay/tensor.hpp"
+#include "test_util.hpp"
 
 namespace qplay_test {
 
@@ -31,19 +33,22 @@ template <class T> std::vector<T> values(const qplay::Tensor& t) {
   return v;
 }
 
-// The message of the qplay::Error that f throws ("" when it does not throw).
-template <class F> std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const qplay::Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 // True when `message` contains `part` and is one line (the contract for every reader error).
 inline bool says(const std::string& message, std::string_view part) {
   return message.find(part) != std::string::npos && message.find('\n') == std::string::npos;
+}
+
+// Each (fixture, expected part) case: `read` of the fixture's bytes throws a one-line error that
+// contains the part.
+using FixtureError = std::pair<const char*, const char*>;
+template <class Read> void check_fixture_errors(std::span<const FixtureError> cases, Read read) {
+  for (const FixtureError& c : cases) {  // no structured binding: CAPTURE's lambda cannot see one in clang 14
+    const char* name = c.first;
+    const char* expected = c.second;
+    CAPTURE(name);
+    const std::vector<uint8_t> file = fixture(name);
+    CHECK(says(error_of([&] { read(file); }), expected));
+  }
 }
 
 }  // namespace qplay_test

@@ -23,21 +23,12 @@
 #include "kernels/kernels.hpp"
 #include "qplay/error.hpp"
 #include "qplay/ggml.hpp"
+#include "test_util.hpp"
 
 using namespace qplay;
+using namespace qplay_test;
 
 namespace {
-
-uint32_t bits(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-float from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
 
 std::string hex_of(const std::vector<uint8_t>& b) {
   static const char* digits = "0123456789abcdef";
@@ -48,16 +39,6 @@ std::string hex_of(const std::vector<uint8_t>& b) {
     s += digits[b[i] & 15];
   }
   return s;
-}
-
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 // x_j = j - 16, the block of semantics.md C7-C9.
@@ -80,18 +61,12 @@ struct ScalarKernels {  // RAII: force the scalar twins for one scope
   ~ScalarKernels() { kernels::force_scalar(false); }
 };
 
-// splitmix64 inputs for the round trips and the SIMD checks.
-struct Rng {
-  qplay_rng r;
-  explicit Rng(uint64_t seed) { r.state = seed; }
-  uint64_t next() { return qplay_rng_next(&r); }
-  float uniform(float lo, float hi) { return lo + (hi - lo) * float(next() >> 40) * 0x1p-24f; }
-  float bell() {  // sum of four uniforms in [-1, 1): a bell shape without libm
-    float s = 0;
-    for (int i = 0; i < 4; ++i) s += uniform(-1.0f, 1.0f);
-    return s;
-  }
-};
+// The sum of four uniforms in [-1, 1): a bell shape without libm.
+float bell(Rng& rng) {
+  float s = 0;
+  for (int i = 0; i < 4; ++i) s += rng.uniform(-1.0f, 1.0f);
+  return s;
+}
 
 }  // namespace
 
@@ -163,7 +138,7 @@ TEST_CASE("ggml rows must be whole blocks and values finite") {
   // as quantizing block by block
   std::vector<float> big(20480);
   Rng rng(5);
-  for (auto& v : big) v = rng.bell();
+  for (auto& v : big) v = bell(rng);
   for (GgmlType t : kGgmlTypes) {
     CAPTURE(ggml_type_name(t));
     const std::vector<uint8_t> whole = ggml_quantize(t, big);
@@ -221,7 +196,7 @@ TEST_CASE("ggml fp16: round to nearest even / overflow / NaN like ggml_compute_f
   CHECK(ggml_fp32_to_fp16(1e10f) == 0x7C00);
   CHECK(ggml_fp32_to_fp16(-std::numeric_limits<float>::infinity()) == 0xFC00);
   CHECK(ggml_fp32_to_fp16(std::numeric_limits<float>::quiet_NaN()) == 0x7E00);
-  CHECK(ggml_fp32_to_fp16(from_bits(0xFF800001u)) == 0xFE00);  // any NaN: sign | 0x7E00
+  CHECK(ggml_fp32_to_fp16(float_from_bits(0xFF800001u)) == 0xFE00);  // any NaN: sign | 0x7E00
   CHECK(ggml_fp32_to_fp16(0x1p-14f) == 0x0400);                // smallest normal
   CHECK(ggml_fp32_to_fp16(0x1p-24f) == 0x0001);                // smallest subnormal
   CHECK(ggml_fp32_to_fp16(0x1p-25f) == 0x0000);                // tie -> even (0)
@@ -243,7 +218,7 @@ TEST_CASE("ggml fp16: round to nearest even / overflow / NaN like ggml_compute_f
   }
   CHECK(ggml_fp16_to_fp32(0x0001) == 0x1p-24f);
   CHECK(ggml_fp16_to_fp32(0x3555) == 0x1.554p-2f);
-  CHECK(bits(ggml_fp16_to_fp32(0x7C01)) == 0x7FC02000u);  // signalling NaN comes back quiet
+  CHECK(bits_of(ggml_fp16_to_fp32(0x7C01)) == 0x7FC02000u);  // signalling NaN comes back quiet
 }
 
 // ---- Q8_0 / Q8_1 --------------------------------------------------------------------------------
@@ -652,7 +627,7 @@ float doc_decode(GgmlType t, const uint8_t* b, size_t e) {
     case GgmlType::iq4_nl: return h(0) * float(iq4[nib32(2)]);
     case GgmlType::mxfp4: {
       const uint8_t x = b[0];
-      const float d = from_bits(x < 2 ? (0x00200000u << x) : (uint32_t(x - 1) << 23));
+      const float d = float_from_bits(x < 2 ? (0x00200000u << x) : (uint32_t(x - 1) << 23));
       return float(fp4[nib32(1)]) * d;
     }
     case GgmlType::q2_k: {
@@ -707,7 +682,7 @@ TEST_CASE("ggml layouts: random bytes decode element by element as documented") 
         if (want != want) {
           REQUIRE(y[e] != y[e]);
         } else {
-          REQUIRE(bits(y[e]) == bits(want));
+          REQUIRE(bits_of(y[e]) == bits_of(want));
         }
       }
     }
@@ -761,7 +736,7 @@ RefFixture load_ref_fixture() {
   fx.seed = u64();
   fx.bytes_seed = u64();
   REQUIRE(fx.row_len == QPLAY_GGML_ROW_LEN);
-  for (size_t i = 0; i < size_t(fx.n_rows) * fx.row_len; ++i) fx.rows.push_back(from_bits(u32()));
+  for (size_t i = 0; i < size_t(fx.n_rows) * fx.row_len; ++i) fx.rows.push_back(float_from_bits(u32()));
   for (uint32_t t = 0; t < n_types; ++t) {
     RefFixture::Type ty;
     ty.id = u32();
@@ -788,7 +763,7 @@ TEST_CASE("ggml bytes equal ggml's reference code (fixture from a real ggml buil
   std::vector<float> row(QPLAY_GGML_ROW_LEN);
   for (uint32_t i = 0; i < fx.n_rows; ++i) {
     qplay_ggml_row(fx.seed, i, row.data());
-    for (size_t j = 0; j < row.size(); ++j) REQUIRE(bits(row[j]) == bits(fx.rows[i * fx.row_len + j]));
+    for (size_t j = 0; j < row.size(); ++j) REQUIRE(bits_of(row[j]) == bits_of(fx.rows[i * fx.row_len + j]));
   }
   for (bool scalar : {false, true}) {
     ScalarKernels force(scalar);
@@ -839,7 +814,7 @@ TEST_CASE("ggml round trips: relative RMS error per type") {
   };
   Rng rng(2024);
   std::vector<float> x(4096);
-  for (auto& v : x) v = rng.bell();
+  for (auto& v : x) v = bell(rng);
   for (const Bound& b : bounds) {
     CAPTURE(ggml_type_name(b.t));
     const std::vector<uint8_t> q = ggml_quantize(b.t, x);
@@ -877,7 +852,7 @@ std::vector<float> stress_input(size_t nblocks, uint64_t seed) {
     const float scale = std::ldexp(1.0f, e);
     for (size_t j = 0; j < 32; ++j) {
       switch (kind) {
-        case 0: xb[j] = rng.bell() * scale; break;
+        case 0: xb[j] = bell(rng) * scale; break;
         case 1: xb[j] = float(int(rng.next() % 255) - 127) * 0.5f * scale; break;      // Q8_0 ties
         case 2: xb[j] = float(int(rng.next() % 33) - 16) * 0.5f * scale; break;       // Q4_0 ties
         case 3: {                                                                         // MXFP4 midpoints +-1 ulp
@@ -932,24 +907,25 @@ void check_twins(const char* name, KernelFn scalar_fn, KernelFn simd_fn, size_t 
       CAPTURE(nblocks);
       CAPTURE(offset);
       const std::vector<float> src = stress_input(nblocks, nblocks * 131 + offset);
-      std::vector<float> buf(src.size() + 4);
-      std::memcpy(buf.data() + offset, src.data(), src.size() * sizeof(float));  // misaligned start
+      Guarded<float> in = guarded_copy(src, offset);  // misaligned start
       const size_t n_out = nblocks * block_bytes;
-      std::vector<uint8_t> a(n_out + 16, 0xA5), b(n_out + 16, 0xA5);  // sentinel past the end
-      REQUIRE(scalar_fn(buf.data() + offset, nblocks, a.data()));
-      REQUIRE(simd_fn(buf.data() + offset, nblocks, b.data()));
-      REQUIRE(hex_of(a) == hex_of(b));
-      for (size_t i = n_out; i < a.size(); ++i) REQUIRE(b[i] == 0xA5);
+      Guarded<uint8_t> a(n_out, 0), b(n_out, 0);  // sentinels around the blocks
+      const auto bytes = [](const Guarded<uint8_t>& g) { return std::vector<uint8_t>(g.data(), g.data() + g.size()); };
+      REQUIRE(scalar_fn(in.data(), nblocks, a.data()));
+      REQUIRE(simd_fn(in.data(), nblocks, b.data()));
+      REQUIRE(hex_of(bytes(a)) == hex_of(bytes(b)));
+      REQUIRE(a.guards_intact());
+      REQUIRE(b.guards_intact());
       // a NaN or an inf anywhere: both twins say so (their bytes are then unspecified)
-      for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
-                        -std::numeric_limits<float>::infinity()}) {
+      for (float bad : {kNaN, kInf, -kInf}) {
         const size_t at = (nblocks * 7 + offset * 13) % src.size();
-        const float keep = buf[offset + at];
-        buf[offset + at] = bad;
-        CHECK_FALSE(scalar_fn(buf.data() + offset, nblocks, a.data()));
-        CHECK_FALSE(simd_fn(buf.data() + offset, nblocks, b.data()));
-        for (size_t i = n_out; i < b.size(); ++i) REQUIRE(b[i] == 0xA5);
-        buf[offset + at] = keep;
+        const float keep = in[at];
+        in[at] = bad;
+        CHECK_FALSE(scalar_fn(in.data(), nblocks, a.data()));
+        CHECK_FALSE(simd_fn(in.data(), nblocks, b.data()));
+        REQUIRE(a.guards_intact());
+        REQUIRE(b.guards_intact());
+        in[at] = keep;
       }
     }
   }

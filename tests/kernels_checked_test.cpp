@@ -17,28 +17,14 @@
 #include <vector>
 
 #include "kernels/kernels.hpp"
+#include "test_util.hpp"
 
 #if QPLAY_HAVE_SIMD128
 
 using namespace qplay::kernels;
+using namespace qplay_test;
 
 namespace {
-
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-struct Rng {  // splitmix64
-  uint64_t state;
-  explicit Rng(uint64_t seed) : state(seed) {}
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  uint32_t below(uint32_t n) { return uint32_t(next() % n); }
-  float unit() { return float(next() >> 40) * 0x1p-24f; }  // [0, 1)
-};
 
 // Event densities: none (every block clean), isolated, frequent (backoff), dense.
 constexpr uint32_t kEveryNth[] = {0, 3000, 97, 5};
@@ -104,13 +90,7 @@ void check_type(const char* name, RunFn<T> run_scalar, RunFn<T> run_simd, VecFn<
         for (NanCode nan : {NanCode::as_zero, NanCode::qmin})
           for (uint32_t every : kEveryNth)
             for (const Params& p : params) {
-              QuantizeSpec spec;
-              spec.round = r;
-              spec.div = d;
-              spec.nan = nan;
-              spec.qmin = qmin;
-              spec.qmax = qmax;
-              spec.seed = 99;
+              const QuantizeSpec spec{r, d, nan, qmin, qmax, 99};
               const size_t n = 4096 + 7;  // 16 blocks and a tail
               const std::vector<float> x = make_input(rng, n, every, p, qmin, qmax);
               const float op = d == Div::divide ? p.scale : 1.0f / p.scale;
@@ -144,12 +124,6 @@ void check_type(const char* name, RunFn<T> run_scalar, RunFn<T> run_simd, VecFn<
   INFO("checked quantize " << name << ": " << cases << " cases");
   CHECK(saturated_seen > 0);
   CHECK_MESSAGE(failures == 0, failures << " failures; first: " << first);
-}
-
-uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
 }
 
 }  // namespace

@@ -18,50 +18,19 @@
 
 #include "kernels/element.hpp"
 #include "kernels/kernels.hpp"
+#include "test_util.hpp"
 
 using namespace qplay::kernels;
+using namespace qplay_test;
 
 namespace {
-
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-float float_from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-
-// splitmix64: deterministic inputs on every platform.
-struct Rng {
-  uint64_t state;
-  explicit Rng(uint64_t seed) : state(seed) {}
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  uint32_t below(uint32_t n) { return uint32_t(next() % n); }
-  float uniform(float lo, float hi) { return lo + (hi - lo) * float(next() >> 40) * 0x1p-24f; }
-};
 
 // ---- scalar helpers for the spec tests ----------------------------------------------------------
 
 template <class T>
 T quantize_one_scalar(float x, float s, float zi, Round r, Div d, NanCode nan, float qmin, float qmax,
                       uint64_t* saturated = nullptr, float zf = 0.0f) {
-  QuantizeSpec spec;
-  spec.round = r;
-  spec.div = d;
-  spec.nan = nan;
-  spec.qmin = qmin;
-  spec.qmax = qmax;
+  const QuantizeSpec spec{r, d, nan, qmin, qmax};
   const float op = d == Div::divide ? s : 1.0f / s;
   T out{};
   uint64_t sat = 0;
@@ -438,80 +407,6 @@ TEST_CASE("dispatch tables") {
 
 namespace {
 
-uint64_t bits_of(double d) {
-  uint64_t u;
-  std::memcpy(&u, &d, sizeof u);
-  return u;
-}
-
-// ---- guarded buffers ----------------------------------------------------------------------------
-
-constexpr size_t kGuard = 16;             // elements of sentinel before and after the data
-constexpr unsigned char kSentinel = 0xA5;  // byte pattern of the guards
-
-// n elements starting `offset` elements past a 16-byte boundary, between sentinel guards.
-template <class T>
-class Guarded {
- public:
-  Guarded(size_t n, size_t offset) : n_(n), storage_(n + offset + 2 * kGuard + 16) {
-    std::memset(static_cast<void*>(storage_.data()), kSentinel, storage_.size() * sizeof(T));
-    size_t skip = 0;
-    while (reinterpret_cast<uintptr_t>(storage_.data() + skip) % 16 != 0) ++skip;
-    data_ = storage_.data() + skip + kGuard + offset;
-  }
-  T* data() { return data_; }
-  const T* data() const { return data_; }
-  size_t size() const { return n_; }
-  T& operator[](size_t i) { return data_[i]; }
-  const T& operator[](size_t i) const { return data_[i]; }
-  bool guards_intact() const {
-    const auto* bytes = reinterpret_cast<const unsigned char*>(storage_.data());
-    const auto* first = reinterpret_cast<const unsigned char*>(data_);
-    const auto* last = reinterpret_cast<const unsigned char*>(data_ + n_);
-    const auto* end = bytes + storage_.size() * sizeof(T);
-    for (const auto* p = bytes; p < first; ++p)
-      if (*p != kSentinel) return false;
-    for (const auto* p = last; p < end; ++p)
-      if (*p != kSentinel) return false;
-    return true;
-  }
-  bool same_bytes(const Guarded& other) const {
-    return n_ == other.n_ && (n_ == 0 || std::memcmp(data_, other.data_, n_ * sizeof(T)) == 0);
-  }
-  // Index of the first element whose bytes differ, or n.
-  size_t first_difference(const Guarded& other) const {
-    for (size_t i = 0; i < n_; ++i)
-      if (std::memcmp(data_ + i, other.data_ + i, sizeof(T)) != 0) return i;
-    return n_;
-  }
-
- private:
-  size_t n_;
-  std::vector<T> storage_;
-  T* data_;
-};
-
-template <class T>
-Guarded<T> guarded_copy(const std::vector<T>& v, size_t offset) {
-  Guarded<T> g(v.size(), offset);
-  if (!v.empty()) std::memcpy(g.data(), v.data(), v.size() * sizeof(T));
-  return g;
-}
-
-// Collects failures of one group of equivalence cases into a single assertion with the first
-// failure's description.
-struct Report {
-  size_t cases = 0;
-  size_t failures = 0;
-  std::string first;
-  void fail(const std::string& what) {
-    if (failures++ == 0) first = what;
-  }
-};
-
-constexpr size_t kSizes[] = {0, 1, 3, 4, 5, 15, 16, 17, 31, 33, 1023};
-constexpr size_t kOffsets[] = {0, 1, 2, 3};
-
 // Values that stress every path: NaN (both signs, payload), infinities, signed zeros, huge values,
 // integers beyond 2^23 and 2^31, denormals.
 const float kSpecials[] = {
@@ -579,16 +474,8 @@ std::vector<QuantizeSpec> all_specs(float qmin, float qmax) {
   std::vector<QuantizeSpec> specs;
   for (Round r : {Round::half_even, Round::half_away, Round::half_up, Round::stochastic})
     for (Div d : {Div::divide, Div::multiply_inverse})
-      for (NanCode c : {NanCode::as_zero, NanCode::qmin}) {
-        QuantizeSpec s;
-        s.round = r;
-        s.div = d;
-        s.nan = c;
-        s.qmin = qmin;
-        s.qmax = qmax;
-        s.seed = 0x5EED0000u + uint32_t(specs.size());
-        specs.push_back(s);
-      }
+      for (NanCode c : {NanCode::as_zero, NanCode::qmin})
+        specs.push_back(QuantizeSpec{r, d, c, qmin, qmax, 0x5EED0000u + uint32_t(specs.size())});
   return specs;
 }
 
@@ -677,9 +564,8 @@ void check_quantize(const char* type, QuantizeRunFn<T> run_scalar, QuantizeRunFn
     }
   }
   INFO("quantize " << type << ": " << report.cases << " cases");
-  CHECK(report.cases > 1000);
   CHECK(saturated_seen > 0);  // the inputs do reach the clamp
-  CHECK_MESSAGE(report.failures == 0, report.failures << " failures; first: " << report.first);
+  check_report(report, 1000);
 }
 
 template <class T>
@@ -727,8 +613,7 @@ void check_dequantize(const char* type, DequantizeRunFn<T> run_scalar, Dequantiz
       compare(std::string("dequantize_vec_") + type + " n=" + std::to_string(n) + " offset=" + std::to_string(offset),
               expected, got);
     }
-  CHECK(report.cases > 100);
-  CHECK_MESSAGE(report.failures == 0, report.failures << " failures; first: " << report.first);
+  check_report(report, 100);
 }
 
 // Inputs for the reductions: ordinary values, exact duplicates, signed zeros and the specials.
@@ -811,8 +696,7 @@ TEST_CASE("simd128 == scalar: minmax / minmax_rows / absmax") {
           report.fail("minmax_rows wrote outside its rows" + where);
         if (!mn_a.same_bytes(mn_b) || !mx_a.same_bytes(mx_b)) report.fail("minmax_rows differs" + where);
       }
-  CHECK(report.cases > 500);
-  CHECK_MESSAGE(report.failures == 0, report.failures << " failures; first: " << report.first);
+  check_report(report, 500);
 }
 
 TEST_CASE("simd128 == scalar: error_sums") {
@@ -847,8 +731,7 @@ TEST_CASE("simd128 == scalar: error_sums") {
           report.fail(s.str());
         }
       }
-  CHECK(report.cases > 100);
-  CHECK_MESSAGE(report.failures == 0, report.failures << " failures; first: " << report.first);
+  check_report(report, 100);
 }
 
 TEST_CASE("simd128 == scalar: histogram") {
@@ -876,8 +759,7 @@ TEST_CASE("simd128 == scalar: histogram") {
           if (!a.guards_intact() || !b.guards_intact()) report.fail(where + ": wrote outside counts");
           if (!a.same_bytes(b)) report.fail(where + ": counts differ");
         }
-  CHECK(report.cases > 100);
-  CHECK_MESSAGE(report.failures == 0, report.failures << " failures; first: " << report.first);
+  check_report(report, 100);
 }
 
 #endif  // QPLAY_HAVE_SIMD128

@@ -13,30 +13,12 @@
 #include "kernels/float_kernels.hpp"
 #include "qplay/error.hpp"
 #include "qplay/lut.hpp"
+#include "test_util.hpp"
 
 using namespace qplay::lut;
+using namespace qplay_test;
 
 namespace {
-
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
-
-uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-
-uint64_t fnv(const void* data, size_t n) {
-  uint64_t h = 0xCBF29CE484222325ull;
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 0x100000001B3ull;
-  return h;
-}
-template <class T>
-uint64_t fnv(const std::vector<T>& v) {
-  return fnv(v.data(), v.size() * sizeof(T));
-}
 
 // The input of scripts/reference/bnb_vectors.py test_input().
 std::vector<float> make_input() {
@@ -130,7 +112,7 @@ TEST_CASE("lut: bitsandbytes FP4 table and its two tie rules (semantics C12)") {
 
 TEST_CASE("lut: the 8-bit dynamic map as stored and as rebuilt from its definition") {
   const float* m = bnb_dynamic_map();
-  CHECK(fnv(m, 256 * sizeof(float)) == 0x52084853a0e35a1cull);  // torch's create_dynamic_map()
+  CHECK(fnv1a(m, 256 * sizeof(float)) == 0x52084853a0e35a1cull);  // torch's create_dynamic_map()
   CHECK(std::is_sorted(m, m + 256));
   CHECK(m[127] == 0.0f);
   CHECK(m[255] == 1.0f);
@@ -202,16 +184,16 @@ TEST_CASE("lut: bitsandbytes 4-bit blockwise against the torch reference digests
     INFO((is_nf4 ? "nf4" : "fp4"));
     CHECK(q.absmax.size() == 301);
     CHECK(q.packed.size() == (x.size() + 1) / 2);
-    CHECK(fnv(q.codes) == (is_nf4 ? 0xbe6e747c31fe5300ull : 0x6b0d686c61e7365full));
-    CHECK(fnv(q.packed) == (is_nf4 ? 0x15084da74649d430ull : 0xe08c50976700c317ull));
-    CHECK(fnv(q.absmax) == 0x716f6c9205b114f0ull);
+    CHECK(fnv1a(q.codes) == (is_nf4 ? 0xbe6e747c31fe5300ull : 0x6b0d686c61e7365full));
+    CHECK(fnv1a(q.packed) == (is_nf4 ? 0x15084da74649d430ull : 0xe08c50976700c317ull));
+    CHECK(fnv1a(q.absmax) == 0x716f6c9205b114f0ull);
     // torch's float32 cascade mean is 0x1.fb3a6p-1; the double-accumulated mean is one ulp below.
     CHECK(q.offset == 0x1.fb3a5ep-1f);
     // With torch's offset the rest of the double quantization matches it bit for bit.
     const DoubleQuant dq = bnb_double_quantize(q.absmax, 0x1.fb3a6p-1f);
-    CHECK(fnv(dq.q.codes) == 0x9cfa8198e1953339ull);
-    CHECK(fnv(dq.q.absmax) == 0x7a7ecffef45d9efbull);
-    CHECK(fnv(dq.used) == 0xf208bc42b419649dull);
+    CHECK(fnv1a(dq.q.codes) == 0x9cfa8198e1953339ull);
+    CHECK(fnv1a(dq.q.absmax) == 0x7a7ecffef45d9efbull);
+    CHECK(fnv1a(dq.used) == 0xf208bc42b419649dull);
     CHECK(q.absmax_used.size() == q.absmax.size());
   }
   // Block 7 holds 1.0 and then every NF4 midpoint exactly: each takes the lower code.

@@ -12,47 +12,14 @@
 #include <vector>
 
 #include "qplay/minifloat.hpp"
+#include "qplay/tensor.hpp"
+#include "test_util.hpp"
 
 using namespace qplay::minifloat;
+using namespace qplay_test;
+using qplay::half_to_float;
 
 namespace {
-
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-uint32_t bits_of(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-float from_bits(uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
-
-// IEEE binary16 -> float32, exactly (every half is a float).
-float half_to_float(uint16_t h) {
-  const bool neg = (h >> 15) != 0;
-  const int e = (h >> 10) & 0x1F;
-  const int m = h & 0x3FF;
-  float v;
-  if (e == 0x1F) v = m == 0 ? kInf : kNaN;
-  else if (e == 0) v = std::ldexp(float(m), -24);
-  else v = std::ldexp(float(1024 + m), e - 25);
-  return neg ? -v : v;
-}
-
-struct Rng {
-  uint64_t state;
-  explicit Rng(uint64_t seed) : state(seed) {}
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-};
 
 // ---- the oracle ---------------------------------------------------------------------------------
 
@@ -312,7 +279,7 @@ TEST_CASE("minifloat: random float32 and the neighbours of every tie against the
     const double top = 2.5 * double(max_value(f));
     for (int i = 0; i < 2000; ++i) {
       const uint64_t r = rng.next();
-      xs.push_back(from_bits(uint32_t(r)));  // any bit pattern: NaN, Inf, subnormal, huge
+      xs.push_back(float_from_bits(uint32_t(r)));  // any bit pattern: NaN, Inf, subnormal, huge
       const double u = double(r >> 11) * 0x1p-53;
       xs.push_back(float((2 * u - 1) * top));                   // across the whole range
       xs.push_back(float(std::ldexp(2 * u - 1, -int(rng.next() % 24))));  // small magnitudes

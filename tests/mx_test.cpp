@@ -11,14 +11,14 @@
 
 #include "qplay/error.hpp"
 #include "qplay/mx.hpp"
+#include "test_util.hpp"
 
 using namespace qplay::mx;
+using qplay_test::kInf;
+using qplay_test::kNaN;
 using qplay::minifloat::Rounding;
 
 namespace {
-
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // A block of 32 whose amax is `amax` (first element), the rest small.
 std::vector<float> block_with(float amax, std::vector<float> head = {}) {

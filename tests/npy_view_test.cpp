@@ -3,24 +3,19 @@
 #include <doctest/doctest.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
+#include "formats_util.hpp"
 #include "qplay/error.hpp"
 #include "qplay/formats.hpp"
 #include "qplay/tensor.hpp"
 
 using namespace qplay;
+using qplay_test::error_of;
+using qplay_test::fixture;
 
 namespace {
-
-std::vector<uint8_t> view_fixture(const std::string& name) {
-  std::ifstream f(std::string(QPLAY_TEST_DATA) + "/" + name, std::ios::binary);
-  REQUIRE_MESSAGE(f.good(), "missing fixture " << name << " (run /usr/bin/python3 scripts/make_fixtures.py)");
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
 
 // A float32 .npy (v1.0) around a header dict, its data starting `pad` bytes after numpy's alignment.
 std::vector<uint8_t> npy_f32(const std::string& dict, const std::vector<float>& values, size_t pad) {
@@ -41,7 +36,7 @@ std::vector<uint8_t> npy_f32(const std::string& dict, const std::vector<float>& 
 }  // namespace
 
 TEST_CASE("npy_f32_view reads a little-endian C-order float32 npy in place") {
-  const std::vector<uint8_t> bytes = view_fixture("mat4x6_f32.npy");
+  const std::vector<uint8_t> bytes = fixture("mat4x6_f32.npy");
   const auto view = npy_f32_view(bytes);
   REQUIRE(view.has_value());
   CHECK(view->shape == Shape{4, 6});
@@ -53,12 +48,12 @@ TEST_CASE("npy_f32_view reads a little-endian C-order float32 npy in place") {
 }
 
 TEST_CASE("npy_f32_view covers 0-d, empty and one-dim Fortran-order arrays") {
-  const auto scalar = view_fixture("scalar_0d_f32.npy");
+  const auto scalar = fixture("scalar_0d_f32.npy");
   const auto s = npy_f32_view(scalar);
   REQUIRE(s.has_value());
   CHECK(s->shape.empty());
   CHECK(s->values.size() == 1);
-  const auto empty = view_fixture("empty_0x3_f32.npy");
+  const auto empty = fixture("empty_0x3_f32.npy");
   const auto e = npy_f32_view(empty);
   REQUIRE(e.has_value());
   CHECK(e->shape == Shape{0, 3});
@@ -75,7 +70,7 @@ TEST_CASE("npy_f32_view steps aside when the data needs read_npy") {
   for (const char* name : {"big_endian_f4.npy", "fortran_f4.npy", "fortran_big_endian_f4.npy", "mat3x4_f64.npy",
                            "mat3x4_f16.npy", "vec9_i8.npy", "multi.npz", "not_a_tensor.txt"}) {
     CAPTURE(name);
-    CHECK_FALSE(npy_f32_view(view_fixture(name)).has_value());
+    CHECK_FALSE(npy_f32_view(fixture(name)).has_value());
   }
   CHECK_FALSE(npy_f32_view(std::vector<uint8_t>{}).has_value());
   // Data at an offset that is not a multiple of 4 is not viewed as float32.
@@ -87,18 +82,9 @@ TEST_CASE("npy_f32_view steps aside when the data needs read_npy") {
 TEST_CASE("npy_f32_view rejects a malformed npy as read_npy_header does") {
   for (const char* name : {"truncated_data.npy", "bad_header.npy", "bad_shape.npy", "truncated_header.npy"}) {
     CAPTURE(name);
-    const auto bytes = view_fixture(name);
-    std::string expected, got;
-    try {
-      read_npy_header(bytes);
-    } catch (const Error& e) {
-      expected = e.what();
-    }
-    try {
-      (void)npy_f32_view(bytes);
-    } catch (const Error& e) {
-      got = e.what();
-    }
+    const auto bytes = fixture(name);
+    const std::string expected = error_of([&] { read_npy_header(bytes); });
+    const std::string got = error_of([&] { (void)npy_f32_view(bytes); });
     CHECK(!expected.empty());
     CHECK(got == expected);
   }

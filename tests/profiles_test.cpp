@@ -16,21 +16,12 @@
 #include "qplay/lut.hpp"
 #include "qplay/options.hpp"
 #include "qplay/quantize.hpp"
+#include "test_util.hpp"
 
 using namespace qplay;
+using qplay_test::lcg_values;
 
 namespace {
-
-// Deterministic values with a spread of magnitudes per position.
-std::vector<float> wave(size_t n, uint32_t seed) {
-  std::vector<float> v(n);
-  uint32_t s = seed;
-  for (size_t i = 0; i < n; ++i) {
-    s = s * 1664525u + 1013904223u;
-    v[i] = (float(int32_t(s >> 8) - (1 << 23)) / float(1 << 23)) * float(1 + (i % 5));
-  }
-  return v;
-}
 
 QuantOptions profiled(Profile p, const std::string& dtype, ExplicitOptions x = {}) {
   QuantOptions o;
@@ -64,7 +55,7 @@ std::vector<float> floats_of(const NpzMember* m) {
 TEST_CASE("profile bnb is bitsandbytes quantize_4bit over the flattened tensor") {
   // 7 x 29 = 203 values: an odd count (bnb pads the last byte with the code of 0.0) and a tail
   // block; the rows do not line up with the blocks, so only flattening gives bnb's blocks.
-  const std::vector<float> x = wave(203, 11);
+  const std::vector<float> x = lcg_values(203, 11, 5);
   for (const char* dtype : {"nf4", "fp4"})
     for (int64_t block : {int64_t(32), int64_t(64), int64_t(128)})
       for (bool dq : {false, true}) {
@@ -127,7 +118,7 @@ TEST_CASE("profile bnb defaults and its bits per element") {
   CHECK(o.block_size == 64);
   CHECK(o.pack == PackOrder::high_first);
   // 4096 values: 64 blocks. Plain: 4 + 32 / 64 = 4.5 bits. QLoRA: 4 + 8 / 64 + (32 + 32) / 4096.
-  const std::vector<float> x = wave(4096, 5);
+  const std::vector<float> x = lcg_values(4096, 5, 5);
   const Quantized plain = quantize_dynamic({{4096}, x}, o);
   QuantOptions dq_o = o;
   dq_o.double_quant = true;
@@ -259,7 +250,7 @@ NaiveDq naive_double_quant(const std::vector<float>& s) {
 TEST_CASE("double quant of integer scales equals a naive loop and the codes use the applied scales") {
   // 300 channels (two super-blocks, the second of 44) of 24 values with very different ranges.
   const int64_t channels = 300, width = 24;
-  std::vector<float> x = wave(size_t(channels * width), 9);
+  std::vector<float> x = lcg_values(size_t(channels * width), 9, 5);
   for (int64_t c = 0; c < channels; ++c)
     for (int64_t i = 0; i < width; ++i) x[size_t(c * width + i)] *= 0.01f + float(c % 37) * 0.3f;
   for (Mode mode : {Mode::symmetric, Mode::asymmetric}) {
@@ -304,7 +295,7 @@ TEST_CASE("double quant of integer scales equals a naive loop and the codes use 
 }
 
 TEST_CASE("double quant of element scales (nf4 and fp8 blocks)") {
-  const std::vector<float> x = wave(64 * 40, 4);
+  const std::vector<float> x = lcg_values(64 * 40, 4, 5);
   for (const char* dtype : {"nf4", "fp8_e4m3fn", "pow2"}) {
     CAPTURE(dtype);
     QuantOptions o;

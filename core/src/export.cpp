@@ -1,139 +1,23 @@
-// params.json and the .npz bundle. The JSON writer is ours so that key order and number spelling
-// are fixed: the native CLI and the wasm page must produce the same bytes for the same run.
+// params.json and the .npz bundle. Every JSON text goes through formats::JsonWriter so that key
+// order and number spelling are fixed: the native CLI and the wasm page must produce the same bytes
+// for the same run.
 #include "qplay/export.hpp"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <limits>
 
+#include "formats/json.hpp"
 #include "kernels/kernels.hpp"
 #include "qplay/elements.hpp"
 #include "qplay/error.hpp"
 #include "qplay/formats.hpp"
+#include "qplay/numbers.hpp"
 #include "qplay/registry.hpp"
-#include "qplay/wholefile.hpp"
 
 namespace qplay {
 namespace {
 
-// Shortest "%.{p}g" spelling that reads back to the same value. std::to_chars for floating point
-// is missing from Emscripten 3.1.6's libc++; printf/strtod are correctly rounded in both glibc and
-// musl, so this gives the same text natively and in wasm.
-std::string number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[40];
-  for (int p = 1; p <= 17; ++p) {
-    std::snprintf(buf, sizeof buf, "%.*g", p, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
-std::string number(float v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[40];
-  for (int p = 1; p <= 9; ++p) {
-    std::snprintf(buf, sizeof buf, "%.*g", p, double(v));
-    if (std::strtof(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
-// A streaming writer: objects one key per line (indented), arrays on one line.
-class Json {
- public:
-  Json& begin_object(std::string_view key = {}) { return open(key, '{'); }
-  Json& end_object() { return close('}'); }
-  Json& begin_array(std::string_view key) { return open(key, '['); }
-  Json& end_array() { return close(']'); }
-
-  Json& field(std::string_view key, std::string_view v) { return raw(key, quote(v)); }
-  Json& field(std::string_view key, const char* v) { return raw(key, quote(v)); }
-  Json& field(std::string_view key, const std::string& v) { return raw(key, quote(v)); }
-  Json& field(std::string_view key, bool v) { return raw(key, v ? "true" : "false"); }
-  Json& field(std::string_view key, double v) { return raw(key, number(v)); }
-  Json& field(std::string_view key, float v) { return raw(key, number(v)); }
-  Json& field(std::string_view key, int64_t v) { return raw(key, std::to_string(v)); }
-  Json& field(std::string_view key, int v) { return raw(key, std::to_string(v)); }
-  Json& field(std::string_view key, uint64_t v) { return raw(key, std::to_string(v)); }
-  Json& null_field(std::string_view key) { return raw(key, "null"); }
-  // Array elements.
-  Json& item(const std::string& literal) { return raw({}, literal); }
-  Json& item_string(std::string_view v) { return raw({}, quote(v)); }
-
-  std::string finish() { return std::move(out_) + "\n"; }
-
- private:
-  struct Level {
-    char close;
-    bool empty = true;
-  };
-
-  static std::string quote(std::string_view s) {
-    std::string q = "\"";
-    for (unsigned char c : s) {
-      switch (c) {
-        case '"': q += "\\\""; break;
-        case '\\': q += "\\\\"; break;
-        case '\n': q += "\\n"; break;
-        case '\r': q += "\\r"; break;
-        case '\t': q += "\\t"; break;
-        case '\b': q += "\\b"; break;
-        case '\f': q += "\\f"; break;
-        default:
-          if (c < 0x20 || c == 0x7f) {
-            char u[8];
-            std::snprintf(u, sizeof u, "\\u%04x", c);
-            q += u;
-          } else {
-            q += static_cast<char>(c);  // UTF-8 passes through unchanged
-          }
-      }
-    }
-    return q + "\"";
-  }
-
-  bool in_array() const { return !stack_.empty() && stack_.back().close == ']'; }
-
-  void prefix(std::string_view key) {
-    if (!stack_.empty()) {
-      Level& top = stack_.back();
-      if (!top.empty) out_ += in_array() ? ", " : ",";
-      top.empty = false;
-      if (!in_array()) out_ += "\n" + std::string(2 * stack_.size(), ' ');
-    }
-    if (!key.empty() || (!stack_.empty() && !in_array())) out_ += quote(key) + ": ";
-  }
-  Json& raw(std::string_view key, const std::string& literal) {
-    prefix(key);
-    out_ += literal;
-    return *this;
-  }
-  Json& open(std::string_view key, char c) {
-    prefix(key);
-    out_ += c;
-    stack_.push_back({c == '{' ? '}' : ']'});
-    return *this;
-  }
-  Json& close(char c) {
-    const bool was_empty = stack_.back().empty;
-    stack_.pop_back();
-    if (c == '}' && !was_empty) out_ += "\n" + std::string(2 * stack_.size(), ' ');
-    out_ += c;
-    return *this;
-  }
-
-  std::string out_;
-  std::vector<Level> stack_;
-};
-
-void shape_array(Json& j, std::string_view key, const Shape& shape) {
-  j.begin_array(key);
-  for (int64_t d : shape) j.item(std::to_string(d));
-  j.end_array();
-}
+using Json = formats::JsonWriter;
 
 Tensor f32_tensor(const Shape& shape, std::span<const float> values, const char* what) {
   if (shape_elements(shape) != static_cast<int64_t>(values.size()))
@@ -291,20 +175,6 @@ void options_json(Json& j, const QuantOptions& o) {
   j.end_object();
 }
 
-// CSV fields with a comma, quote or line break are quoted (RFC 4180).
-std::string csv_field(std::string_view v) {
-  if (v.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(v);
-  std::string q = "\"";
-  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
-std::string shape_text(const Shape& shape) {
-  std::string s;
-  for (int64_t d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
-  return s;
-}
-
 }  // namespace
 
 std::string scheme_json(const SchemeInfo& s) {
@@ -317,7 +187,7 @@ std::string scheme_json(const SchemeInfo& s) {
   j.begin_object("input");
   j.field("tensor", s.tensor);
   j.field("dtype", dtype_name(s.input_dtype));
-  shape_array(j, "shape", s.shape);
+  j.int_array("shape", s.shape);
   j.end_object();
   options_json(j, o);
   const CodeRange r = code_range(o);
@@ -326,58 +196,14 @@ std::string scheme_json(const SchemeInfo& s) {
   j.field("qmin", int64_t{r.qmin});
   j.field("qmax", int64_t{r.qmax});
   j.field("axis", s.axis);
-  shape_array(j, "shape", s.param_shape);
+  j.int_array("shape", s.param_shape);
   j.field("count", shape_elements(s.param_shape));
   j.field("float_zero_point", s.zero_point_dtype == DType::f32);
   j.end_object();
   j.begin_object("codes");
   j.field("dtype", dtype_name(s.codes_dtype));
-  shape_array(j, "shape", s.shape);
+  j.int_array("shape", s.shape);
   j.end_object();
-  j.end_object();
-  return j.finish();
-}
-
-std::string report_csv_header() {
-  return "name,shape,dtype,action,scheme,params,mse,sqnr_db,max_abs_error,bits_per_element,bytes_before,bytes_after\n";
-}
-
-std::string report_csv_row(const TensorReport& r) {
-  const bool q = r.quantized;
-  std::string row = csv_field(r.name) + "," + shape_text(r.shape) + "," + std::string(dtype_name(r.dtype)) + "," +
-                    (q ? "quantized" : "kept") + "," + csv_field(r.scheme) + "," + std::to_string(r.params) + ",";
-  // Non-finite metrics (an all-zero tensor's SQNR) are spelled nan/inf, which pandas reads.
-  const auto num = [](double v) {
-    return std::isnan(v) ? std::string("nan") : std::isinf(v) ? std::string(v > 0 ? "inf" : "-inf") : number(v);
-  };
-  row += q ? num(r.mse) + "," + num(r.sqnr_db) + "," + num(r.max_abs_error) + "," + num(r.bits_per_element) : ",,,";
-  row += "," + std::to_string(r.bytes_before) + "," + std::to_string(r.bytes_after) + "\n";
-  return row;
-}
-
-std::string report_json(const std::vector<TensorReport>& rows) {
-  Json j;
-  j.begin_object();
-  j.begin_array("tensors");
-  for (const TensorReport& r : rows) {
-    j.begin_object();
-    j.field("name", r.name);
-    shape_array(j, "shape", r.shape);
-    j.field("dtype", dtype_name(r.dtype));
-    j.field("action", r.quantized ? "quantized" : "kept");
-    j.field("scheme", r.scheme);
-    j.field("params", r.params);
-    if (r.quantized) {  // NaN and infinities are null, as in params.json
-      j.field("mse", r.mse);
-      j.field("sqnr_db", r.sqnr_db);
-      j.field("max_abs_error", r.max_abs_error);
-      j.field("bits_per_element", r.bits_per_element);
-    }
-    j.field("bytes_before", r.bytes_before);
-    j.field("bytes_after", r.bytes_after);
-    j.end_object();
-  }
-  j.end_array();
   j.end_object();
   return j.finish();
 }
@@ -399,7 +225,7 @@ std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& 
   j.field("file", info.input_file);
   j.field("tensor", info.input_tensor);
   j.field("dtype", dtype_name(info.input_dtype));
-  shape_array(j, "shape", info.input_shape);
+  j.int_array("shape", info.input_shape);
   j.end_object();
 
   options_json(j, o);
@@ -412,27 +238,27 @@ std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& 
   if (info.observer.empty()) j.null_field("observer");
   else j.field("observer", info.observer);
   j.begin_array("files");
-  for (const auto& f : info.params_files) j.item_string(f);
+  for (const auto& f : info.params_files) j.item(f);
   j.end_array();
   j.field("qmin", int64_t{q.range.qmin});
   j.field("qmax", int64_t{q.range.qmax});
   j.field("axis", q.plan.axis);
-  shape_array(j, "shape", p.shape);
+  j.int_array("shape", p.shape);
   j.field("count", static_cast<int64_t>(p.scale.size()));
   j.field("float_zero_point", p.float_zero_point);
   if (static_cast<int64_t>(p.scale.size()) <= kInlineParamLimit) {
     j.begin_array("scale");
-    for (float s : p.scale) j.item(number(s));
+    for (float s : p.scale) j.item(s);
     j.end_array();
     j.begin_array("zero_point");
-    for (float z : p.zero_point) j.item(number(z));
+    for (float z : p.zero_point) j.item(z);
     j.end_array();
   }
   j.end_object();
 
   j.begin_object("codes");
   j.field("dtype", dtype_name(q.codes.dtype));
-  shape_array(j, "shape", q.codes.shape);
+  j.int_array("shape", q.codes.shape);
   j.end_object();
 
   const Metrics& m = e.metrics;
@@ -474,7 +300,7 @@ Tensor zero_point_tensor(const QuantParams& p) {
   for (size_t i = 0; i < n; ++i) {
     const float z = zero[i];
     if (!(z == std::nearbyint(z) && std::fabs(z) <= 2147483520.0f))
-      throw Error("export: integer zero point " + number(z) + " is not an int32");
+      throw Error("export: integer zero point " + shortest_text(z) + " is not an int32");
     const int32_t v = static_cast<int32_t>(z);
     std::memcpy(zp.bytes.data() + 4 * i, &v, 4);
   }

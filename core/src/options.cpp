@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "qplay/error.hpp"
+#include "qplay/numbers.hpp"
 #include "qplay/registry.hpp"
 
 namespace qplay {
@@ -31,17 +32,8 @@ template <class Int> bool parse_int(std::string_view text, Int& out) {
   return ec == std::errc() && p == text.data() + text.size();
 }
 
-std::string format_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  // Prefer the shortest spelling that reads back the same (0.01, not 0.01000000000000000021).
-  for (int precision = 1; precision <= 17; ++precision) {
-    char shortest[32];
-    std::snprintf(shortest, sizeof shortest, "%.*g", precision, v);
-    if (std::strtod(shortest, nullptr) == v) return shortest;
-  }
-  return buf;
-}
+// Option values spelled as every number of qplay is (0.01, not 0.01000000000000000021).
+std::string format_number(double v) { return shortest_text(v); }
 
 // "a, b, c:ARG (note)": the allowed list of an error message, from the spelling list.
 template <class E> std::string allowed_list(std::span<const Spelling<E>> list) {

@@ -100,9 +100,6 @@ Tensor tensor_from_f32(Shape shape, std::span<const float> values) {
   return t;
 }
 
-namespace {
-
-// IEEE half -> float, exact (every half is a float).
 float half_to_float(uint16_t h) {
   const uint32_t sign = uint32_t(h & 0x8000) << 16;
   const uint32_t exp = (h >> 10) & 0x1f;
@@ -122,8 +119,9 @@ float half_to_float(uint16_t h) {
   return qplay::bit_cast<float>(bits);
 }
 
-// OCP E4M3FN -> float, exact: bias 7, subnormals m * 2^-9, and S.1111.111 is NaN (the format
-// spends its infinity encodings on range: 0x7E is 448).
+float bfloat16_to_float(uint16_t h) { return qplay::bit_cast<float>(uint32_t(h) << 16); }
+
+// The format spends its infinity encodings on range: 0x7E is 448, and only S.1111.111 is NaN.
 float e4m3fn_to_float(uint8_t b) {
   const uint32_t sign = uint32_t(b & 0x80) << 24;
   const uint32_t exp = (b >> 3) & 0xf, mant = b & 0x7;
@@ -135,17 +133,23 @@ float e4m3fn_to_float(uint8_t b) {
   return qplay::bit_cast<float>(sign | (exp - 7 + 127) << 23 | mant << 20);
 }
 
-// OCP E5M2 is the upper byte of an IEEE half (same bias 15, same inf/NaN encodings).
+// Same bias 15 and the same inf/NaN encodings as binary16.
 float e5m2_to_float(uint8_t b) { return half_to_float(uint16_t(b) << 8); }
 
-template <class T> void widen(const Tensor& t, std::vector<float>& out) {
+namespace {
+
+// Each stored value of type T (unaligned bytes) through `convert`.
+template <class T, float (*convert)(T)> void widen_with(const Tensor& t, std::vector<float>& out) {
   const size_t n = out.size();
   for (size_t i = 0; i < n; ++i) {
     T v;
     std::memcpy(&v, t.bytes.data() + i * sizeof(T), sizeof(T));
-    out[i] = static_cast<float>(v);
+    out[i] = convert(v);
   }
 }
+
+template <class T> float cast_to_float(T v) { return static_cast<float>(v); }
+template <class T> void widen(const Tensor& t, std::vector<float>& out) { widen_with<T, cast_to_float<T>>(t, out); }
 
 }  // namespace
 
@@ -159,20 +163,8 @@ std::vector<float> to_f32(const Tensor& t) {
   switch (t.dtype) {
     case DType::f32: if (n) std::memcpy(out.data(), t.bytes.data(), out.size() * 4); break;
     case DType::f64: widen<double>(t, out); break;  // rounds to nearest even, as numpy astype
-    case DType::f16:
-      for (size_t i = 0; i < out.size(); ++i) {
-        uint16_t h;
-        std::memcpy(&h, t.bytes.data() + 2 * i, 2);
-        out[i] = half_to_float(h);
-      }
-      break;
-    case DType::bf16:
-      for (size_t i = 0; i < out.size(); ++i) {
-        uint16_t h;
-        std::memcpy(&h, t.bytes.data() + 2 * i, 2);
-        out[i] = qplay::bit_cast<float>(uint32_t(h) << 16);
-      }
-      break;
+    case DType::f16: widen_with<uint16_t, half_to_float>(t, out); break;
+    case DType::bf16: widen_with<uint16_t, bfloat16_to_float>(t, out); break;
     case DType::i8: widen<int8_t>(t, out); break;
     case DType::i16: widen<int16_t>(t, out); break;
     case DType::i32: widen<int32_t>(t, out); break;
@@ -184,12 +176,8 @@ std::vector<float> to_f32(const Tensor& t) {
     case DType::boolean:
       for (size_t i = 0; i < out.size(); ++i) out[i] = t.bytes[i] ? 1.0f : 0.0f;
       break;
-    case DType::f8_e4m3:
-      for (size_t i = 0; i < out.size(); ++i) out[i] = e4m3fn_to_float(t.bytes[i]);
-      break;
-    case DType::f8_e5m2:
-      for (size_t i = 0; i < out.size(); ++i) out[i] = e5m2_to_float(t.bytes[i]);
-      break;
+    case DType::f8_e4m3: widen_with<uint8_t, e4m3fn_to_float>(t, out); break;
+    case DType::f8_e5m2: widen_with<uint8_t, e5m2_to_float>(t, out); break;
   }
   return out;
 }

@@ -8,8 +8,10 @@
 
 #include "driver.hpp"
 #include "formats/common.hpp"
+#include "formats/json.hpp"
 #include "qplay/error.hpp"
 #include "qplay/export.hpp"
+#include "qplay/numbers.hpp"
 #include "qplay/quantize.hpp"
 
 namespace qplay {
@@ -49,7 +51,65 @@ Tensor f32_of(const Shape& shape, const std::vector<float>& values) { return ten
 // The names a quantized tensor's parts take in a bundle.
 constexpr const char* kParts[] = {".codes", ".scale", ".zero_point"};
 
+// CSV fields with a comma, quote or line break are quoted (RFC 4180).
+std::string csv_field(std::string_view v) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(v);
+  std::string q = "\"";
+  for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+// The report's shape column: 4096x11008 (one field, no comma to quote; "" for a 0-d tensor).
+std::string csv_shape(const Shape& shape) {
+  std::string s;
+  for (int64_t d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
+  return s;
+}
+
 }  // namespace
+
+std::string report_csv_header() {
+  return "name,shape,dtype,action,scheme,params,mse,sqnr_db,max_abs_error,bits_per_element,bytes_before,bytes_after\n";
+}
+
+std::string report_csv_row(const TensorReport& r) {
+  const bool q = r.quantized;
+  std::string row = csv_field(r.name) + "," + csv_shape(r.shape) + "," + std::string(dtype_name(r.dtype)) + "," +
+                    (q ? "quantized" : "kept") + "," + csv_field(r.scheme) + "," + std::to_string(r.params) + ",";
+  // Non-finite metrics (an all-zero tensor's SQNR) are spelled nan/inf, which pandas reads.
+  row += q ? shortest_text(r.mse) + "," + shortest_text(r.sqnr_db) + "," + shortest_text(r.max_abs_error) + "," +
+                 shortest_text(r.bits_per_element)
+           : ",,,";
+  row += "," + std::to_string(r.bytes_before) + "," + std::to_string(r.bytes_after) + "\n";
+  return row;
+}
+
+std::string report_json(const std::vector<TensorReport>& rows) {
+  formats::JsonWriter j;
+  j.begin_object();
+  j.begin_array("tensors");
+  for (const TensorReport& r : rows) {
+    j.begin_object();
+    j.field("name", r.name);
+    j.int_array("shape", r.shape);
+    j.field("dtype", dtype_name(r.dtype));
+    j.field("action", r.quantized ? "quantized" : "kept");
+    j.field("scheme", r.scheme);
+    j.field("params", r.params);
+    if (r.quantized) {  // NaN and infinities are null, as in params.json
+      j.field("mse", r.mse);
+      j.field("sqnr_db", r.sqnr_db);
+      j.field("max_abs_error", r.max_abs_error);
+      j.field("bits_per_element", r.bits_per_element);
+    }
+    j.field("bytes_before", r.bytes_before);
+    j.field("bytes_after", r.bytes_after);
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+  return j.finish();
+}
 
 bool glob_match(std::string_view pattern, std::string_view name) {
   // Greedy match with one backtrack point (the last '*'): linear in practice, never exponential.

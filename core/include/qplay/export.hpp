@@ -116,11 +116,4 @@ struct SchemeInfo {
 };
 std::string scheme_json(const SchemeInfo& s);
 
-struct TensorReport;
-// The per-tensor report: CSV with a header row (shape as 4096x11008, empty metrics for kept
-// tensors, nan/inf spelled out) and JSON {"tensors": [...]} (non-finite metrics as null).
-std::string report_csv_header();
-std::string report_csv_row(const TensorReport& r);
-std::string report_json(const std::vector<TensorReport>& rows);
-
 }  // namespace qplay

@@ -31,7 +31,9 @@ using Shape = std::vector<int64_t>;
 
 // Element count of a shape; throws qplay::Error when a dim is negative or the product overflows.
 int64_t shape_elements(const Shape& shape);
-std::string shape_to_string(const Shape& shape);  // "(2, 3)" like numpy
+// Python's repr of the shape tuple: "()", "(5,)", "(2, 3)". Messages use it, and .npy headers
+// store it, so it must stay exactly that.
+std::string shape_to_string(const Shape& shape);
 
 struct Tensor {
   DType dtype = DType::f32;
@@ -51,6 +53,14 @@ struct TensorViewF32 {
 
 Tensor make_tensor(DType dtype, Shape shape);  // zero-filled
 Tensor tensor_from_f32(Shape shape, std::span<const float> values);
+
+// The small float dtypes widened to float32, exactly (each of their values is a float32); what
+// to_f32 uses, public for anything else holding such bits. NaN payloads are kept as they are (no
+// quiet bit is set, unlike ggml_fp16_to_fp32 in ggml.hpp, which follows ggml's own rule).
+float half_to_float(uint16_t h);      // IEEE binary16
+float bfloat16_to_float(uint16_t h);  // the upper half of a float32
+float e4m3fn_to_float(uint8_t b);     // OCP E4M3FN: bias 7, no infinities, S.1111.111 is NaN
+float e5m2_to_float(uint8_t b);       // OCP E5M2: the upper byte of a binary16
 
 // Converts any numeric dtype to float32 (the single place where inputs are widened or narrowed).
 // f16, bf16, both fp8 formats, bool and integers up to 16 bits are exact; float64 and wider

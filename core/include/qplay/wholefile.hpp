@@ -74,6 +74,12 @@ struct TensorReport {
   uint64_t bytes_after = 0;   // written to the output (codes + scale + zero point, or the tensor)
 };
 
+// The per-tensor report: CSV with a header row (shape as 4096x11008, empty metrics for kept
+// tensors, nan/inf spelled out) and JSON {"tensors": [...]} (non-finite metrics as null).
+std::string report_csv_header();
+std::string report_csv_row(const TensorReport& r);
+std::string report_json(const std::vector<TensorReport>& rows);
+
 // One tensor's part of the output.
 struct TensorOutput {
   TensorReport report;

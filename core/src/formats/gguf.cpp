@@ -116,16 +116,6 @@ uint64_t min_value_bytes(uint32_t t) {
   return 1;
 }
 
-// Shortest decimal that reads back to the same value (the same rule as params.json).
-std::string shortest(double v, int max_digits) {
-  char buf[40];
-  for (int p = 1; p <= max_digits; ++p) {
-    std::snprintf(buf, sizeof buf, "%.*g", p, v);
-    if (max_digits == 9 ? std::strtof(buf, nullptr) == static_cast<float>(v) : std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
 // Reads the header from the file's first bytes. Running past the head of a larger file asks for
 // more (twice the head, so a caller growing its head needs few rounds); past the file, it is
 // truncated. left() counts the whole file, so count checks judge the file, not the head.
@@ -178,18 +168,8 @@ std::string read_value(Cursor& c, uint32_t t, const std::string& key, int depth,
     case kI32: return std::to_string(static_cast<int32_t>(c.u32("a metadata value")));
     case kU64: { const uint64_t v = c.u64("a metadata value"); if (as_u64) *as_u64 = v; return std::to_string(v); }
     case kI64: return std::to_string(static_cast<int64_t>(c.u64("a metadata value")));
-    case kF32: {
-      const float f = bit_cast<float>(c.u32("a metadata value"));
-      if (std::isnan(f)) return "nan";
-      if (std::isinf(f)) return f > 0 ? "inf" : "-inf";
-      return shortest(f, 9);
-    }
-    case kF64: {
-      const double d = bit_cast<double>(c.u64("a metadata value"));
-      if (std::isnan(d)) return "nan";
-      if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-      return shortest(d, 17);
-    }
+    case kF32: return shortest_text(bit_cast<float>(c.u32("a metadata value")));
+    case kF64: return shortest_text(bit_cast<double>(c.u64("a metadata value")));
     case kBool: {
       const uint8_t v = c.u8("a metadata value");
       if (v > 1) fail("metadata '" + shown(key) + "' has bool byte " + std::to_string(v) + " (must be 0 or 1)");

@@ -1,11 +1,14 @@
-// The strict JSON parser behind the safetensors header (see json.hpp for the rules it enforces).
+// The strict JSON parser behind the safetensors header and the writer of the core's JSON texts
+// (see json.hpp for the rules of both).
 #include "formats/json.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <set>
 
 #include "formats/common.hpp"
 #include "qplay/error.hpp"
+#include "qplay/numbers.hpp"
 
 namespace qplay::formats {
 
@@ -262,7 +265,7 @@ uint64_t json_u64(const JsonValue& v, const std::string& what) {
   return n;
 }
 
-std::string json_quote(std::string_view s) {
+std::string json_quote(std::string_view s, bool escape_delete) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string q = "\"";
   for (char ch : s) {
@@ -276,16 +279,68 @@ std::string json_quote(std::string_view s) {
       case '\b': q += "\\b"; break;
       case '\f': q += "\\f"; break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || (c == 0x7f && escape_delete)) {
           q += "\\u00";
           q += kHex[c >> 4];
           q += kHex[c & 0xf];
         } else {
-          q += ch;
+          q += ch;  // UTF-8 passes through unchanged
         }
     }
   }
   return q + "\"";
+}
+
+// ---- JsonWriter ---------------------------------------------------------------------------------
+
+std::string JsonWriter::number(double v) { return std::isfinite(v) ? shortest_text(v) : "null"; }
+std::string JsonWriter::number(float v) { return std::isfinite(v) ? shortest_text(v) : "null"; }
+
+void JsonWriter::new_line() {
+  if (layout_ == Layout::indented) {
+    out_ += '\n';
+    out_.append(2 * stack_.size(), ' ');
+  }
+}
+
+// The separator before a value and, inside an object, its key.
+void JsonWriter::prefix(std::string_view key) {
+  const bool compact = layout_ == Layout::compact;
+  if (!stack_.empty()) {
+    Level& top = stack_.back();
+    if (!top.empty) out_ += in_array() && !compact ? ", " : ",";
+    top.empty = false;
+    if (!in_array()) new_line();
+  }
+  if (!key.empty() || (!stack_.empty() && !in_array())) out_ += quote(key) + (compact ? ":" : ": ");
+}
+
+JsonWriter& JsonWriter::raw(std::string_view key, std::string_view literal) {
+  prefix(key);
+  out_ += literal;
+  return *this;
+}
+
+JsonWriter& JsonWriter::open(std::string_view key, char c) {
+  prefix(key);
+  out_ += c;
+  stack_.push_back({c == '{' ? '}' : ']'});
+  return *this;
+}
+
+JsonWriter& JsonWriter::close(char c) {
+  if (stack_.empty() || stack_.back().close != c)
+    throw Error(std::string("JSON writer: '") + c + "' closes " + (stack_.empty() ? "nothing" : "another bracket"));
+  const bool was_empty = stack_.back().empty;
+  stack_.pop_back();
+  if (c == '}' && !was_empty) new_line();
+  out_ += c;
+  return *this;
+}
+
+std::string JsonWriter::finish() {
+  if (!stack_.empty()) throw Error("JSON writer: " + std::to_string(stack_.size()) + " brackets left open");
+  return layout_ == Layout::indented ? std::move(out_) + "\n" : std::move(out_);
 }
 
 }  // namespace qplay::formats

@@ -199,17 +199,6 @@ std::string_view descr_of(DType t) {
   throw Error(".npy: " + std::string(dtype_name(t)) + " has no numpy dtype; convert it to float32 first");
 }
 
-// Python's repr of a shape tuple: (), (5,), (2, 3).
-std::string shape_repr(const Shape& shape) {
-  std::string s = "(";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ", ";
-    s += std::to_string(shape[i]);
-  }
-  if (shape.size() == 1) s += ",";
-  return s + ")";
-}
-
 }  // namespace
 
 namespace formats {
@@ -352,7 +341,7 @@ std::vector<uint8_t> write_npy(const Tensor& t) {
                 std::to_string(t.bytes.size()) + " bytes, expected " + std::to_string(data_bytes));
 
   std::string header = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " +
-                       shape_repr(t.shape) + ", }";
+                       shape_to_string(t.shape) + ", }";
   // numpy reserves room to grow the first axis in place.
   if (!t.shape.empty()) header.append(kGrowthDigits - std::to_string(t.shape[0]).size(), ' ');
   const size_t hlen = header.size() + 1;

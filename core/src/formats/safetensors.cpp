@@ -172,40 +172,27 @@ SafetensorsLayout safetensors_layout(const std::vector<TensorSpec>& tensors, con
     return ra != rb ? ra > rb : a->name < b->name;
   });
 
-  std::string header = "{";
+  formats::JsonWriter json(formats::JsonWriter::Layout::compact);  // as the reference's serde_json
+  json.begin_object();
   if (!metadata.empty()) {
-    header += "\"__metadata__\":{";
-    for (size_t i = 0; i < metadata.size(); ++i) {
-      if (i) header += ',';
-      header += formats::json_quote(metadata[i].first);
-      header += ':';
-      header += formats::json_quote(metadata[i].second);
-    }
-    header += '}';
+    json.begin_object("__metadata__");
+    for (const auto& [key, value] : metadata) json.field(key, value);
+    json.end_object();
   }
   SafetensorsLayout layout;
   uint64_t offset = 0;
-  for (size_t i = 0; i < order.size(); ++i) {
-    const TensorSpec& t = *order[i];
-    const uint64_t bytes = formats::tensor_bytes(t.shape, dtype_size(t.dtype), "safetensors: tensor '" + shown(t.name) + "': ");
-    if (i || !metadata.empty()) header += ',';
-    header += formats::json_quote(t.name);
-    header += ":{\"dtype\":\"";
-    header += by_dtype(t.dtype).name;
-    header += "\",\"shape\":[";
-    for (size_t k = 0; k < t.shape.size(); ++k) {
-      if (k) header += ',';
-      header += std::to_string(t.shape[k]);
-    }
-    header += "],\"data_offsets\":[";
-    header += std::to_string(offset);
-    header += ',';
-    header += std::to_string(offset + bytes);
-    header += "]}";
-    layout.slots.push_back({t.name, offset, bytes});
+  for (const TensorSpec* t : order) {
+    const uint64_t bytes = formats::tensor_bytes(t->shape, dtype_size(t->dtype), "safetensors: tensor '" + shown(t->name) + "': ");
+    json.begin_object(t->name);
+    json.field("dtype", by_dtype(t->dtype).name);
+    json.int_array("shape", t->shape);
+    json.begin_array("data_offsets").item(offset).item(offset + bytes).end_array();
+    json.end_object();
+    layout.slots.push_back({t->name, offset, bytes});
     offset += bytes;
   }
-  header += "}";
+  json.end_object();
+  std::string header = json.finish();
   header.append((8 - header.size() % 8) % 8, ' ');  // as the reference: the data starts 8-aligned
 
   layout.header.reserve(8 + header.size());
