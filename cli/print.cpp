@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "cli.hpp"
+#include "qplay/numbers.hpp"
 
 namespace qplay::cli {
 namespace {
@@ -89,8 +90,9 @@ void print_summary(const Request& c, const RunInfo& info, const Quantized& q, co
   } else
   std::printf("scheme     %s %s%s%s, per %s, range %s, rounding %s, profile %s\n", int_type_name(o.dtype).c_str(),
               std::string(mode_name(o.mode)).c_str(), o.narrow ? ", narrow" : "", o.reduce_range ? ", reduce-range" : "",
-              granularity.c_str(), range_name(o).c_str(), rounding_name(o).c_str(),
-              std::string(profile_name(o.profile)).c_str());
+              granularity.c_str(),
+              (range_name(o) + (o.clip_ratio != 1.0f ? " clipped to " + shortest_text(o.clip_ratio) : "")).c_str(),
+              rounding_name(o).c_str(), std::string(profile_name(o.profile)).c_str());
   std::string source = info.params_source;
   if (!info.observer.empty()) source += " (" + info.observer + ")";
   std::printf("params     %s, %zu group%s, shape %s\n", source.c_str(), q.params.scale.size(),

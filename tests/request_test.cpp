@@ -110,7 +110,7 @@ TEST_CASE("request: the table has one row per option, findable by key and flag")
   CHECK(find_option("--frobnicate") == nullptr);
   for (const char* flag : {"--dtype", "--format", "--bits", "--saturate", "--pack", "--scale-rule", "--double-quant",
                            "--mode", "--narrow", "--reduce-range", "--granularity", "--axis", "--group-size",
-                           "--block-size", "--range", "--rounding", "--zero-point-domain", "--profile", "--bins",
+                           "--block-size", "--range", "--clip-ratio", "--rounding", "--zero-point-domain", "--profile", "--bins",
                            "--json", "--scale", "--zero-point", "--params", "--calibrate", "--observer", "--all",
                            "--override", "--report", "--tensor", "--output", "--raw-dtype", "--raw-shape",
                            "--raw-offset", "--raw-endian"})

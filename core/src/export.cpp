@@ -162,6 +162,7 @@ void options_json(Json& j, const QuantOptions& o) {
   j.field("group_size", o.group_size);
   j.field("block_size", o.block_size);
   j.field("range", range_name(o));
+  if (o.clip_ratio != 1.0f) j.field("clip_ratio", o.clip_ratio);
   j.field("rounding", rounding_name(o));
   j.field("zero_point_domain", zero_point_domain_name(o.zero_point_domain));
   j.field("profile", profile_name(o.profile));

@@ -285,6 +285,7 @@ void check_element_options(QuantOptions& o, const ExplicitOptions& user) {
   reject(o.narrow, "--narrow");
   reject(o.reduce_range, "--reduce-range");
   reject(user.range && o.range != RangeMethod::minmax, "--range " + range_name(o));
+  reject(o.clip_ratio != 1.0f, "--clip-ratio " + shortest_text(o.clip_ratio));
   reject(o.zero_point_domain == ZeroPointDomain::floating, "--zero-point-domain float");
   const bool element_profile = (o.profile == Profile::bnb && o.element == ElementKind::lut) ||
                                (o.profile == Profile::mx && o.element == ElementKind::mx);
@@ -410,6 +411,7 @@ void check_ggml_options(QuantOptions& o, const ExplicitOptions& user) {
   reject(o.narrow, "--narrow");
   reject(o.reduce_range, "--reduce-range");
   reject(user.range, "--range " + range_name(o));
+  reject(o.clip_ratio != 1.0f, "--clip-ratio " + shortest_text(o.clip_ratio));
   reject(user.rounding, "--rounding " + rounding_name(o));
   reject(user.zero_point_domain, "--zero-point-domain " + std::string(zero_point_domain_name(o.zero_point_domain)));
   reject(user.granularity, "--granularity " + std::string(granularity_name(o.granularity)));

@@ -331,13 +331,25 @@ QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o) {
 
 namespace detail {
 
+// --clip-ratio R: each range [lo, hi] becomes [R lo, R hi] in float32 (a group with no finite
+// value keeps its empty range). R = 1 leaves the ranges untouched, so default runs keep their bits.
+void clip_ranges(std::vector<float>& lo, std::vector<float>& hi, float ratio) {
+  if (ratio == 1.0f) return;
+  for (size_t g = 0; g < lo.size(); ++g) {
+    if (!(lo[g] <= hi[g])) continue;
+    lo[g] *= ratio;
+    hi[g] *= ratio;
+  }
+}
+
 // The range methods other than minmax work on each group's finite values; `stats`, when the
 // caller already has the group extremes (quantize_dynamic reports them), saves the min/max pass.
 QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o, const GranularityPlan& plan,
                            const GroupStats* stats) {
   if (o.range == RangeMethod::minmax) {
-    if (stats) return params_from_ranges(stats->min, stats->max, plan.param_shape, o);
-    const GroupStats own = group_minmax(x.values, plan);
+    if (stats && o.clip_ratio == 1.0f) return params_from_ranges(stats->min, stats->max, plan.param_shape, o);
+    GroupStats own = stats ? *stats : group_minmax(x.values, plan);
+    clip_ranges(own.min, own.max, o.clip_ratio);
     return params_from_ranges(own.min, own.max, plan.param_shape, o);
   }
 
@@ -361,6 +373,7 @@ QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o, const 
     lo[g] = range.lo;
     hi[g] = range.hi;
   }
+  clip_ranges(lo, hi, o.clip_ratio);
   return params_from_ranges(lo, hi, plan.param_shape, o);
 }
 

@@ -14,6 +14,7 @@
 #include "qplay/ggml.hpp"
 #include "qplay/minifloat.hpp"
 #include "qplay/mx.hpp"
+#include "qplay/numbers.hpp"
 #include "qplay/pow2.hpp"
 
 namespace qplay {
@@ -226,6 +227,15 @@ std::vector<OptionSpec> build_table() {
        [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
          parse_range(text, r.options);
          r.explicit_set.range = true;
+       }},
+      {"clipRatio", "--clip-ratio", K::number, S::scheme, "R", "", 0, 0, BoundStyle::between, "1",
+       "shrink each dynamic range [lo, hi] to [R lo, R hi] before the params are computed (0 < R <= 1): "
+       "weight clipping, trading clipped outliers for a finer grid",
+       [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
+         const float ratio = number_value(spec, text);
+         if (!(ratio > 0.0f && ratio <= 1.0f))
+           throw Error("--clip-ratio must be greater than 0 and at most 1 (got " + std::string(text) + ")");
+         r.options.clip_ratio = ratio;
        }},
       {"rounding", "--rounding", K::choice, S::scheme, "R", keep(spelled(rounding_spellings())), 0, 0,
        BoundStyle::between, "half-even", "rounding of x/s",
@@ -468,6 +478,8 @@ void validate(Request& r, RequestContext context) {
   if (r.explicit_set.range && o.range != RangeMethod::minmax && !sources.empty())
     throw Error("--range " + range_name(o) + " picks dynamic ranges; it has no effect with " + sources[0] +
                 (sources[0] == "--calibrate" ? " (use --observer)" : ""));
+  if (o.clip_ratio != 1.0f && !sources.empty())
+    throw Error("--clip-ratio shrinks dynamic ranges; it has no effect with " + sources[0]);
   if (!r.all && !r.report.empty()) throw Error("--report needs --all (the per-tensor report of whole-file mode)");
   if (!r.all && !r.overrides.empty()) throw Error("--override needs --all");
   if (r.all && !r.tensor.empty()) throw Error("--all quantizes every tensor; drop --tensor (or --override to pick)");
@@ -643,6 +655,7 @@ Description describe(const Request& validated) {
   if (o.group_size) e.emplace_back("groupSize", std::to_string(o.group_size));
   if (o.block_size) e.emplace_back("blockSize", std::to_string(o.block_size));
   e.emplace_back("range", range_name(o));
+  if (o.clip_ratio != 1.0f) e.emplace_back("clipRatio", shortest_text(o.clip_ratio));
   e.emplace_back("rounding", rounding_name(o));
   e.emplace_back("zeroPointDomain", std::string(zero_point_domain_name(o.zero_point_domain)));
   e.emplace_back("profile", std::string(profile_name(o.profile)));
@@ -687,7 +700,7 @@ Description describe(const Request& validated) {
     case Profile::custom: break;
   }
   if (o.element != ElementKind::integer) {
-    for (const char* k : {"mode:symmetric", "narrow:false", "reduceRange:false", "range:minmax", "zeroPointDomain:int",
+    for (const char* k : {"mode:symmetric", "narrow:false", "reduceRange:false", "range:minmax", "clipRatio:1", "zeroPointDomain:int",
                           "params:dynamic"}) {
       const std::string_view kv = k;
       lock(std::string(kv.substr(0, kv.find(':'))), std::string(kv.substr(kv.find(':') + 1)), "element");

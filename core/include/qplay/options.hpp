@@ -63,6 +63,7 @@ struct QuantOptions {
   int64_t block_size = 0;              // --block-size (elements per block along the axis)
   RangeMethod range = RangeMethod::minmax;
   double percentile = 99.99;           // --range percentile:P
+  float clip_ratio = 1.0f;             // --clip-ratio: dynamic ranges shrink to [R lo, R hi]
   RoundingMode rounding = RoundingMode::half_even;
   uint32_t seed = 0;                   // --rounding stochastic:SEED
   ZeroPointDomain zero_point_domain = ZeroPointDomain::integer;
