@@ -6,12 +6,14 @@
 
 #include <string>
 
+#include "catalog.hpp"
 #include "convert.hpp"
 #include "open_file.hpp"
 #include "options.hpp"
 #include "qplay/build_info.hpp"
 #include "run.hpp"
 #include "wholefile.hpp"
+#include "zip.hpp"
 
 namespace {
 
@@ -37,6 +39,9 @@ EMSCRIPTEN_BINDINGS(qplay) {
 
   function("buildInfo", &build_info_js);
   function("describe", &js::describe_js);
+  function("catalog", &js::catalog_js);
+  function("zipMembers", &js::zip_members_js);
+  function("storedNpz", &js::stored_npz_js);
   function("openFile", &js::open_file);
   function("closeFile", &js::close_file);
   function("tensorValues", &js::tensor_values);

@@ -26,6 +26,7 @@ import { Engine, CancelledError } from './app/engine.js';
 import { SYNTHETIC, CALIBRATION_FIELDS, calibrationSources } from './app/data.js';
 import { quantizeRequest, commandLine } from './app/request.js';
 import { GivenParams } from './app/given.js';
+import { loadCore, describeCurrent } from './app/core.js';
 import { runLabel } from './app/result.js';
 import { ChartSet } from './ui/charts.js';
 import { translator, LANGUAGES, defaultLanguage } from './ui/i18n.js';
@@ -130,10 +131,19 @@ class QuantPlayground extends HTMLElement {
       const stored = storage('qplay.theme');
       if (stored === 'light' || stored === 'dark') this.setAttribute('theme', stored);
     }
-    this.initialState();
     this.engine = new Engine({ simd: this.getAttribute('simd') === 'off' ? 'off' : 'auto' });
     this.engine.addEventListener('busy', () => this.results.showBusy(this.engine.busy));
-    this.engine.ready.then((info) => this.header.showBuildInfo(info), (err) => this.showError(err));
+    // The pickers, locks and the settings a link names are the core's answers (app/core.js): the
+    // element starts once the worker has read them.
+    clear(this).append(h('p', { class: 'qp-status qp-starting', role: 'status' }, translator(this.lang)('starting')));
+    loadCore(this.engine).then(() => this.start(), (err) => {
+      clear(this).append(h('p', { class: 'qp-error', role: 'alert' }, err.message));
+    });
+  }
+
+  start() {
+    if (!this.started) return;  // disconnected meanwhile
+    this.initialState();
     this.media = window.matchMedia('(prefers-color-scheme: dark)');
     this.onMedia = () => this.redrawCharts();
     this.media.addEventListener('change', this.onMedia);
@@ -141,7 +151,9 @@ class QuantPlayground extends HTMLElement {
       this.onHash = () => this.applyHash();
       window.addEventListener('hashchange', this.onHash);
     }
+    this.rendered = true;
     this.render();
+    this.header.showBuildInfo(this.engine.info);
     this.controls.data.loadInitial();
   }
 
@@ -154,11 +166,12 @@ class QuantPlayground extends HTMLElement {
       if (this.onHash) window.removeEventListener('hashchange', this.onHash);
       this.charts.destroy();
       this.started = false;
+      this.rendered = false;
     });
   }
 
   attributeChangedCallback(name, oldValue, newValue) {
-    if (!this.started || oldValue === newValue) return;
+    if (!this.rendered || oldValue === newValue) return;
     if (name === 'lang') {
       this.lang = this.pickLanguage();
       this.render();
@@ -396,7 +409,12 @@ class QuantPlayground extends HTMLElement {
     this.showError(null);
     this.setStatus(this.t('running'));
     try {
-      const wanted = this.given.wanted(this.state, this.data, this.paramsFile);
+      // Given params must fit the code range the core gives the setting (with dynamic params).
+      const range = this.state.params === 'given'
+        ? (await describeCurrent(this.engine, S.apiOptions({ ...this.state, params: 'dynamic' })))?.range ?? null
+        : null;
+      if (token !== this.runToken) return;
+      const wanted = this.given.wanted(this.state, this.data, this.paramsFile, range);
       if (wanted) {
         await this.deriveGivenParams(wanted);
         if (token !== this.runToken) return;

@@ -25,6 +25,9 @@
 //   writerAdd {result}                              chunks   {chunks}       [{offset, bytes}] to write
 //   writerFinish {}  /  writerClose {}              chunk    {chunk}  /  closed {}
 //   find     {resultId, kind, lo, hi, last, group}  found    {indices, total} inspector searches
+//   describeOptions {options}                       optionsDescribed {description}  Qplay#describe of a setting
+//   coreTables {}                                   coreTables {tables}     the catalog and describe() of every
+//                                                                           scheme the pickers offer (app/core.js)
 //   any failure                                     error    {message}       the core's message
 //
 // `source` is {tensor: name} (a tensor of the open file) or {dataset: key}; `calibration` is null
@@ -33,10 +36,10 @@
 // worker keeps the last few results so an export needs no second run.
 import { createQplay } from './lib/qplay.js';
 import { synthesize } from './app/synth.js';
-import { storeZipMembers } from './app/inflate-zip.js';
 import { planOf, findElements } from './app/inspect.js';
 import { roundingRule } from './app/rules.js';
 import { resultBuffers } from './app/engine.js';
+import { buildCoreTables } from './app/core.js';
 
 let qp = null;
 let qpAux = null;          // a second instance for reading params files (qp keeps the open file)
@@ -187,16 +190,11 @@ const handlers = {
 
   async open(msg) {
     tensorValues.clear();
-    let opened;
-    const name = msg.raw ? { fileName: msg.name, raw: msg.raw } : msg.name;
-    try {
-      opened = qp.open(new Uint8Array(msg.bytes), name);
-    } catch (err) {
-      // np.savez_compressed deflates the members; the core here has no inflater, the browser has.
-      const stored = /deflated/.test(err.message) ? await storeZipMembers(msg.bytes) : null;
-      if (!stored) throw err;
-      opened = qp.open(stored, name);
-    }
+    const bytes = new Uint8Array(msg.bytes);
+    // np.savez_compressed deflates the members: the core lists them (with its zip-bomb guards), the
+    // platform inflates them, and the core checks and reads the result (raw input is never a zip).
+    const inflated = msg.raw ? [] : await qp.inflate(bytes, msg.name);
+    const opened = qp.open(bytes, { fileName: msg.name, raw: msg.raw ?? null, inflated: inflated.length ? inflated : null });
     const tensors = opened.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: Array.from(t.shape, Number) }));
     return { type: 'opened', tensors };
   },
@@ -208,6 +206,17 @@ const handlers = {
     if (e.fortranOrder) throw new Error(`tensor '${e.name}' is stored in Fortran order: open the file whole to view it`);
     const raw = { dtype: e.dtype, shape: e.shape, offset: 0, endian: e.bigEndian ? 'big' : 'little' };
     return handlers.open({ name: msg.name, bytes: msg.bytes, raw });
+  },
+
+  // What a setting amounts to (Qplay#describe of its API options: code range, effective options),
+  // cached by the page (app/core.js describeCurrent).
+  describeOptions(msg) {
+    return { type: 'optionsDescribed', description: qp.describe(msg.options) };
+  },
+
+  // The catalog and describe() of every scheme the page's pickers offer (app/core.js).
+  coreTables() {
+    return { type: 'coreTables', tables: buildCoreTables(qp) };
   },
 
   describe(msg) {

@@ -11,7 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { checkPrerequisites, startServer, launch, openPage, cliBundle, cliError, cli, screenshot, data } from './harness.mjs';
+import { createQplay } from '../../web/lib/qplay.js';
 
 let server;
 let browser;
@@ -739,6 +741,45 @@ test('static, given params default to the data\'s own, valid for the chosen dtyp
   await playground(page).getByLabel('Zero point z', { exact: true }).press('Enter');
   await page.waitForFunction((n) => Number(document.querySelector('quant-playground').dataset.errors ?? 0) > n, before);
   assert.match(await playground(page).locator('.qp-error').textContent(), /zero point 300/);
+  await finish(page);
+});
+
+// Every control of the element: its value (a checkbox's state), whether it is disabled, its badge.
+const controlStates = (page) => playground(page).evaluate((el) => Object.fromEntries(
+  Object.entries(el.controls.controls).map(([key, { control, lock }]) => [key, {
+    value: control.type === 'checkbox' ? control.checked : control.value,
+    disabled: control.disabled,
+    badge: lock && !lock.hidden ? lock.textContent : '',
+  }])));
+
+test('a locked control shows the value the core\'s describe() gives, with its reason', async () => {
+  const qp = await createQplay({ baseUrl: pathToFileURL(path.join(data, '..', '..', 'build', 'wasm', 'wasm') + '/') });
+  const page = await open('/');
+  await settled(page);
+  const cases = [
+    [{ dtype: 'uint8', profile: 'onnx' }, async () => { await change(page, 'Codes', 'unsigned'); await change(page, 'Profile', 'onnx'); }],
+    [{ dtype: 'mxfp4' }, () => change(page, 'Format', 'mxfp4')],
+    [{ format: 'q4_k' }, () => change(page, 'Format', 'ggml:q4_k')],
+  ];
+  for (const [options, pick] of cases) {
+    await pick();
+    const controls = await controlStates(page);
+    const { locked } = qp.describe(options);
+    assert.ok(locked.length > 0, JSON.stringify(options));
+    for (const { key, value, reason } of locked) {
+      const c = controls[key];
+      assert.ok(c, `${JSON.stringify(options)}: no control for the locked ${key}`);
+      // The axis picker lists dimensions: -1 is the last of the default 16x256 tensor.
+      const shown = key === 'axis' && value < 0 ? String(2 + value) : typeof value === 'boolean' ? value : String(value);
+      assert.equal(c.value, shown, `${JSON.stringify(options)}: ${key}`);
+      assert.equal(c.disabled, true, `${JSON.stringify(options)}: ${key} is not disabled`);
+      assert.match(c.badge, reason === 'profile' ? /onnx/ : /mxfp4|q4_K/, `${JSON.stringify(options)}: ${key} badge`);
+    }
+    // What is not locked stays editable.
+    for (const key of ['granularity', 'blockSize', 'rounding'].filter((k) => !locked.some((l) => l.key === k))) {
+      assert.equal(controls[key].disabled, false, `${JSON.stringify(options)}: ${key} is disabled`);
+    }
+  }
   await finish(page);
 });
 

@@ -188,7 +188,7 @@ export function runApi(qp, input, args) {
   }
 }
 
-/** Whether a zip fixture holds deflated members (this wasm build reads stored members only). */
+/** Whether a zip fixture holds deflated members (open() needs them inflated first: Qplay#inflate). */
 export function hasDeflatedMembers(name) {
   const bytes = fixture(name);
   if (bytes[0] !== 0x50 || bytes[1] !== 0x4b) return false;

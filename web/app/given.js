@@ -25,14 +25,15 @@ export class GivenParams {
   }
 
   // The worker's tensorParams request when the page should derive the given params of setting
-  // `s` on `data` before a run, else null. paramsFile: given params come from a file instead.
-  wanted(s, data, paramsFile) {
+  // `s` on `data` before a run, else null. paramsFile: given params come from a file instead;
+  // range: the core's {qmin, qmax} for the setting (null when it refuses it).
+  wanted(s, data, paramsFile, range) {
     if (s.params !== 'given' || paramsFile || this.fromUser) return null;
     const request = perTensorRequest(s, data);
     const key = JSON.stringify(request);
     const from = this.derivedFrom;
     const changed = from && (from.key !== key || from.data !== data);
-    return this.stale || changed || !givenParamsFit(s) ? { request, key, data } : null;
+    return this.stale || changed || !givenParamsFit(s, range) ? { request, key, data } : null;
   }
 
   // The settings with the derived params from the worker's reply ({scale, zeroPoint}).

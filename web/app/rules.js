@@ -1,29 +1,17 @@
-// Every quantization rule the page applies itself, in one module: what a dtype is (family, code
-// bits, code range, the levels of a grid), what a profile or an element format fixes (locks), what
-// the settings amount to once those are applied (effective), which options apply at all, and the
-// per-element arithmetic the inspector re-derives (x/s, the rounding rules). The core is the
-// authority on all of this (core/src/options.cpp); these mirror it so the controls can lock and
-// label before a run. When the JS API's Qplay#describe(options) -> {effective, locked, range,
-// family, bits, levels} is available, it replaces the bodies here and no other file changes.
-// DOM-free: the worker imports it too (through app/inspect.js).
+// What the controls draw, read from the core's answers (app/core.js: Qplay#catalog and
+// Qplay#describe, fetched once through the worker): a dtype's family and code bits, what a profile
+// or a format fixes (locks), the settings once those apply (effective), which options and choices
+// apply at all, and a profile's defaults. Nothing here spells a format list, a lock or a bound; what
+// remains is the page's mapping (the page keeps ggml formats in its dtype field as 'ggml:q4_k', one
+// sub-field per choice such as the percentile of range=percentile) and the inspector's per-element
+// arithmetic. DOM-free: the worker imports it too (through app/inspect.js).
+import { coreCatalog, described, formatRow, formatRows, granularityProbe, integerBits, optionRow, rowDtype, sampleChoice, schemeOptions } from './core.js';
 
-export const DTYPE_BITS = [1, 2, 3, 4, 5, 6, 7, 8, 16];
-// The profiles of integer dtypes, and the element profiles with the dtypes each takes (SCHEMES.md §5).
-export const INTEGER_PROFILES = ['seed', 'pytorch', 'onnx', 'ort-tool'];
-export const BNB_DTYPES = ['nf4', 'fp4'];
-// bitsandbytes' quantize_4bit blocksize when none is given (the CLI's --profile bnb default).
-export const BNB_BLOCK_SIZE = 64;
+// The integer code widths the core accepts (intN and uintN).
+export function dtypeBits() {
+  return integerBits();
+}
 
-// ggml / llama.cpp block formats (--format, docs/SCHEMES.md §7). In the settings they live in the
-// dtype field as 'ggml:q4_k' (iq4_nl and mxfp4 are element dtypes too); the URL, the API options and
-// the command line say format=q4_k / --format q4_k.
-export const GGML_FORMATS = ['q8_0', 'q8_1', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k', 'iq4_nl', 'mxfp4'];
-// Code bits, block elements and the sub-block sharing one scale (GGML_FORMATS.md).
-export const GGML_INFO = {
-  q8_0: [8, 32, 32], q8_1: [8, 32, 32], q4_0: [4, 32, 32], q4_1: [4, 32, 32], q5_0: [5, 32, 32], q5_1: [5, 32, 32],
-  q2_k: [2, 256, 16], q3_k: [3, 256, 16], q4_k: [4, 256, 32], q5_k: [5, 256, 32], q6_k: [6, 256, 16],
-  iq4_nl: [4, 32, 32], mxfp4: [4, 32, 32],
-};
 export function ggmlFormat(dtype) {
   return typeof dtype === 'string' && dtype.startsWith('ggml:') ? dtype.slice(5) : null;
 }
@@ -33,38 +21,40 @@ export function dtypeLabel(dtype) {
   return f ? f.replace(/_k$/, '_K') : dtype;
 }
 
-// Element formats (docs/SCHEMES.md §4): codes that are not points of a uniform grid, by kind.
-export const ELEMENT_KINDS = {
-  minifloat: ['fp8_e4m3fn', 'fp8_e5m2', 'fp8_e4m3fnuz', 'fp8_e5m2fnuz', 'fp6_e2m3', 'fp6_e3m2', 'fp4_e2m1'],
-  lut: ['nf4', 'fp4', 'iq4_nl'],
-  mx: ['mxfp8_e4m3', 'mxfp8_e5m2', 'mxfp6_e2m3', 'mxfp6_e3m2', 'mxfp4', 'mxint8'],
-  pow2: ['pow2'],
-  kmeans: ['kmeans'],
-  ggml: GGML_FORMATS.map((f) => `ggml:${f}`),
-};
-export const ELEMENT_DTYPES = Object.values(ELEMENT_KINDS).flat();
+// The element formats by family, in the registry's order: {minifloat: ['fp8_e4m3fn', ...], ...,
+// ggml: ['ggml:q8_0', ...]} (integer codes are the two selects, not a list).
+export function elementKinds() {
+  const kinds = {};
+  for (const row of formatRows()) (kinds[row.family] ??= []).push(rowDtype(row));
+  return kinds;
+}
 
-// The largest magnitude of each small float format (SCHEMES.md §4: s = amax / max).
-const MINIFLOAT_MAX = {
-  fp8_e4m3fn: 448, fp8_e5m2: 57344, fp8_e4m3fnuz: 240, fp8_e5m2fnuz: 57344, fp6_e2m3: 7.5, fp6_e3m2: 28, fp4_e2m1: 6,
-};
+// The ggml block formats (--format names).
+export function ggmlFormats() {
+  return coreCatalog().formats.filter((f) => f.option === '--format').map((f) => f.name);
+}
 
-// The family of a dtype: null for integer codes, else its element kind.
+// Whether the core takes this page dtype ('int4', 'nf4', 'ggml:q4_k').
+export function knownDtype(dtype) {
+  return Boolean(parseDtype(dtype) || formatRow(dtype));
+}
+
+// The family of a dtype: null for integer codes, else its registry family.
 export function elementKind(dtype) {
-  for (const [kind, names] of Object.entries(ELEMENT_KINDS)) if (names.includes(dtype)) return kind;
-  return null;
+  return formatRow(dtype)?.family ?? null;
 }
 
 // The largest magnitude a small float format represents (undefined for other families).
 export function elementMax(dtype) {
-  return MINIFLOAT_MAX[dtype];
+  const row = formatRow(dtype);
+  return row?.family === 'minifloat' ? row.maxNormal : undefined;
 }
 
 export function parseDtype(dtype) {
   const m = /^(u?)int(\d+)$/.exec(dtype);
   if (!m) return null;
   const bits = Number(m[2]);
-  if (!DTYPE_BITS.includes(bits)) return null;
+  if (!integerBits().includes(bits)) return null;
   return { signed: m[1] !== 'u', bits };
 }
 
@@ -72,115 +62,110 @@ export function dtypeName(signed, bits) {
   return `${signed ? '' : 'u'}int${bits}`;
 }
 
-// Code width in bits: what decides whether --pack applies (codes of at most 4 bits).
-export function codeBits(state) {
-  const kind = elementKind(state.dtype);
-  if (!kind) return parseDtype(state.dtype)?.bits ?? 8;
-  if (kind === 'pow2' || kind === 'kmeans') return state.elementBits;
-  if (kind === 'ggml') return GGML_INFO[ggmlFormat(state.dtype)][0];
-  const m = /(\d)/.exec(state.dtype.replace(/^mx/, ''));
-  if (state.dtype === 'mxint8') return 8;
-  if (kind === 'lut') return 4;
-  return m ? Number(m[1]) : 8;
+// What the core says about a dtype with extra options (null: refused); an unknown dtype is refused.
+function ask(dtype, extra = {}) {
+  if (!knownDtype(dtype)) return null;
+  return described(schemeOptions(dtype, extra));
 }
 
-// What each profile fixes (SCHEMES.md §2 and core/src/options.cpp apply_profile): the UI sets these
-// values and disables the controls, so a profile can never be contradicted.
-function profileLocks(profile) {
-  switch (profile) {
-    case 'seed': return { rounding: 'half-even', zeroPointDomain: 'int' };
-    case 'pytorch': return { rounding: 'half-even' };
-    case 'onnx': return { rounding: 'half-even', zeroPointDomain: 'int', reduceRange: false };
-    case 'ort-tool': return { rounding: 'half-even', zeroPointDomain: 'int', narrow: false };
-    // bitsandbytes blocks the flattened tensor (axis 0 of the 1-D view) and packs high-first.
-    case 'bnb': return { rounding: 'half-even', granularity: 'block', axis: 0, pack: 'high-first' };
-    case 'mx': return { rounding: 'half-even', scaleRule: 'floor' };
-    default: return {};
-  }
+// Whether an option applies to a dtype: describe() lists exactly those among the effective
+// options (saturate for small floats, scaleRule for MX, bits for pow2 and k-means).
+function takes(dtype, key) {
+  return key in (ask(dtype)?.effective ?? {});
 }
 
-// Whether a profile applies to a dtype: the integer profiles to integers, bnb to nf4/fp4, mx to MX.
+// Whether the dtype's code width is the run's --bits (pow2, k-means).
+function takesBits(dtype) {
+  return takes(dtype, 'bits');
+}
+
+// Whether a profile applies to a dtype (the core accepts the two together).
 export function profileFits(profile, dtype) {
-  const kind = elementKind(dtype);
-  if (profile === 'bnb') return BNB_DTYPES.includes(dtype);
-  if (profile === 'mx') return kind === 'mx';
-  return profile === 'custom' || !kind;
+  return profile === 'custom' || ask(dtype, { profile }) !== null;
 }
 
-// What picking a profile changes besides its locks, as the CLI's defaults for it: the element
-// profiles take a dtype of their own (bnb: nf4, mx: mxfp8_e4m3) and bnb blocks of 64 unless a
-// block size was chosen (`defaultBlockSize`: the block size of a setting that never chose one).
+// The profiles that fix the integer affine map (those an integer dtype takes besides custom).
+function integerProfile(profile) {
+  return profile !== 'custom' && profileFits(profile, 'int8');
+}
+
+// What picking a profile changes besides its locks, as the CLI's defaults for it (the core's
+// profileDefaults: bnb picks nf4 in blocks of 64, mx mxfp8_e4m3, ggml q8_0): the dtype when the
+// current one does not fit, the block size when the setting never chose one (`defaultBlockSize`).
 export function profileDefaults(profile, state, defaultBlockSize) {
+  const picks = described({ profile })?.profileDefaults ?? {};
   const out = {};
-  if (!profileFits(profile, state.dtype)) {
-    if (profile === 'bnb') out.dtype = 'nf4';
-    if (profile === 'mx') out.dtype = 'mxfp8_e4m3';
-  }
-  if (profile === 'bnb' && state.blockSize === defaultBlockSize) out.blockSize = BNB_BLOCK_SIZE;
+  // A format it picks (ggml: q8_0) lives in the page's dtype field as 'ggml:q8_0'.
+  const dtype = picks.format !== undefined ? `ggml:${picks.format}` : picks.dtype;
+  if (dtype !== undefined && !profileFits(profile, state.dtype)) out.dtype = dtype;
+  if (picks.blockSize !== undefined && state.blockSize === defaultBlockSize) out.blockSize = picks.blockSize;
   return out;
 }
 
-// --double-quant applies to runs with one float32 scale per channel, group or block (SCHEMES.md §6);
-// ggml formats store their own scales in their blocks.
-export function doubleQuantApplies(state) {
-  const kind = elementKind(state.dtype);
-  return state.granularity !== 'tensor' && kind !== 'mx' && kind !== 'kmeans' && kind !== 'ggml';
+// The block size a profile picks when none is given (bnb: 64), or undefined.
+export function profileBlockSize(profile) {
+  return described({ profile })?.profileDefaults?.blockSize;
 }
 
-// Everything the current setting fixes: the profile's rules, and for element formats the integer
-// affine options they refuse (SCHEMES.md §4; MX also fixes blocks of 32). field -> [value, reason]
-// with reason 'profile' or 'element'.
+
+// --double-quant applies where the core says so for the dtype at this granularity.
+export function doubleQuantApplies(state) {
+  return Boolean(ask(state.dtype, granularityProbe(state.granularity))?.doubleQuantApplies);
+}
+
+// The rounding rules the core accepts for a dtype (names, without ':SEED').
+function roundingsOf(dtype) {
+  return optionRow('rounding').choices.filter((r) => ask(dtype, { rounding: sampleChoice(r) }) !== null)
+    .map((r) => r.split(':')[0]);
+}
+
+// Everything the current setting fixes, as describe() reports it for the dtype with its profile:
+// field -> [value, reason], reason 'profile' or 'element' (for element formats the integer affine
+// options, given params, the profile and the rounding rule where only one applies).
 export function locks(state) {
   const out = {};
   const profile = profileFits(state.profile, state.dtype) ? state.profile : 'custom';
-  for (const [k, v] of Object.entries(profileLocks(profile))) out[k] = [v, 'profile'];
-  const kind = elementKind(state.dtype);
-  if (kind) {
-    const fixed = { mode: 'symmetric', narrow: false, reduceRange: false, range: 'minmax', zeroPointDomain: 'int', params: 'dynamic' };
-    // nf4/fp4 may take profile bnb and MX profile mx; the other elements have no profile.
-    if (kind === 'mx' ? false : !BNB_DTYPES.includes(state.dtype)) fixed.profile = 'custom';
-    if (kind !== 'minifloat' && kind !== 'mx') fixed.rounding = 'half-even';
-    if (kind === 'mx') Object.assign(fixed, { granularity: 'block', blockSize: 32 });
-    // ggml: rows along the last dim, one scale per sub-block; nothing else applies.
-    if (kind === 'ggml') Object.assign(fixed, { granularity: 'block', blockSize: GGML_INFO[ggmlFormat(state.dtype)][2], axis: -1, rounding: 'half-even' });
-    for (const [k, v] of Object.entries(fixed)) out[k] = [v, 'element'];
-  }
+  for (const l of ask(state.dtype, profile === 'custom' ? {} : { profile })?.locked ?? []) out[l.key] = [l.value, l.reason];
   return out;
 }
 
-// Small floats and MX round half-even or half-away; everything else takes every rounding rule.
-function roundingsOf(kind) {
-  return kind === 'minifloat' || kind === 'mx' ? ['half-even', 'half-away'] : null;
-}
-
-// The settings after the profile's locks and the rules that are not a matter of taste (a float
-// zero point only exists for asymmetric schemes).
+// The settings after the locks, and the rules of the request the core would refuse otherwise: no
+// double quantization where it does not apply, an int zero point for symmetric schemes, a rounding
+// rule the dtype takes (else the default).
 export function effective(state) {
   const s = { ...state };
   if (!profileFits(s.profile, s.dtype)) s.profile = 'custom';
   for (const [k, [v]] of Object.entries(locks(state))) s[k] = v;
   if (!doubleQuantApplies(s)) s.doubleQuant = false;
   if (s.mode === 'symmetric') s.zeroPointDomain = 'int';
-  const roundings = roundingsOf(elementKind(s.dtype));
-  if (roundings && !roundings.includes(s.rounding)) s.rounding = 'half-even';
+  if (!roundingsOf(s.dtype).includes(s.rounding)) s.rounding = optionRow('rounding').default;
   return s;
+}
+
+// Whether --pack applies to a setting (the core takes it for codes of at most 4 bits).
+export function packApplies(state) {
+  const pack = optionRow('pack').choices[0];
+  return ask(state.dtype, takesBits(state.dtype) ? { bits: state.elementBits, pack } : { pack }) !== null;
 }
 
 // Which options and choices apply to a setting at all (the controls hide or disable the rest).
 export function applicable(state) {
   const kind = elementKind(state.dtype);
   const eff = effective(state);
+  // A locked rounding control is disabled as a whole; otherwise the rules the dtype refuses are.
+  const roundings = 'rounding' in locks(state) ? null : roundingsOf(state.dtype);
   return {
-    elementBits: kind === 'pow2' || kind === 'kmeans',
-    saturate: kind === 'minifloat',
-    scaleRule: kind === 'mx',
+    elementBits: takesBits(state.dtype),
+    saturate: takes(state.dtype, 'saturate'),
+    scaleRule: takes(state.dtype, 'scaleRule'),
     doubleQuant: doubleQuantApplies(eff),
-    pack: codeBits(eff) <= 4,
+    pack: packApplies(eff),
     // Element dtypes take no integer profile (bnb and mx pick their own dtype when chosen).
-    profile: (p) => !(kind && INTEGER_PROFILES.includes(p)),
-    rounding: (r) => (roundingsOf(kind) ?? [r]).includes(r),
+    profile: (p) => !(kind && integerProfile(p)),
+    rounding: (r) => roundings?.includes(r) ?? true,
     // A float zero point only exists for asymmetric schemes.
     zeroPointDomain: state.mode !== 'symmetric',
+    // The sub-field of a choice: the percentile of range=percentile, the seed of stochastic...
     percentile: eff.range === 'percentile',
     roundingSeed: eff.rounding === 'stochastic',
     averagingConstant: state.observer === 'moving-average',
@@ -190,48 +175,21 @@ export function applicable(state) {
   };
 }
 
-// What a sweep can vary: the code width (integer dtypes, pow2, k-means; small floats and tables
-// have none) and the block size (not MX or ggml, whose blocks are fixed).
+// What a sweep can vary: the code width (integer dtypes and those taking --bits) and the block
+// size (not where the format fixes it).
 export function sweepable(state) {
   const kind = elementKind(state.dtype);
-  return { bits: !kind || kind === 'pow2' || kind === 'kmeans', block: kind !== 'mx' && kind !== 'ggml' };
+  return { bits: !kind || takesBits(state.dtype), block: !('blockSize' in locks({ ...state, profile: 'custom' })) };
 }
 
 // The division each profile uses (shown in the formula panel and the inspector).
 export function divisionOf(profile) {
-  return profile === 'pytorch' ? 'multiply-inverse' : 'divide';
+  return described({ profile })?.division ?? 'divide';
 }
 
-// [qmin, qmax] of a setting, mirroring core/src/options.cpp code_range (for the formula panel's
-// text before a result arrives; the result's own qmin/qmax win once it does).
-export function codeRange(state) {
-  const s = effective(state);
-  const t = parseDtype(s.dtype) ?? { signed: true, bits: 8 };
-  let qmin = t.signed ? -(2 ** (t.bits - 1)) : 0;
-  let qmax = t.signed ? 2 ** (t.bits - 1) - 1 : 2 ** t.bits - 1;
-  if (s.profile === 'ort-tool') {
-    if (s.reduceRange) {
-      const table = { int8: [-64, 64], uint8: [0, 127], int4: [-4, 3], uint4: [0, 7] };
-      return table[s.dtype] ? { qmin: table[s.dtype][0], qmax: table[s.dtype][1] } : null;
-    }
-    if (s.mode === 'symmetric' && (t.bits === 8 || t.bits === 16)) {
-      if (t.signed) qmin += 1; else qmax -= 1;
-    }
-    return { qmin, qmax };
-  }
-  if (s.narrow) {
-    if (t.signed) qmin += 1; else qmax -= 1;
-  }
-  if (s.reduceRange) {
-    qmin = Math.floor(qmin / 2);
-    qmax = Math.floor(qmax / 2);
-  }
-  return qmin < qmax ? { qmin, qmax } : null;
-}
-
-// Whether scalar given params (--scale, --zero-point) are valid for a setting's code range.
-export function givenParamsFit(state) {
-  const range = codeRange(state);
+// Whether scalar given params (--scale, --zero-point) fit the setting's code range (`range`, the
+// core's {qmin, qmax} for it; null when the core refuses the setting).
+export function givenParamsFit(state, range) {
   const e = effective(state);
   if (!range || !(e.scale > 0)) return false;
   if (e.zeroPointDomain === 'float') return Number.isFinite(e.zeroPoint);
@@ -280,7 +238,7 @@ export function gridLevels(state, result, g, usedValues) {
   // Small floats saturate at ±max·s: beyond that the values clip.
   const clip = kind === 'minifloat' && e.saturate;
   if (kind === 'minifloat') {
-    hi = Math.fround(MINIFLOAT_MAX[e.dtype] * s);
+    hi = Math.fround(elementMax(e.dtype) * s);
     lo = -hi;
   }
   return { levels: finite, lo, hi, step: 0, clip };

@@ -2,22 +2,27 @@
 // defaults and presets, the URL form of a setting (the CLI's kebab-case flag names, so a shared link
 // reads like a command line), the options object the JS API takes and the equivalent command line.
 // What a profile or a format fixes is app/rules.js's. DOM-free.
-import { effective, elementKind, codeBits, ggmlFormat, parseDtype, ELEMENT_DTYPES, GGML_FORMATS, BNB_BLOCK_SIZE } from './rules.js';
+import { effective, elementKind, packApplies, ggmlFormat, ggmlFormats, knownDtype, profileBlockSize } from './rules.js';
+import { choiceNames } from './core.js';
 
 // Longest text kept in the URL for pasted numbers (longer pastes stay local).
 const MAX_URL_VALUES = 2000;
 
-export const MODES = ['asymmetric', 'symmetric'];
-export const GRANULARITIES = ['tensor', 'channel', 'group', 'block'];
-export const RANGES = ['minmax', 'percentile', 'mse', 'kl', 'aciq'];
-export const ROUNDINGS = ['half-even', 'half-away', 'half-up', 'stochastic'];
-export const ZERO_POINT_DOMAINS = ['int', 'float'];
-export const PROFILES = ['custom', 'seed', 'pytorch', 'onnx', 'ort-tool', 'bnb', 'mx'];
-export const SCALE_RULES = ['floor', 'rceil'];
+// The choices of the scheme options, as the core's option table lists them (app/core.js; they
+// are read once the worker has started, before any setting is parsed).
+export const MODES = () => choiceNames('mode');
+export const GRANULARITIES = () => choiceNames('granularity');
+export const RANGES = () => choiceNames('range');
+export const ROUNDINGS = () => choiceNames('rounding');
+export const ZERO_POINT_DOMAINS = () => choiceNames('zeroPointDomain');
+export const PROFILES = () => choiceNames('profile');
+export const SCALE_RULES = () => choiceNames('scaleRule');
+// The page's own choices (data and params sources are not options of the core).
 export const PARAM_SOURCES = ['dynamic', 'given', 'calibrated'];
 export const OBSERVERS = ['minmax', 'moving-average'];
 export const DATA_SOURCES = ['seed', 'normal', 'uniform', 'laplace', 'outliers', 'paste', 'file'];
-export const PACK_ORDERS = ['', 'low-first', 'high-first', 'gptq', 'awq', 'ggml'];
+// '' is "no --pack given" (the core's 'none').
+export const PACK_ORDERS = () => ['', ...choiceNames('pack').filter((c) => c !== 'none')];
 
 // The CLI's defaults (README's option table) plus the page's own data settings.
 export const DEFAULTS = Object.freeze({
@@ -81,7 +86,7 @@ export function apiOptions(state, { fileName, tensor } = {}) {
   const kind = elementKind(s.dtype);
   if (kind === 'ggml') {
     const o = { format: ggmlFormat(s.dtype), bins: s.bins };
-    if (s.pack && codeBits(s) <= 4) o.pack = s.pack;
+    if (s.pack && packApplies(s)) o.pack = s.pack;
     if (fileName !== undefined) o.fileName = fileName;
     if (tensor !== undefined) o.tensor = tensor;
     return o;
@@ -95,7 +100,8 @@ export function apiOptions(state, { fileName, tensor } = {}) {
     if (kind === 'minifloat' && !s.saturate) o.saturate = false;
     if (kind === 'mx' && s.scaleRule !== 'floor') o.scaleRule = s.scaleRule;
     if (s.doubleQuant) o.doubleQuant = true;
-    if (s.pack) o.pack = s.pack;
+    // A pack order chosen for narrower codes stays in the settings; it applies where the core takes it.
+    if (s.pack && packApplies(s)) o.pack = s.pack;
     // bnb has no axis: it blocks the flattened tensor.
     if (s.granularity !== 'tensor' && s.profile !== 'bnb') o.axis = s.axis;
     if (s.granularity === 'group') o.groupSize = s.groupSize;
@@ -123,7 +129,7 @@ export function apiOptions(state, { fileName, tensor } = {}) {
     o.scale = s.scale;
     o.zeroPoint = s.zeroPoint;
   }
-  if (s.pack && codeBits(s) <= 4) o.pack = s.pack;
+  if (s.pack && packApplies(s)) o.pack = s.pack;
   if (s.doubleQuant) o.doubleQuant = true;
   if (fileName !== undefined) o.fileName = fileName;
   if (tensor !== undefined) o.tensor = tensor;
@@ -144,7 +150,7 @@ export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFile
   const kind = elementKind(s.dtype);
   if (kind === 'ggml') {
     args.push('--format', ggmlFormat(s.dtype));
-    if (s.pack && codeBits(s) <= 4) args.push('--pack', s.pack);
+    if (s.pack && packApplies(s)) args.push('--pack', s.pack);
     if (s.bins !== d.bins) args.push('--bins', String(s.bins));
     return args.join(' ');
   }
@@ -152,7 +158,7 @@ export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFile
   if ((kind === 'pow2' || kind === 'kmeans') && s.elementBits !== d.elementBits) args.push('--bits', String(s.elementBits));
   if (kind === 'minifloat' && !s.saturate) args.push('--no-saturate');
   if (kind === 'mx' && s.scaleRule !== 'floor') args.push('--scale-rule', s.scaleRule);
-  if (s.pack && codeBits(s) <= 4) args.push('--pack', s.pack);
+  if (s.pack && packApplies(s)) args.push('--pack', s.pack);
   if (!kind && s.mode !== d.mode) args.push('--mode', s.mode);
   if (!kind && s.narrow) args.push('--narrow');
   if (!kind && s.reduceRange) args.push('--reduce-range');
@@ -268,8 +274,11 @@ export function fromQuery(text) {
     if (kind === 'range' || kind === 'rounding' || kind === 'observer') Object.assign(out, value);
     else out[field] = value;
   }
-  // A link naming profile bnb without a block size means bitsandbytes' default, as the CLI's does.
-  if (out.profile === 'bnb' && !('blockSize' in out)) out.blockSize = BNB_BLOCK_SIZE;
+  // A link naming a profile with a block size of its own (bnb: 64) and none given means that
+  // default, as the CLI's does.
+  if (out.profile !== undefined && !('blockSize' in out) && profileBlockSize(out.profile) !== undefined) {
+    out.blockSize = profileBlockSize(out.profile);
+  }
   return values === undefined ? { state: out, rejected } : { state: out, values, rejected };
 }
 
@@ -283,6 +292,7 @@ export function linkQuery(state, base, paste) {
 
 function parseField(kind, raw) {
   if (Array.isArray(kind)) return kind.includes(raw) ? raw : undefined;
+  if (typeof kind === 'function') return kind().includes(raw) ? raw : undefined;
   const num = Number(raw);
   switch (kind) {
     case 'text': return raw;
@@ -291,19 +301,19 @@ function parseField(kind, raw) {
     case 'posint': return Number.isInteger(num) && num > 0 ? num : undefined;
     case 'num': return raw.trim() !== '' && Number.isFinite(num) ? num : undefined;
     case 'posnum': return raw.trim() !== '' && Number.isFinite(num) && num > 0 ? num : undefined;
-    case 'dtype': return parseDtype(raw) || (ELEMENT_DTYPES.includes(raw) && !ggmlFormat(raw)) ? raw : undefined;
-    case 'format': return GGML_FORMATS.includes(raw) ? `ggml:${raw}` : undefined;
+    case 'dtype': return knownDtype(raw) && !ggmlFormat(raw) ? raw : undefined;
+    case 'format': return ggmlFormats().includes(raw) ? `ggml:${raw}` : undefined;
     case 'list': return raw.split(',').filter(Boolean);
     case 'range': {
       const [name, arg] = raw.split(':');
-      if (!RANGES.includes(name)) return undefined;
+      if (!RANGES().includes(name)) return undefined;
       if (name !== 'percentile') return arg === undefined ? { range: name } : undefined;
       const p = arg === undefined ? 99.99 : Number(arg);
       return p > 0 && p <= 100 ? { range: name, percentile: p } : undefined;
     }
     case 'rounding': {
       const [name, arg] = raw.split(':');
-      if (!ROUNDINGS.includes(name)) return undefined;
+      if (!ROUNDINGS().includes(name)) return undefined;
       if (name !== 'stochastic') return arg === undefined ? { rounding: name } : undefined;
       const seed = arg === undefined ? 0 : Number(arg);
       return Number.isInteger(seed) && seed >= 0 && seed < 2 ** 32 ? { rounding: name, roundingSeed: seed } : undefined;

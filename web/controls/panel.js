@@ -3,6 +3,7 @@
 import { h } from '../ui/dom.js';
 import * as S from '../app/state.js';
 import * as R from '../app/rules.js';
+import { formatRow } from '../app/core.js';
 import { parseShape, shapeText } from '../app/synth.js';
 import { SYNTHETIC } from '../app/data.js';
 import { Fields } from './fields.js';
@@ -26,28 +27,34 @@ export class ControlPanel {
 
     // Scheme
     const signed = h('select', {}, h('option', { value: 'signed' }, t('signed')), h('option', { value: 'unsigned' }, t('unsigned')));
-    const bits = h('select', {}, R.DTYPE_BITS.map((b) => h('option', { value: String(b) }, String(b))));
+    const bits = h('select', {}, R.dtypeBits().map((b) => h('option', { value: String(b) }, String(b))));
     const setDtype = () => host.set('dtype', R.dtypeName(signed.value === 'signed', Number(bits.value)));
     signed.addEventListener('change', setDtype);
     bits.addEventListener('change', setDtype);
-    // Integer codes, or one of the element formats (its own dtype name).
+    // Integer codes, or one of the element formats (its own dtype name), grouped by family as the
+    // core's registry lists them; each option's tooltip is the registry's summary of the format.
     const format = h('select', {},
       h('option', { value: 'integer' }, t('format.integer')),
-      Object.entries(R.ELEMENT_KINDS).map(([kind, names]) => h('optgroup', { label: t(`format.${kind}`) },
-        names.map((n) => h('option', { value: n }, R.dtypeLabel(n))))));
+      Object.entries(R.elementKinds()).map(([kind, names]) => h('optgroup', { label: t(`format.${kind}`) },
+        names.map((n) => h('option', { value: n, title: formatRow(n)?.summary ?? '' }, R.dtypeLabel(n))))));
     format.addEventListener('change', () => {
       if (format.value === 'integer') host.set('dtype', this.lastIntegerDtype ?? 'int8');
       else host.set('dtype', format.value);
     });
     this.extra = { format, signed, bits };
-    const pack = f.select('pack', S.PACK_ORDERS, (v) => (v ? v : t('pack.none')));
+    const pack = f.select('pack', S.PACK_ORDERS(), (v) => (v ? v : t('pack.none')));
     this.axisSelect = h('select', {});
     this.axisSelect.addEventListener('change', () => host.set('axis', Number(this.axisSelect.value)));
-    const choice = (field, values, prefix) => f.select(field, values, (v) => t(`${prefix}.${v}`));
+    // The choices are the core's; a value the page has no words for reads as the core spells it.
+    const label = (key, v) => {
+      const text = t(key);
+      return text === key ? v : text;
+    };
+    const choice = (field, values, prefix) => f.select(field, values, (v) => label(`${prefix}.${v}`, v));
     const uint32 = { min: 0, max: 4294967295, step: 1, integer: true };
     const schemeSet = h('fieldset', { class: 'qp-group' },
       h('legend', {}, t('section.scheme')),
-      f.field('profile', choice('profile', S.PROFILES, 'profile'), { field: 'profile', hint: t('profileHint') }),
+      f.field('profile', choice('profile', S.PROFILES(), 'profile'), { field: 'profile', hint: t('profileHint') }),
       f.field('format', format, { hint: t('formatHint') }),
       h('div', { class: 'qp-row', dataset: { role: 'integer-dtype' } },
         f.field('signedness', signed),
@@ -57,21 +64,21 @@ export class ControlPanel {
         f.checkField('saturate', 'saturate'),
         f.field('pack', pack, { field: 'pack', hint: t('packHint') })),
       h('div', { class: 'qp-row' },
-        f.field('scaleRule', choice('scaleRule', S.SCALE_RULES, 'scaleRule'), { field: 'scaleRule', hint: t('scaleRuleHint') }),
+        f.field('scaleRule', choice('scaleRule', S.SCALE_RULES(), 'scaleRule'), { field: 'scaleRule', hint: t('scaleRuleHint') }),
         f.checkField('doubleQuant', 'doubleQuant')),
-      f.field('mode', choice('mode', S.MODES, 'mode'), { field: 'mode' }),
+      f.field('mode', choice('mode', S.MODES(), 'mode'), { field: 'mode' }),
       h('div', { class: 'qp-row' },
         f.checkField('narrow', 'narrow'),
         f.checkField('reduceRange', 'reduceRange')),
-      f.field('granularity', choice('granularity', S.GRANULARITIES, 'granularity'), { field: 'granularity' }),
+      f.field('granularity', choice('granularity', S.GRANULARITIES(), 'granularity'), { field: 'granularity' }),
       h('div', { class: 'qp-row' },
         f.field('axis', this.axisSelect, { field: 'axis' }),
         f.field('groupSize', f.number('groupSize', { min: 1, step: 1, integer: true }), { field: 'groupSize' }),
         f.field('blockSize', f.number('blockSize', { min: 1, step: 1, integer: true }), { field: 'blockSize' })),
       h('div', { class: 'qp-row' },
-        f.field('rounding', choice('rounding', S.ROUNDINGS, 'rounding'), { field: 'rounding' }),
+        f.field('rounding', choice('rounding', S.ROUNDINGS(), 'rounding'), { field: 'rounding' }),
         f.field('roundingSeed', f.number('roundingSeed', uint32), { field: 'roundingSeed' })),
-      f.field('zeroPointDomain', choice('zeroPointDomain', S.ZERO_POINT_DOMAINS, 'zpd'), { field: 'zeroPointDomain' }));
+      f.field('zeroPointDomain', choice('zeroPointDomain', S.ZERO_POINT_DOMAINS(), 'zpd'), { field: 'zeroPointDomain' }));
 
     // Params
     this.calibList = h('div', { class: 'qp-calib-tensors' });
@@ -81,7 +88,7 @@ export class ControlPanel {
       f.field('params.source', choice('params', S.PARAM_SOURCES, 'params'), { field: 'params', hint: t('paramsHint') }),
       h('div', { class: 'qp-sub', dataset: { when: 'dynamic' } },
         h('div', { class: 'qp-row' },
-          f.field('range', choice('range', S.RANGES, 'range'), { field: 'range' }),
+          f.field('range', choice('range', S.RANGES(), 'range'), { field: 'range' }),
           f.field('percentile', f.number('percentile', { min: 0.0001, max: 100 }), { field: 'percentile' }))),
       h('div', { class: 'qp-sub', dataset: { when: 'given' } },
         h('div', { class: 'qp-row' },

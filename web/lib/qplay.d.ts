@@ -226,6 +226,62 @@ export interface BundleMember {
   data: Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array;
 }
 
+export interface ZipMemberInfo {
+  name: string;
+  /** 0 stored, 8 deflated. */
+  method: 0 | 8;
+  /** Where the member's stored bytes start in the archive. */
+  offset: number;
+  compressedSize: number;
+  /** Uncompressed size. */
+  size: number;
+  crc: number;
+}
+
+export interface InflatedMember {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** A row of the option table (Qplay#catalog). */
+export interface OptionRow {
+  key: string;
+  flag: string;
+  kind: 'flag' | 'toggle' | 'integer' | 'number' | 'choice' | 'text' | 'path' | 'paths';
+  /** The allowed spellings as help lists them. */
+  values: string;
+  /** A choice's spellings; 'percentile:P' and 'stochastic:SEED' take an argument. */
+  choices: string[];
+  min: number | null;
+  max: number | null;
+  /** The CLI's default as text. */
+  default: string | null;
+  doc: string;
+}
+
+/** A row of the format registry (Qplay#catalog). */
+export interface FormatRow {
+  name: string;
+  family: OptionsDescription['family'];
+  /** Code width; 0 = the run's (intN / uintN: N; pow2, kmeans: the bits option). */
+  bits: number;
+  option: '--dtype' | '--format';
+  summary: string;
+  /** docs/<FILE>.md#<section>. */
+  docs: string;
+  /** Largest finite value of a small float; 0 otherwise. */
+  maxNormal: number;
+  /** A fixed table's values; empty without one. */
+  codebook: Float32Array;
+  ggml: { name: string; typeId: number; blockElems: number; subBlock: number; blockBytes: number; codesSigned: boolean; hasOffset: boolean } | null;
+}
+
+export interface Catalog {
+  options: OptionRow[];
+  formats: FormatRow[];
+  integerSpellings: string;
+}
+
 /** What a UI draws for a set of options (Qplay#describe), from the core's option table. */
 export interface OptionsDescription {
   /** The options after the profile, as a result's `options` reports them. */
@@ -344,7 +400,14 @@ export declare class Qplay {
   readonly flavour: Flavour;
   buildInfo(): BuildInfo;
   /** Copies the file into the wasm heap (kept until close() or the next open()) and lists its tensors. */
-  open(bytes: BufferSource, name?: string | { fileName?: string; raw?: RawSpec }): { tensors: TensorInfo[] };
+  /** inflated: a deflated .npz's members as inflate() gives them. */
+  open(bytes: BufferSource, name?: string | { fileName?: string; raw?: RawSpec; inflated?: InflatedMember[] | null }): { tensors: TensorInfo[] };
+  /** The members of a zip (.npz) after the core's guards; nothing is decompressed. */
+  zipMembers(bytes: BufferSource): ZipMemberInfo[];
+  /** The deflated members of a zip, inflated by DecompressionStream('deflate-raw'); [] for anything else. */
+  inflate(bytes: BufferSource, fileName?: string): Promise<InflatedMember[]>;
+  /** The option table's and the format registry's rows, for pickers. */
+  catalog(): Catalog;
   close(): void;
   /** A tensor of the open file (default: the first) as float32. */
   values(tensor?: string): Float32Array;

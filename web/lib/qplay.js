@@ -46,6 +46,31 @@ function asBytes(bytes, what) {
   throw fail(`${what} must be a Uint8Array, an ArrayBuffer or another ArrayBuffer view (got ${kindOf(bytes)})`);
 }
 
+// Raw deflate through the platform, stopping as soon as the output passes the size the archive
+// declares (the core checks the exact size and CRC-32 afterwards).
+async function inflateRaw(raw, declared, name) {
+  if (typeof DecompressionStream !== 'function') throw fail(`zip member ${name} is deflated and this engine has no DecompressionStream`);
+  const reader = new Blob([raw]).stream().pipeThrough(new DecompressionStream('deflate-raw')).getReader();
+  const out = new Uint8Array(declared);
+  let filled = 0;
+  for (;;) {
+    let chunk;
+    try {
+      chunk = await reader.read();
+    } catch (err) {
+      throw fail(`zip member ${name}: bad deflate data (${err.message})`);
+    }
+    if (chunk.done) break;
+    if (filled + chunk.value.length > declared) {
+      await reader.cancel();
+      throw fail(`zip member ${name} inflates to more than the ${declared} bytes it declares`);
+    }
+    out.set(chunk.value, filled);
+    filled += chunk.value.length;
+  }
+  return filled === declared ? out : out.subarray(0, filled);
+}
+
 async function readWasmBinary(flavour, base, wasmBinary) {
   if (typeof wasmBinary === 'function') wasmBinary = await wasmBinary(flavour);
   if (wasmBinary !== undefined && wasmBinary !== null) return asBytes(wasmBinary, 'wasmBinary');
@@ -180,14 +205,70 @@ export class Qplay {
    * messages and is the default `fileName` of results from it.
    */
   open(bytes, name = '') {
-    const data = asBytes(bytes, 'open: the file');
-    const fileName = typeof name === 'object' && name !== null ? (name.fileName ?? '') : name;
-    const raw = typeof name === 'object' && name !== null ? (name.raw ?? null) : null;
+    let data = asBytes(bytes, 'open: the file');
+    const named = typeof name === 'object' && name !== null;
+    const fileName = named ? (name.fileName ?? '') : name;
+    const raw = named ? (name.raw ?? null) : null;
+    const inflated = named ? (name.inflated ?? null) : null;
     if (typeof fileName !== 'string') throw fail(`open: the file name must be a string (got ${kindOf(fileName)})`);
     this.#fileName = '';
+    // Deflated members come inflated by the caller (inflate()); the core checks their sizes and
+    // CRC-32 and rewrites the archive stored, which openFile reads like any .npz.
+    if (inflated !== null) data = this.#storedNpz(data, inflated, fileName);
     const r = check(this.#m.openFile(data, fileName, raw));
     this.#fileName = fileName;
     return { tensors: r.tensors };
+  }
+
+  #storedNpz(data, inflated, fileName) {
+    if (!Array.isArray(inflated)) throw fail(`open: inflated must be an array of {name, bytes} (got ${kindOf(inflated)})`);
+    const members = inflated.map((m) => ({ name: m?.name, bytes: m?.bytes && asBytes(m.bytes, `open: inflated member ${m.name}`) }));
+    const r = this.#m.storedNpz(data, members);
+    if (!r.ok) throw fail(fileName ? `${fileName}: ${r.error}` : r.error);
+    return r.bytes;
+  }
+
+  /**
+   * The members of a zip (.npz) as the core reads them, after its guards (bounds, methods, a zip
+   * bomb's declared ratio, the 4 GiB total): [{name, method (0 stored, 8 deflated), offset (of the
+   * member's stored bytes in the archive), compressedSize, size, crc}]. Nothing is decompressed.
+   */
+  zipMembers(bytes) {
+    return check(this.#m.zipMembers(asBytes(bytes, 'zipMembers: the archive'))).members;
+  }
+
+  /**
+   * The deflated members of a zip (.npz), inflated by the platform's DecompressionStream
+   * ('deflate-raw'): [{name, bytes}], the `inflated` option of open(). Empty for a stored archive
+   * or any other file; the core's guards run before anything is inflated, and a member that
+   * inflates to more bytes than it declares stops there. fileName prefixes error messages, as
+   * open()'s does.
+   */
+  async inflate(bytes, fileName = '') {
+    const data = asBytes(bytes, 'inflate: the archive');
+    if (data.length < 4 || data[0] !== 0x50 || data[1] !== 0x4b || data[2] !== 3 || data[3] !== 4) return [];
+    const r = this.#m.zipMembers(data);
+    if (!r.ok) throw fail(fileName ? `${fileName}: ${r.error}` : r.error);
+    const out = [];
+    for (const m of r.members) {
+      if (m.method !== 8) continue;
+      const raw = data.subarray(m.offset, m.offset + m.compressedSize);
+      out.push({ name: m.name, bytes: await inflateRaw(raw, m.size, m.name) });
+    }
+    return out;
+  }
+
+  /**
+   * What pickers are built from: {options: [{key, flag, kind, values, choices, min, max, default,
+   * doc}] (the option table's rows a JS caller can give), formats: [{name, family, bits, option,
+   * summary, docs, maxNormal, codebook, ggml}] (the format registry: one row per --dtype / --format
+   * name; ggml: {name, typeId, blockElems, subBlock, blockBytes, codesSigned, hasOffset} or null),
+   * integerSpellings}.
+   */
+  catalog() {
+    const r = check(this.#m.catalog());
+    delete r.ok;
+    return r;
   }
 
   /** Releases the open file's heap memory. Results already returned stay valid. */
