@@ -833,3 +833,21 @@ test('the inspector finds clipped elements with the run\'s rounding rule', async
   assert.deepEqual(await clipped(), ['1']);
   await finish(page);
 });
+
+test('the clip ratio shrinks the range: the .npz equals the CLI\'s --clip-ratio run, and elements lock it', async () => {
+  const page = await open('/');
+  await settled(page);
+  const pg = playground(page);
+  await upload(page, 'mat4x6_f32.npy');
+  const before = await metrics(page);
+  await change(page, 'Clip ratio R', '0.75');
+  const after = await metrics(page);
+  assert.ok(number(after.clipRate) > number(before.clipRate), `${before.clipRate} -> ${after.clipRate}`);
+  assert.match(await pg.locator('.qp-cli').textContent(), /--clip-ratio 0\.75/);
+  const { bytes } = await downloadNpz(page);
+  assertSameBytes(bytes, cliBundle(tmp, ['mat4x6_f32.npy', '--clip-ratio', '0.75']), 'clip-ratio bundle');
+  // An element format scales by the absmax: the core locks the ratio at 1.
+  await change(page, 'Format', 'nf4');
+  assert.equal(await pg.getByLabel('Clip ratio R', { exact: true }).isDisabled(), true);
+  await finish(page);
+});

@@ -96,7 +96,8 @@ test('unknown option keys name the key and list the allowed ones', async () => {
   const qp = await qplay();
   qp.open(fixture('mat4x6_f32.npy'));
   const allowed = 'dtype, mode, narrow, reduceRange, granularity, axis, groupSize, blockSize, range, scale, zeroPoint, ' +
-    'params, rounding, zeroPointDomain, profile, bins, tensor, fileName, saturate, bits, pack, scaleRule, doubleQuant, format';
+    'params, rounding, zeroPointDomain, profile, bins, tensor, fileName, saturate, bits, pack, scaleRule, doubleQuant, format, ' +
+    'clipRatio';
   // The same keys, in the order of the core's option table.
   let message = '';
   try {

@@ -43,6 +43,7 @@ export const DEFAULTS = Object.freeze({
   blockSize: 32,
   range: 'minmax',
   percentile: 99.99,
+  clipRatio: 1,
   rounding: 'half-even',
   roundingSeed: 0,
   zeroPointDomain: 'int',
@@ -125,6 +126,7 @@ export function apiOptions(state, { fileName, tensor } = {}) {
   if (s.granularity !== 'tensor') o.axis = s.axis;
   if (s.granularity === 'group') o.groupSize = s.groupSize;
   if (s.granularity === 'block') o.blockSize = s.blockSize;
+  if (s.params === 'dynamic' && s.clipRatio !== 1) o.clipRatio = s.clipRatio;
   if (s.params === 'given') {
     o.scale = s.scale;
     o.zeroPoint = s.zeroPoint;
@@ -169,6 +171,7 @@ export function cliCommand(state, { input = 'INPUT.npy', tensor, calibrationFile
     if (s.granularity === 'block') args.push('--block-size', String(s.blockSize));
   }
   if (s.params === 'dynamic' && s.range !== 'minmax') args.push('--range', rangeFlag(s));
+  if (!kind && s.params === 'dynamic' && s.clipRatio !== 1) args.push('--clip-ratio', String(s.clipRatio));
   if (s.params === 'given' && paramsFile) args.push('--params', paramsFile);
   else if (s.params === 'given') args.push('--scale', String(s.scale), '--zero-point', String(s.zeroPoint));
   if (s.params === 'calibrated') {
@@ -202,6 +205,7 @@ const URL_FIELDS = {
   'group-size': ['groupSize', 'posint'],
   'block-size': ['blockSize', 'posint'],
   range: ['range', 'range'],
+  'clip-ratio': ['clipRatio', 'posnum'],
   rounding: ['rounding', 'rounding'],
   'zero-point-domain': ['zeroPointDomain', ZERO_POINT_DOMAINS],
   profile: ['profile', PROFILES],

@@ -135,6 +135,8 @@ export default {
   'range.kl': 'kl',
   'range.aciq': 'aciq',
   percentile: 'Percentile P',
+  clipRatio: 'Clip ratio R',
+  clipRatioHint: 'Shrink each range to R times itself before the scale is computed: outliers clip, the grid gets finer (1 = off).',
   scale: 'Scale s',
   zeroPoint: 'Zero point z',
   paramsFile: 'Or a params file (.npz)',

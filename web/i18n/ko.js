@@ -134,6 +134,8 @@ export default {
   'range.kl': 'kl',
   'range.aciq': 'aciq',
   percentile: '백분위 P',
+  clipRatio: '클리핑 비율 R',
+  clipRatioHint: '스케일을 계산하기 전에 각 범위를 R배로 줄입니다. 이상치는 잘리고 격자는 촘촘해집니다 (1 = 끔).',
   scale: '스케일 s',
   zeroPoint: '영점 z',
   paramsFile: '또는 파라미터 파일 (.npz)',
