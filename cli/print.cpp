@@ -70,24 +70,24 @@ void print_summary(const Request& c, const RunInfo& info, const Quantized& q, co
   if (o.profile == Profile::bnb) granularity += " of " + std::to_string(o.block_size) + " (flattened tensor)";
   else if (o.granularity != Granularity::tensor) granularity += " (axis " + std::to_string(q.plan.axis) + ")";
   std::string element_extra;
-  if (o.element == ElementKind::minifloat) element_extra = o.saturate ? ", saturate" : ", no saturate";
-  if (o.element == ElementKind::mx) element_extra = ", scale rule " + std::string(scale_rule_name(o.scale_rule));
+  if (o.code.is(Family::minifloat)) element_extra = o.saturate ? ", saturate" : ", no saturate";
+  if (o.code.is(Family::mx)) element_extra = ", scale rule " + std::string(scale_rule_name(o.scale_rule));
   std::string element_tail;
   if (effective_pack(o) != PackOrder::none) element_tail = ", pack " + std::string(pack_order_name(effective_pack(o)));
   if (o.profile != Profile::custom) element_tail += ", profile " + std::string(profile_name(o.profile));
   std::printf("input      %s [%s] %s %s\n", c.input.c_str(), info.input_tensor.c_str(),
               std::string(dtype_name(info.input_dtype)).c_str(), shape_to_string(info.input_shape).c_str());
-  if (o.element == ElementKind::ggml) {
+  if (o.code.is(Family::ggml)) {
     std::printf("scheme     ggml %s (%d-bit codes, blocks of %zu, a scale per %zu along the last dim)%s\n",
-                o.element_name.c_str(), code_bits(o), ggml_block_elems(o.ggml_type), ggml_sub_block(o.ggml_type),
+                o.code.name().c_str(), o.code.bits, ggml_block_elems(o.code.ggml_type()), ggml_sub_block(o.code.ggml_type()),
                 effective_pack(o) == PackOrder::none ? ""
                                                      : (", pack " + std::string(pack_order_name(effective_pack(o)))).c_str());
-  } else if (o.element != ElementKind::integer) {
-    std::printf("scheme     %s (%s, %d-bit codes%s), per %s, rounding %s%s\n", o.element_name.c_str(),
-                std::string(element_kind_name(o.element)).c_str(), code_bits(o), element_extra.c_str(),
+  } else if (!o.code.is(Family::integer)) {
+    std::printf("scheme     %s (%s, %d-bit codes%s), per %s, rounding %s%s\n", o.code.name().c_str(),
+                std::string(family_name(o.code.family())).c_str(), o.code.bits, element_extra.c_str(),
                 granularity.c_str(), rounding_name(o).c_str(), element_tail.c_str());
   } else
-  std::printf("scheme     %s %s%s%s, per %s, range %s, rounding %s, profile %s\n", int_type_name(o.dtype).c_str(),
+  std::printf("scheme     %s %s%s%s, per %s, range %s, rounding %s, profile %s\n", o.code.name().c_str(),
               std::string(mode_name(o.mode)).c_str(), o.narrow ? ", narrow" : "", o.reduce_range ? ", reduce-range" : "",
               granularity.c_str(), range_name(o).c_str(), rounding_name(o).c_str(),
               std::string(profile_name(o.profile)).c_str());
@@ -96,7 +96,7 @@ void print_summary(const Request& c, const RunInfo& info, const Quantized& q, co
   std::printf("params     %s, %zu group%s, shape %s\n", source.c_str(), q.params.scale.size(),
               q.params.scale.size() == 1 ? "" : "s", shape_to_string(q.params.shape).c_str());
   std::printf("scale      %s\n", range_of(q.params.scale).c_str());
-  if (o.element == ElementKind::ggml) {
+  if (o.code.is(Family::ggml)) {
     if (!q.offset.empty()) std::printf("offset     %s\n", range_of(q.offset).c_str());
   } else {
     std::printf("zero point %s%s\n", range_of(q.params.zero_point).c_str(), q.params.float_zero_point ? " (float)" : "");

@@ -102,7 +102,8 @@ struct ParamsRequest {
 struct Request {
   QuantOptions options;          // effective after validate (profile applied)
   ExplicitOptions explicit_set;  // what the user set, so a profile can tell a conflict from a default
-  bool bits_given = false;
+  // --bits, applied to the code format by validate (so it may come before or after --dtype).
+  std::optional<int> bits;
   ParamsRequest params;
   std::string tensor;                     // --tensor
   std::vector<std::string> positionals;   // INPUT (the command line's free arguments, or fileName)
