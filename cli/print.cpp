@@ -5,26 +5,16 @@
 #include <cstdlib>
 
 #include "cli.hpp"
+#include "qplay/numbers.hpp"
 
 namespace qplay::cli {
 namespace {
-
-// The shortest spelling that reads back to the same float32 (as params.json writes it).
-std::string shortest(float v) {
-  if (!std::isfinite(v)) return fmt(v);
-  char buf[40];
-  for (int p = 1; p <= 9; ++p) {
-    std::snprintf(buf, sizeof buf, "%.*g", p, double(v));
-    if (std::strtof(buf, nullptr) == v) break;
-  }
-  return buf;
-}
 
 std::string range_of(const std::vector<float>& v) {
   if (v.empty()) return "-";
   float lo = v[0], hi = v[0];
   for (float f : v) lo = std::min(lo, f), hi = std::max(hi, f);
-  return lo == hi ? shortest(lo) : shortest(lo) + " .. " + shortest(hi);
+  return lo == hi ? shortest_text(lo) : shortest_text(lo) + " .. " + shortest_text(hi);
 }
 
 // A metadata value on one line: control characters shown as escapes, long values cut (a gguf chat
@@ -105,7 +95,7 @@ void print_summary(const Request& c, const RunInfo& info, const Quantized& q, co
     std::printf("scale dq   %s: %zu uint8 codes, %zu float32 super-scale%s per %lld%s\n", dq.scheme.c_str(),
                 dq.codes.size(), dq.super.size(), dq.super.size() == 1 ? "" : "s",
                 static_cast<long long>(dq.super_block),
-                dq.scheme == "bnb-dynamic" ? (", offset " + shortest(dq.offset)).c_str() : "");
+                dq.scheme == "bnb-dynamic" ? (", offset " + shortest_text(dq.offset)).c_str() : "");
   std::printf("codes      %s in [%d, %d]\n", std::string(dtype_name(q.codes.dtype)).c_str(), q.range.qmin, q.range.qmax);
   std::printf("MSE        %s (RMSE %s)\n", fmt(m.mse).c_str(), fmt(m.rmse).c_str());
   std::printf("SQNR       %s dB\n", fmt(m.sqnr_db, "%.2f").c_str());

@@ -14,6 +14,7 @@
 #include "qplay/ggml.hpp"
 #include "qplay/minifloat.hpp"
 #include "qplay/mx.hpp"
+#include "qplay/numbers.hpp"
 #include "qplay/pow2.hpp"
 
 namespace qplay {
@@ -59,48 +60,10 @@ int64_t integer_value(const OptionSpec& spec, std::string_view text) {
   return v;
 }
 
-#ifdef __EMSCRIPTEN__
-// The text std::from_chars accepts for a float: [-]digits[.digits][e[+-]digits] (no '+', space or hex).
-bool decimal_text(std::string_view s) {
-  size_t i = s.starts_with('-') ? 1 : 0;
-  const auto digits = [&] {
-    const size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i - start;
-  };
-  size_t mantissa = digits();
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    mantissa += digits();
-  }
-  if (mantissa == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (digits() == 0) return false;
-  }
-  return i == s.size();
-}
-#endif
-
 // A finite float32 read straight from the text (so "0.037" gives the same bits everywhere).
 float number_value(const OptionSpec& spec, std::string_view text) {
   float v = 0;
-#ifdef __EMSCRIPTEN__
-  // from_chars for float is missing from Emscripten 3.1.6's libc++: strtof on the same grammar, with
-  // from_chars' out-of-range rule for a nonzero value that underflows to 0.
-  const std::string s(text);
-  bool ok = decimal_text(s);
-  if (ok) {
-    v = std::strtof(s.c_str(), nullptr);
-    const std::string mantissa = s.substr(0, s.find_first_of("eE"));
-    if (v == 0 && mantissa.find_first_of("123456789") != std::string::npos) ok = false;
-  }
-#else
-  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  const bool ok = ec == std::errc() && p == text.data() + text.size() && !text.empty();
-#endif
-  if (!ok || !std::isfinite(v)) invalid(text, spec.flag, "expected a finite number");
+  if (!read_float32(text, v)) invalid(text, spec.flag, "expected a finite number");
   return v;
 }
 
@@ -373,7 +336,9 @@ std::optional<GivenParams> ParamsRequest::scalar() const {
 }
 
 const OptionSpec& option_for(std::string_view name, RequestContext context) {
+  // The JS API names options by their keys only: "--dtype", "-o" or "INPUT" are unknown there.
   const OptionSpec* spec = find_option(name);
+  if (spec && context == RequestContext::api && spec->key != name) spec = nullptr;
   if (spec && in_context(*spec, context)) return *spec;
   const std::string n(name);
   switch (context) {
