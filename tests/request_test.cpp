@@ -15,8 +15,10 @@
 #include "qplay/error.hpp"
 #include "qplay/ggml.hpp"
 #include "qplay/request.hpp"
+#include "test_util.hpp"
 
 using namespace qplay;
+using qplay_test::error_of;
 
 namespace {
 
@@ -251,6 +253,13 @@ TEST_CASE("request: set_option for each kind") {
       CHECK(m.find("blockSize") != std::string::npos);
       CHECK(m.find("rawDtype") == std::string::npos);
     }
+    // The JS API names options by key only: a CLI flag, "-o", "--no-saturate" or "INPUT" is unknown there.
+    for (const char* flag : {"--dtype", "-o", "--no-saturate", "INPUT", "--block-size"}) {
+      CAPTURE(flag);
+      const std::string expected = "unknown option '" + std::string(flag) + "' (allowed: ";
+      CHECK(error_of([&] { with({{flag, "1"}}); }).starts_with(expected));
+    }
+    CHECK(with({{"blockSize", "4"}}).options.block_size == 4);
   }
 }
 

@@ -123,7 +123,8 @@ struct Request {
   std::vector<std::string> given;         // canonical flags seen, for "given more than once"
 };
 
-// The row for `name` in `context`, or throws "unknown option '...'" worded for the context.
+// The row for `name` in `context`, or throws "unknown option '...'" worded for the context. The
+// command line finds a row by flag or key; the JS API (RequestContext::api) by its JS key only.
 const OptionSpec& option_for(std::string_view name, RequestContext context);
 // Throws "<flag> given more than once" for a second single-valued option.
 void check_once(const Request& r, const OptionSpec& spec);
