@@ -510,10 +510,11 @@ CodeRange code_range(const QuantOptions& o) {
     // onnxruntime's quantization tool tables (quant_utils.py): symmetric drops one code, and
     // reduce_range has its own per-type ranges.
     if (o.reduce_range) {
-      if (type == "int8") return {-64, 64};
-      if (type == "uint8") return {0, 127};
-      if (type == "int4") return {-4, 3};
-      if (type == "uint4") return {0, 7};
+      const IntType t = o.code.int_type();
+      if (t == IntType{8, true}) return {-64, 64};
+      if (t == IntType{8, false}) return {0, 127};
+      if (t == IntType{4, true}) return {-4, 3};
+      if (t == IntType{4, false}) return {0, 7};
       throw Error("--profile ort-tool defines --reduce-range for int8, uint8, int4 and uint4 only (got " + type + ")");
     }
     if (o.mode == Mode::symmetric && (bits == 8 || bits == 16)) {
