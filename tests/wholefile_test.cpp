@@ -202,6 +202,17 @@ TEST_CASE("plan_whole_file names the tensor whose shape does not fit the options
   }
 }
 
+TEST_CASE("bundle formats by name and by output extension") {
+  CHECK(parse_bundle_format("safetensors") == BundleFormat::safetensors);
+  CHECK(parse_bundle_format("npz") == BundleFormat::npz);
+  CHECK(parse_bundle_format("gguf") == BundleFormat::gguf);
+  for (const char* name : {"safetensors", "npz", "gguf"})
+    CHECK(parse_bundle_format(name) == bundle_format_for(std::string("out.") + name));
+  CHECK(error_of([] { parse_bundle_format("zip"); }) == "bundle format 'zip' is not supported (supported: safetensors, npz, gguf)");
+  CHECK(error_of([] { parse_bundle_format(".npz"); }) ==
+        "bundle format '.npz' is not supported (supported: safetensors, npz, gguf)");
+}
+
 TEST_CASE("the streamed safetensors bundle equals export_safetensors_parts") {
   const std::vector<uint8_t> file = fixture("model_tiny.safetensors");
   QuantOptions o;

@@ -266,11 +266,10 @@ val quantize_tensor_bytes_js(val entry, val bytes) {
 // bundleOpen(plan, format) -> {ok, id, header: {offset, bytes}, totalSize | null}
 val bundle_open_js(val plan_js, std::string format) {
   return guarded([&] {
-    if (format != "safetensors" && format != "npz" && format != "gguf")
-      throw Error("bundle format '" + format + "' is not supported (supported: safetensors, npz, gguf)");
+    const BundleFormat bundle = parse_bundle_format(format);
     const WholeFilePlan plan = plan_from_js(plan_js);
     WriterSession s;
-    s.writer = std::make_unique<BundleWriter>(bundle_format_for("." + format), plan);
+    s.writer = std::make_unique<BundleWriter>(bundle, plan);
     for (const TensorPlan& p : plan.tensors) s.plans.emplace(p.input.name, p);
     const int id = g_next_writer++;
     val r = success();

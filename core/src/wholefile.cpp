@@ -136,6 +136,13 @@ BundleFormat bundle_format_for(std::string_view output_name) {
   return output_name.ends_with(".safetensors") ? BundleFormat::safetensors : BundleFormat::npz;
 }
 
+BundleFormat parse_bundle_format(std::string_view name) {
+  if (name == "safetensors") return BundleFormat::safetensors;
+  if (name == "npz") return BundleFormat::npz;
+  if (name == "gguf") return BundleFormat::gguf;
+  throw Error("bundle format '" + std::string(name) + "' is not supported (supported: safetensors, npz, gguf)");
+}
+
 TensorPlan plan_tensor(const TensorInfo& t, const QuantOptions* options, std::string why) {
   TensorPlan p;
   p.input = t;
