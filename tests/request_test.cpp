@@ -263,6 +263,14 @@ TEST_CASE("request: set_option for each kind") {
   }
 }
 
+TEST_CASE("request: params sources are spelled once") {
+  for (ParamsKind k : {ParamsKind::dynamic, ParamsKind::given, ParamsKind::calibrated})
+    CHECK(parse_params_source(params_kind_name(k)) == k);
+  CHECK(params_kind_name(ParamsKind::calibrated) == "calibrated");
+  CHECK(error_of([] { parse_params_source("static"); }) ==
+        "invalid value 'static' for params.source (allowed: given, calibrated, dynamic)");
+}
+
 TEST_CASE("request: parse_arguments walks the command line") {
   Request r;
   const std::vector<std::string> words = {"in.npy", "--axis", "-1", "--granularity=channel", "--calibrate",

@@ -91,9 +91,7 @@ void params_from_js(const val& p, JsRequest& js) {
   if (!absent(p["source"])) {
     // "dynamic" (a dynamic result's params) reads as given arrays.
     const std::string source = string_option(p["source"], "params.source");
-    calibrated = source == "calibrated";
-    if (!calibrated && source != "given" && source != "dynamic")
-      throw Error("invalid value '" + source + "' for params.source (allowed: given, calibrated, dynamic)");
+    calibrated = parse_params_source(source) == ParamsKind::calibrated;
   }
   if (calibrated && !absent(p["observer"])) js.observer = string_option(p["observer"], "params.observer");
   if (!absent(p["files"])) js.files = strings_from_js(p["files"], "params.files");

@@ -327,6 +327,21 @@ std::vector<std::string> choices(std::string_view name) {
   return out;
 }
 
+std::string_view params_kind_name(ParamsKind k) {
+  switch (k) {
+    case ParamsKind::dynamic: return "dynamic";
+    case ParamsKind::given: return "given";
+    case ParamsKind::calibrated: return "calibrated";
+  }
+  return "?";
+}
+
+ParamsKind parse_params_source(std::string_view text) {
+  for (ParamsKind k : {ParamsKind::given, ParamsKind::calibrated, ParamsKind::dynamic})
+    if (params_kind_name(k) == text) return k;
+  throw Error("invalid value '" + std::string(text) + "' for params.source (allowed: given, calibrated, dynamic)");
+}
+
 std::optional<GivenParams> ParamsRequest::scalar() const {
   if (!scale) return std::nullopt;
   GivenParams g;
@@ -689,12 +704,12 @@ RunResult run(const Request& validated, const TensorViewF32& x, RunInfo info,
   };
   switch (p.kind) {
     case ParamsKind::dynamic:
-      info.params_source = "dynamic";
+      info.params_source = params_kind_name(ParamsKind::dynamic);
       // Also keeps each group's range (the page's heatmaps); element kinds pick their own scales.
       out.q = quantize_dynamic(x, o);
       break;
     case ParamsKind::given: {
-      info.params_source = "given";
+      info.params_source = params_kind_name(ParamsKind::given);
       const std::optional<GivenParams> scalar = p.scalar();
       const GivenParams* g = scalar ? &*scalar : given ? given : p.arrays ? &*p.arrays : nullptr;
       if (!g) throw Error("given params need --scale or a --params file");
@@ -702,7 +717,7 @@ RunResult run(const Request& validated, const TensorViewF32& x, RunInfo info,
       break;
     }
     case ParamsKind::calibrated: {
-      info.params_source = "calibrated";
+      info.params_source = params_kind_name(ParamsKind::calibrated);
       const GranularityPlan plan = plan_granularity(x.shape, o);
       if (!calibration.empty()) {
         const CalibrationOptions calib = p.observer.value_or(CalibrationOptions{});

@@ -84,6 +84,11 @@ std::vector<std::string> choices(std::string_view key_or_flag);
 enum class RequestContext : uint8_t { single, whole_file_rule, api, info };
 
 enum class ParamsKind : uint8_t { dynamic, given, calibrated };
+// "dynamic", "given", "calibrated": RunInfo::params_source, params.json's "source".
+std::string_view params_kind_name(ParamsKind k);
+// The JS params object's `source`; qplay::Error "invalid value 'x' for params.source (allowed: given,
+// calibrated, dynamic)" for anything else.
+ParamsKind parse_params_source(std::string_view text);
 
 // Where the params of a run come from: at most one source (validate checks).
 struct ParamsRequest {
