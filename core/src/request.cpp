@@ -110,7 +110,8 @@ std::vector<OptionSpec> build_table() {
          r.options.code = parse_format(text);
          r.explicit_set.format = true;
        }},
-      {"bits", "--bits", K::integer, S::scheme, "N", "", 1, 8, BoundStyle::between, "4",
+      {"bits", "--bits", K::integer, S::scheme, "N", "", 1, 8, BoundStyle::between,
+       keep(std::to_string(kDefaultFittedBits)),
        "code width of --dtype pow2 and kmeans (k = 2^N levels)",
        [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
          r.bits = static_cast<int>(integer_value(spec, text));

@@ -96,7 +96,7 @@ struct CodeFormatChoice {
   const CodeFormat& format() const { return *row; }
   Family family() const { return row->family; }
   bool is(Family f) const { return row->family == f; }
-  // The integer type of an integer run (intN / uintN row, width bits).
+  // The integer type of an integer run (intN / uintN row, width bits); qplay::Error for others.
   IntType int_type() const;
   // The ggml block format of a --format run (qplay::Error for other families).
   GgmlType ggml_type() const;
