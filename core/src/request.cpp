@@ -328,19 +328,23 @@ std::vector<std::string> choices(std::string_view name) {
   return out;
 }
 
+namespace {
+// In the order the JS params.source error lists them.
+constexpr Spelling<ParamsKind> kParamsSources[] = {
+    {ParamsKind::given, "given"}, {ParamsKind::calibrated, "calibrated"}, {ParamsKind::dynamic, "dynamic"}};
+}  // namespace
+
 std::string_view params_kind_name(ParamsKind k) {
-  switch (k) {
-    case ParamsKind::dynamic: return "dynamic";
-    case ParamsKind::given: return "given";
-    case ParamsKind::calibrated: return "calibrated";
-  }
+  for (const Spelling<ParamsKind>& s : kParamsSources)
+    if (s.value == k) return s.name;
   return "?";
 }
 
 ParamsKind parse_params_source(std::string_view text) {
-  for (ParamsKind k : {ParamsKind::given, ParamsKind::calibrated, ParamsKind::dynamic})
-    if (params_kind_name(k) == text) return k;
-  throw Error("invalid value '" + std::string(text) + "' for params.source (allowed: given, calibrated, dynamic)");
+  for (const Spelling<ParamsKind>& s : kParamsSources)
+    if (s.name == text) return s.value;
+  throw Error("invalid value '" + std::string(text) + "' for params.source (allowed: " +
+              spelled(std::span<const Spelling<ParamsKind>>(kParamsSources)) + ")");
 }
 
 std::optional<GivenParams> ParamsRequest::scalar() const {
