@@ -77,7 +77,7 @@ inline bool read_float32(std::string_view text, float& out) {
   const std::string s(text);
   const float v = std::strtof(s.c_str(), nullptr);
   const std::string mantissa = s.substr(0, s.find_first_of("eE"));
-  if (v == 0 && mantissa.find_first_of("123456789") != std::string::npos) return false;
+  if (!std::isfinite(v) || (v == 0 && mantissa.find_first_of("123456789") != std::string::npos)) return false;
   out = v;
   return true;
 #else
