@@ -57,7 +57,7 @@ volatile uint64_t g_sink = 0;
 // and checkable code for code. The profile changes no hot loop, only the O(params) formulas.
 QuantOptions options(Granularity g, int axis = 0, int64_t block = 0, RangeMethod range = RangeMethod::minmax) {
   QuantOptions o;
-  o.dtype = parse_int_type("uint8");
+  o.code = integer_code(parse_int_type("uint8"));
   o.profile = Profile::onnx;
   o.granularity = g;
   o.axis = axis;

@@ -10,22 +10,11 @@
 namespace qplay::cli {
 namespace {
 
-// The shortest spelling that reads back to the same float32 (as params.json writes it).
-std::string shortest(float v) {
-  if (!std::isfinite(v)) return fmt(v);
-  char buf[40];
-  for (int p = 1; p <= 9; ++p) {
-    std::snprintf(buf, sizeof buf, "%.*g", p, double(v));
-    if (std::strtof(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
 std::string range_of(const std::vector<float>& v) {
   if (v.empty()) return "-";
   float lo = v[0], hi = v[0];
   for (float f : v) lo = std::min(lo, f), hi = std::max(hi, f);
-  return lo == hi ? shortest(lo) : shortest(lo) + " .. " + shortest(hi);
+  return lo == hi ? shortest_text(lo) : shortest_text(lo) + " .. " + shortest_text(hi);
 }
 
 // A metadata value on one line: control characters shown as escapes, long values cut (a gguf chat
@@ -71,24 +60,24 @@ void print_summary(const Request& c, const RunInfo& info, const Quantized& q, co
   if (o.profile == Profile::bnb) granularity += " of " + std::to_string(o.block_size) + " (flattened tensor)";
   else if (o.granularity != Granularity::tensor) granularity += " (axis " + std::to_string(q.plan.axis) + ")";
   std::string element_extra;
-  if (o.element == ElementKind::minifloat) element_extra = o.saturate ? ", saturate" : ", no saturate";
-  if (o.element == ElementKind::mx) element_extra = ", scale rule " + std::string(scale_rule_name(o.scale_rule));
+  if (o.code.is(Family::minifloat)) element_extra = o.saturate ? ", saturate" : ", no saturate";
+  if (o.code.is(Family::mx)) element_extra = ", scale rule " + std::string(scale_rule_name(o.scale_rule));
   std::string element_tail;
   if (effective_pack(o) != PackOrder::none) element_tail = ", pack " + std::string(pack_order_name(effective_pack(o)));
   if (o.profile != Profile::custom) element_tail += ", profile " + std::string(profile_name(o.profile));
   std::printf("input      %s [%s] %s %s\n", c.input.c_str(), info.input_tensor.c_str(),
               std::string(dtype_name(info.input_dtype)).c_str(), shape_to_string(info.input_shape).c_str());
-  if (o.element == ElementKind::ggml) {
+  if (o.code.is(Family::ggml)) {
     std::printf("scheme     ggml %s (%d-bit codes, blocks of %zu, a scale per %zu along the last dim)%s\n",
-                o.element_name.c_str(), code_bits(o), ggml_block_elems(o.ggml_type), ggml_sub_block(o.ggml_type),
+                o.code.name().c_str(), o.code.bits, ggml_block_elems(o.code.ggml_type()), ggml_sub_block(o.code.ggml_type()),
                 effective_pack(o) == PackOrder::none ? ""
                                                      : (", pack " + std::string(pack_order_name(effective_pack(o)))).c_str());
-  } else if (o.element != ElementKind::integer) {
-    std::printf("scheme     %s (%s, %d-bit codes%s), per %s, rounding %s%s\n", o.element_name.c_str(),
-                std::string(element_kind_name(o.element)).c_str(), code_bits(o), element_extra.c_str(),
+  } else if (!o.code.is(Family::integer)) {
+    std::printf("scheme     %s (%s, %d-bit codes%s), per %s, rounding %s%s\n", o.code.name().c_str(),
+                std::string(family_name(o.code.family())).c_str(), o.code.bits, element_extra.c_str(),
                 granularity.c_str(), rounding_name(o).c_str(), element_tail.c_str());
   } else
-  std::printf("scheme     %s %s%s%s, per %s, range %s, rounding %s, profile %s\n", int_type_name(o.dtype).c_str(),
+  std::printf("scheme     %s %s%s%s, per %s, range %s, rounding %s, profile %s\n", o.code.name().c_str(),
               std::string(mode_name(o.mode)).c_str(), o.narrow ? ", narrow" : "", o.reduce_range ? ", reduce-range" : "",
               granularity.c_str(),
               (range_name(o) + (o.clip_ratio != 1.0f ? " clipped to " + shortest_text(o.clip_ratio) : "")).c_str(),
@@ -98,7 +87,7 @@ void print_summary(const Request& c, const RunInfo& info, const Quantized& q, co
   std::printf("params     %s, %zu group%s, shape %s\n", source.c_str(), q.params.scale.size(),
               q.params.scale.size() == 1 ? "" : "s", shape_to_string(q.params.shape).c_str());
   std::printf("scale      %s\n", range_of(q.params.scale).c_str());
-  if (o.element == ElementKind::ggml) {
+  if (o.code.is(Family::ggml)) {
     if (!q.offset.empty()) std::printf("offset     %s\n", range_of(q.offset).c_str());
   } else {
     std::printf("zero point %s%s\n", range_of(q.params.zero_point).c_str(), q.params.float_zero_point ? " (float)" : "");
@@ -107,7 +96,7 @@ void print_summary(const Request& c, const RunInfo& info, const Quantized& q, co
     std::printf("scale dq   %s: %zu uint8 codes, %zu float32 super-scale%s per %lld%s\n", dq.scheme.c_str(),
                 dq.codes.size(), dq.super.size(), dq.super.size() == 1 ? "" : "s",
                 static_cast<long long>(dq.super_block),
-                dq.scheme == "bnb-dynamic" ? (", offset " + shortest(dq.offset)).c_str() : "");
+                dq.scheme == "bnb-dynamic" ? (", offset " + shortest_text(dq.offset)).c_str() : "");
   std::printf("codes      %s in [%d, %d]\n", std::string(dtype_name(q.codes.dtype)).c_str(), q.range.qmin, q.range.qmax);
   std::printf("MSE        %s (RMSE %s)\n", fmt(m.mse).c_str(), fmt(m.rmse).c_str());
   std::printf("SQNR       %s dB\n", fmt(m.sqnr_db, "%.2f").c_str());

@@ -27,7 +27,7 @@ namespace {
 
 QuantOptions element(const std::string& name, Granularity g = Granularity::tensor, int axis = 0, int64_t block = 0) {
   QuantOptions o;
-  parse_dtype(name, o);
+  o.code = parse_dtype(name);
   o.granularity = g;
   o.axis = axis;
   o.block_size = block;
@@ -137,7 +137,7 @@ TEST_CASE("every element kind on 1-D 2-D and 4-D tensors per channel and per blo
         CHECK(q.codes.dtype == DType::u8);
         CHECK(q.codes.shape == shape);
         CHECK(q.params.shape == plan.param_shape);
-        const int bits = code_bits(o);
+        const int bits = o.code.bits;
         const std::vector<float> y = dequantize(q);
         const uint8_t* codes = q.codes.data<uint8_t>();
         for (size_t i = 0; i < x.size(); ++i) {
@@ -148,8 +148,8 @@ TEST_CASE("every element kind on 1-D 2-D and 4-D tensors per channel and per blo
         const Evaluation e = evaluate({shape, x}, q, y);
         CHECK(e.metrics.sqnr_db > 3.0);
         CHECK(e.metrics.bits_per_element > double(bits));
-        if (o.element == ElementKind::kmeans) CHECK(q.codebook_shape == Shape{plan.param_count, int64_t(1) << bits});
-        if (o.element == ElementKind::lut) CHECK(q.codebook_shape == Shape{16});
+        if (o.code.is(Family::kmeans)) CHECK(q.codebook_shape == Shape{plan.param_count, int64_t(1) << bits});
+        if (o.code.is(Family::lut)) CHECK(q.codebook_shape == Shape{16});
       }
     }
   }
@@ -206,17 +206,17 @@ TEST_CASE("NaN and infinite inputs per element kind") {
 
 TEST_CASE("dtype spelling and option conflicts") {
   QuantOptions o;
-  parse_dtype("uint4", o);
-  CHECK(o.element == ElementKind::integer);
-  CHECK(dtype_spelling(o) == "uint4");
-  parse_dtype("mxint8", o);
-  CHECK(o.element == ElementKind::mx);
-  CHECK(dtype_spelling(o) == "mxint8");
-  CHECK(code_bits(o) == 8);
-  parse_dtype("int8", o);
-  CHECK(o.element == ElementKind::integer);
-  CHECK(o.element_name.empty());
-  CHECK_THROWS_WITH_AS(parse_dtype("fp8", o), doctest::Contains("nf4"), Error);
+  o.code = parse_dtype("uint4");
+  CHECK(o.code.is(Family::integer));
+  CHECK(o.code.name() == "uint4");
+  o.code = parse_dtype("mxint8");
+  CHECK(o.code.is(Family::mx));
+  CHECK(o.code.name() == "mxint8");
+  CHECK(o.code.bits == 8);
+  o.code = parse_dtype("int8");
+  CHECK(o.code.is(Family::integer));
+  CHECK(o.code.name() == "int8");
+  CHECK_THROWS_WITH_AS(parse_dtype("fp8"), doctest::Contains("nf4"), Error);
 
   QuantOptions mx = element("mxfp6_e2m3");
   mx.granularity = Granularity::channel;
@@ -224,14 +224,14 @@ TEST_CASE("dtype spelling and option conflicts") {
   x.granularity = true;
   CHECK_THROWS_WITH_AS(apply_profile(mx, x), doctest::Contains("OCP MX k = 32"), Error);
   QuantOptions kmeans = element("kmeans");
-  kmeans.element_bits = 9;
+  kmeans.code.bits = 9;
   CHECK_THROWS_AS(apply_profile(kmeans, {}), Error);
   QuantOptions fp8 = element("fp8_e4m3fn");
   fp8.pack = PackOrder::gptq;
   CHECK_THROWS_WITH_AS(apply_profile(fp8, {}), doctest::Contains("at most 4 bits"), Error);
   CHECK(effective_pack(element("nf4")) == PackOrder::low_first);
   QuantOptions int4;
-  parse_dtype("int4", int4);
+  int4.code = parse_dtype("int4");
   CHECK(effective_pack(int4) == PackOrder::none);
   int4.pack = PackOrder::awq;
   CHECK(effective_pack(int4) == PackOrder::awq);

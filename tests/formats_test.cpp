@@ -371,7 +371,7 @@ TEST_CASE("params.json and the export bundle") {
   q.params.scale = {0.036941178f};
   q.params.zero_point = {129};
   q.range = {0, 255};
-  q.options.dtype = {8, false};
+  q.options.code = integer_code({8, false});
   q.options.profile = Profile::seed;
   Evaluation e;
   e.metrics.mse = 0.1;

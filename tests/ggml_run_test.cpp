@@ -1,4 +1,4 @@
-// --format runs (ElementKind::ggml): the bundle's codes / scale / offset reproduce ggml's
+// --format runs (Family::ggml): the bundle's codes / scale / offset reproduce ggml's
 // dequantization exactly for every format, the blocks are ggml's own bytes row by row, the
 // metrics count ggml's storage, shape / value / option errors name the problem, --profile ggml,
 // --pack ggml, and the .npz / .gguf exports.
@@ -24,7 +24,7 @@ namespace {
 
 QuantOptions format_options(std::string_view name, ExplicitOptions user = {}) {
   QuantOptions o;
-  parse_format(name, o);
+  o.code = parse_format(name);
   user.format = true;
   apply_profile(o, user);
   return o;
@@ -57,7 +57,7 @@ float value_of(const Quantized& q, size_t i) {
 
 // dequantized = scale * value(code) [+ offset], bit for bit.
 size_t identity_mismatches(const Quantized& q, const std::vector<float>& y) {
-  const size_t sub = ggml_sub_block(q.options.ggml_type);
+  const size_t sub = ggml_sub_block(q.options.code.ggml_type());
   size_t bad = 0;
   for (size_t i = 0; i < y.size(); ++i) {
     const size_t g = i / sub;  // sub-blocks never straddle rows: the last dim is whole blocks
@@ -158,7 +158,7 @@ TEST_CASE("ggml run: options that do not apply are errors naming both") {
   const auto err = [](auto set) {
     QuantOptions o;
     ExplicitOptions u;
-    parse_format("q4_k", o);
+    o.code = parse_format("q4_k");
     u.format = true;
     set(o, u);
     return error_of([&] { apply_profile(o, u); });
@@ -181,37 +181,37 @@ TEST_CASE("ggml run: options that do not apply are errors naming both") {
   CHECK(err([](QuantOptions& o, ExplicitOptions& u) { o.axis = -1; u.axis = true; }).empty());
   CHECK(err([](QuantOptions& o, ExplicitOptions&) { o.profile = Profile::ggml; }).empty());
   QuantOptions six;
-  parse_format("q6_k", six);
+  six.code = parse_format("q6_k");
   six.pack = PackOrder::ggml;
   CHECK(error_of([&] { apply_profile(six, {}); }) == "--pack packs codes of at most 4 bits (--format q6_k has 6)");
-  CHECK(says(error_of([] { QuantOptions o; parse_format("q4_x", o); }),
+  CHECK(says(error_of([] { QuantOptions o; o.code = parse_format("q4_x"); }),
              "invalid value 'q4_x' for --format (allowed: q8_0, q8_1, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, mxfp4)"));
   QuantOptions upper;
-  parse_format("Q4_K", upper);  // ggml's own spelling
-  CHECK(upper.ggml_type == GgmlType::q4_k);
-  CHECK(upper.element_name == "q4_k");
+  upper.code = parse_format("Q4_K");  // ggml's own spelling
+  CHECK(upper.code.ggml_type() == GgmlType::q4_k);
+  CHECK(upper.code.name() == "q4_k");
 }
 
 TEST_CASE("ggml run: --profile ggml implies q8_0 and refuses another dtype") {
   QuantOptions o;
   o.profile = Profile::ggml;
   apply_profile(o, {});
-  CHECK(o.element == ElementKind::ggml);
-  CHECK(o.ggml_type == GgmlType::q8_0);
+  CHECK(o.code.is(Family::ggml));
+  CHECK(o.code.ggml_type() == GgmlType::q8_0);
   CHECK(o.granularity == Granularity::block);
   CHECK(o.block_size == 32);
   QuantOptions d;
   d.profile = Profile::ggml;
-  parse_dtype("int4", d);
+  d.code = parse_dtype("int4");
   ExplicitOptions u;
   u.dtype = true;
   CHECK(error_of([&] { apply_profile(d, u); }) ==
         "--profile ggml quantizes with a ggml --format (q8_0 when none is given); it conflicts with --dtype int4");
   QuantOptions f;
   f.profile = Profile::ggml;
-  parse_format("q6_k", f);
+  f.code = parse_format("q6_k");
   apply_profile(f, {});
-  CHECK(f.ggml_type == GgmlType::q6_k);
+  CHECK(f.code.ggml_type() == GgmlType::q6_k);
   CHECK(f.block_size == 16);
 }
 

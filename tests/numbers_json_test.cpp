@@ -85,6 +85,26 @@ TEST_CASE("shortest_text: reads back exactly, and one digit fewer does not") {
   CHECK(doubles > 19000);
 }
 
+TEST_CASE("read_float32 / is_decimal_text: the one reader of number text") {
+  for (const char* ok : {"0", "-0", "0.037", ".5", "5.", "1e3", "1E-3", "-2.5e+2", "3.4028235e38", "1e-45"})
+    CHECK_MESSAGE(is_decimal_text(ok, false), ok);
+  for (const char* bad : {"", "-", ".", "e3", "1e", "1e+", "+1", " 1", "1 ", "0x10", "inf", "nan", "1.2.3", "--1"})
+    CHECK_MESSAGE(!is_decimal_text(bad, false), bad);
+  CHECK(is_decimal_text("+1.5e2", true));
+  CHECK(!is_decimal_text("++1", true));
+  float v = -1;
+  CHECK(read_float32("0.037", v));
+  CHECK(v == 0.037f);
+  CHECK(read_float32("-0", v));
+  CHECK((v == 0 && std::signbit(v)));
+  CHECK(read_float32("1e-45", v));  // the smallest subnormal
+  CHECK(v > 0);
+  // Extra text, overflow, a nonzero value that underflows to 0, and what is not finite.
+  for (const char* bad : {"", "1x", "0x10", "+1", "inf", "nan", "-inf", "1e39", "1e-50", " 1"}) CHECK_MESSAGE(!read_float32(bad, v), bad);
+  CHECK(read_float32("0e-50", v));  // zero is no underflow
+  CHECK(v == 0);
+}
+
 TEST_CASE("json_quote: serde_json's escapes, DEL only on request") {
   CHECK(formats::json_quote("plain") == "\"plain\"");
   CHECK(formats::json_quote("q\"b\\") == "\"q\\\"b\\\\\"");

@@ -27,7 +27,7 @@ QuantOptions profiled(Profile p, const std::string& dtype, ExplicitOptions x = {
   QuantOptions o;
   o.profile = p;
   if (!dtype.empty()) {
-    parse_dtype(dtype, o);
+    o.code = parse_dtype(dtype);
     x.dtype = true;
   }
   apply_profile(o, x);
@@ -66,7 +66,7 @@ TEST_CASE("profile bnb is bitsandbytes quantize_4bit over the flattened tensor")
         x_set.block_size = true;
         QuantOptions o;
         o.profile = Profile::bnb;
-        parse_dtype(dtype, o);
+        o.code = parse_dtype(dtype);
         x_set.dtype = true;
         o.block_size = block;
         o.double_quant = dq;
@@ -113,7 +113,7 @@ TEST_CASE("profile bnb is bitsandbytes quantize_4bit over the flattened tensor")
 
 TEST_CASE("profile bnb defaults and its bits per element") {
   const QuantOptions o = profiled(Profile::bnb, "");
-  CHECK(o.element_name == "nf4");
+  CHECK(o.code.name() == "nf4");
   CHECK(o.granularity == Granularity::block);
   CHECK(o.block_size == 64);
   CHECK(o.pack == PackOrder::high_first);
@@ -137,9 +137,9 @@ TEST_CASE("profile bnb and mx refuse what contradicts them naming both") {
   QuantOptions o;
   ExplicitOptions x;
   x.dtype = true;
-  parse_dtype("int4", o);
+  o.code = parse_dtype("int4");
   fails(Profile::bnb, o, x, "--profile bnb quantizes --dtype nf4 or fp4 (bitsandbytes quantize_4bit); it conflicts with --dtype int4");
-  parse_dtype("nf4", o);
+  o.code = parse_dtype("nf4");
   QuantOptions p = o;
   p.pack = PackOrder::low_first;
   fails(Profile::bnb, p, x, "it conflicts with --pack low-first");
@@ -162,7 +162,7 @@ TEST_CASE("profile bnb and mx refuse what contradicts them naming both") {
   xr.rounding = true;
   fails(Profile::bnb, p, xr, "it conflicts with --rounding half-away");
 
-  parse_dtype("mxfp4", o);
+  o.code = parse_dtype("mxfp4");
   fails(Profile::mx, p, x, "it conflicts with --dtype nf4");
   p = o;
   p.rounding = RoundingMode::half_away;
@@ -176,14 +176,14 @@ TEST_CASE("profile bnb and mx refuse what contradicts them naming both") {
   xs.saturate = true;
   fails(Profile::mx, p, xs, "it conflicts with --no-saturate");
   // Element dtypes keep refusing the integer profiles; bnb and mx keep to their own dtypes.
-  parse_dtype("fp8_e4m3fn", o);
+  o.code = parse_dtype("fp8_e4m3fn");
   fails(Profile::onnx, o, x, "has no --profile onnx");
   fails(Profile::bnb, o, x, "it conflicts with --dtype fp8_e4m3fn");
 }
 
 TEST_CASE("profile mx fixes FLOOR and half-even where custom MX runs may choose (semantics C17)") {
   const QuantOptions mx = profiled(Profile::mx, "");
-  CHECK(mx.element_name == "mxfp8_e4m3");
+  CHECK(mx.code.name() == "mxfp8_e4m3");
   CHECK(mx.block_size == 32);
   // One E2M1 block: amax 7 (FLOOR: X = 1, 7 saturates to 6; RCEIL: X = 2) and the tie 1.25
   // (half-even -> 1.0, half-away -> 1.5).
@@ -299,7 +299,7 @@ TEST_CASE("double quant of element scales (nf4 and fp8 blocks)") {
   for (const char* dtype : {"nf4", "fp8_e4m3fn", "pow2"}) {
     CAPTURE(dtype);
     QuantOptions o;
-    parse_dtype(dtype, o);
+    o.code = parse_dtype(dtype);
     o.granularity = Granularity::block;
     o.block_size = 16;
     o.axis = 1;
@@ -325,11 +325,11 @@ TEST_CASE("double quant refuses runs without per-group float scales") {
   o.double_quant = true;
   CHECK_THROWS_WITH_AS(apply_profile(o, {}), doctest::Contains("--granularity tensor has a single scale"), Error);
   QuantOptions m;
-  parse_dtype("mxfp4", m);
+  m.code = parse_dtype("mxfp4");
   m.double_quant = true;
   CHECK_THROWS_WITH_AS(apply_profile(m, {}), doctest::Contains("already 8-bit E8M0"), Error);
   QuantOptions k;
-  parse_dtype("kmeans", k);
+  k.code = parse_dtype("kmeans");
   k.granularity = Granularity::channel;
   k.double_quant = true;
   ExplicitOptions xg;

@@ -17,7 +17,7 @@ namespace {
 QuantOptions opts(std::string_view dtype, Profile profile = Profile::custom,
                   Mode mode = Mode::asymmetric) {
   QuantOptions o;
-  o.dtype = parse_int_type(dtype);
+  o.code = integer_code(parse_int_type(dtype));
   o.profile = profile;
   o.mode = mode;
   apply_profile(o, {});
@@ -127,9 +127,9 @@ TEST_CASE("pytorch reduce_range halves the range with floor division") {
   o.reduce_range = true;
   CHECK(code_range(o).qmin == -64);
   CHECK(code_range(o).qmax == 63);
-  o.dtype = parse_int_type("uint8");
+  o.code = integer_code(parse_int_type("uint8"));
   CHECK(code_range(o).qmax == 127);
-  o.dtype = parse_int_type("int4");
+  o.code = integer_code(parse_int_type("int4"));
   CHECK(code_range(o).qmin == -4);
   CHECK(code_range(o).qmax == 3);
 }

@@ -43,7 +43,7 @@ uint32_t bits_of(float f) {
 
 QuantOptions dtype_options(std::string_view name) {
   QuantOptions o;
-  parse_dtype(name, o);
+  o.code = parse_dtype(name);
   return o;
 }
 
@@ -103,17 +103,17 @@ TEST_CASE("registry: every --dtype and --format spelling parses to its row and r
     CAPTURE(row.name);
     if (row.family == Family::integer) continue;  // parametric: below
     QuantOptions o;
-    if (row.option == "--dtype") parse_dtype(row.name, o);
-    else parse_format(row.name, o);
-    CHECK(o.element == row.family);
-    CHECK(dtype_spelling(o) == row.name);
-    CHECK(&code_format(o) == &row);
+    if (row.option == "--dtype") o.code = parse_dtype(row.name);
+    else o.code = parse_format(row.name);
+    CHECK(o.code.family() == row.family);
+    CHECK(o.code.name() == row.name);
+    CHECK(&o.code.format() == &row);
     CHECK(find_code_format(row.option, row.name) == &row);
     if (row.ggml) {
-      CHECK(o.ggml_type == row.ggml->type);
+      CHECK(o.code.ggml_type() == row.ggml->type);
       QuantOptions upper;
-      parse_format(row.ggml->ggml_name, upper);  // ggml's own "Q4_K" spelling
-      CHECK(&code_format(upper) == &row);
+      upper.code = parse_format(row.ggml->ggml_name);  // ggml's own "Q4_K" spelling
+      CHECK(&upper.code.format() == &row);
     }
   }
   for (bool is_signed : {true, false}) {
@@ -121,26 +121,26 @@ TEST_CASE("registry: every --dtype and --format spelling parses to its row and r
       const std::string name = (is_signed ? "int" : "uint") + std::to_string(n);
       CAPTURE(name);
       const QuantOptions o = dtype_options(name);
-      const CodeFormat& row = code_format(o);
+      const CodeFormat& row = o.code.format();
       CHECK(row.family == Family::integer);
       CHECK(row.name == (is_signed ? "intN" : "uintN"));
       CHECK(find_code_format("--dtype", name) == &row);
-      CHECK(dtype_spelling(o) == name);
-      CHECK(code_bits(o) == n);
+      CHECK(o.code.name() == name);
+      CHECK(o.code.bits == n);
+      CHECK(o.code.int_type() == IntType{n, is_signed});
     }
   }
 }
 
-TEST_CASE("registry: widths agree with code_bits") {
+TEST_CASE("registry: a parsed format carries the row's width (pow2 / kmeans: the --bits default)") {
   for (const CodeFormat& row : code_formats()) {
     CAPTURE(row.name);
     if (row.family == Family::integer) continue;
     QuantOptions o;
-    if (row.option == "--dtype") parse_dtype(row.name, o);
-    else parse_format(row.name, o);
-    o.element_bits = 5;
-    CHECK(code_bits(o) == (row.bits ? row.bits : 5));
-    CHECK(row.bits == ((row.family == Family::pow2 || row.family == Family::kmeans) ? 0 : code_bits(o)));
+    if (row.option == "--dtype") o.code = parse_dtype(row.name);
+    else o.code = parse_format(row.name);
+    CHECK(o.code.bits == (row.bits ? row.bits : kDefaultFittedBits));
+    CHECK(row.bits == ((row.family == Family::pow2 || row.family == Family::kmeans) ? 0 : o.code.bits));
     if (row.ggml) CHECK(row.bits == ggml_code_bits(row.ggml->type));
   }
 }
@@ -154,7 +154,7 @@ TEST_CASE("registry: the allowed lists of the option errors come from the rows, 
         "invalid value 'int9' for --dtype (allowed: int8, uint8, int4, uint4, int2, uint2, intN, uintN with N = 1..8, "
         "int16, uint16)");
   QuantOptions o;
-  CHECK(error_of([&] { parse_format("Q9_K", o); }) ==
+  CHECK(error_of([&] { o.code = parse_format("Q9_K"); }) ==
         "invalid value 'Q9_K' for --format (allowed: q8_0, q8_1, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, "
         "q6_k, iq4_nl, mxfp4)");
   CHECK(error_of([] { parse_ggml_type("q9"); }) ==
@@ -165,12 +165,33 @@ TEST_CASE("registry: the allowed lists of the option errors come from the rows, 
   CHECK(format_names(Family::mx) == "mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, mxfp6_e3m2, mxfp4, mxint8");
   CHECK(format_names(Family::integer) == integer_dtype_spellings());
   CHECK(format_names(Family::pow2) == "pow2");
-  // A run whose element name no row has is an error, not a guess.
-  QuantOptions bad;
-  bad.element = ElementKind::lut;
-  bad.element_name = "nf5";
-  CHECK(error_of([&] { code_format(bad); }) == "unknown element format 'nf5'");
-  CHECK(error_of([&] { code_bits(bad); }) == "unknown element format 'nf5'");
+  // A code answers only what its family has: no integer type of nf4, no ggml type of int8.
+  CHECK(error_of([] { dtype_options("nf4").code.int_type(); }) == "--dtype nf4 is not an integer type");
+  CHECK(error_of([] { dtype_options("int8").code.ggml_type(); }) == "--dtype int8 is not a ggml block format");
+  CHECK(error_of([] { code_of(code_formats()[0]); }) == "the integer rows take a width: use integer_code");
+}
+
+TEST_CASE("registry: element profiles and profile defaults are rows of the profile") {
+  // Exactly bitsandbytes' two tables take --profile bnb, and every MX row --profile mx.
+  for (const CodeFormat& row : code_formats()) {
+    CAPTURE(row.name);
+    const bool bnb = row.family == Family::lut && (row.codebook.data() == lut::kNf4 || row.codebook.data() == lut::kBnbFp4);
+    CHECK(row.element_profile == (bnb ? "bnb" : row.family == Family::mx ? "mx" : ""));
+  }
+  CHECK(profile_default_format(Profile::bnb) == find_code_format("--dtype", "nf4"));
+  CHECK(profile_default_format(Profile::mx) == find_code_format("--dtype", "mxfp8_e4m3"));
+  CHECK(profile_default_format(Profile::ggml) == find_code_format("--format", "q8_0"));
+  for (Profile p : {Profile::custom, Profile::seed, Profile::pytorch, Profile::onnx, Profile::ort_tool})
+    CHECK(profile_default_format(p) == nullptr);
+  for (Profile p : {Profile::bnb, Profile::mx})
+    CHECK(profile_default_format(p)->element_profile == profile_name(p));
+  // A profile given alone runs its default format.
+  for (Profile p : {Profile::bnb, Profile::mx, Profile::ggml}) {
+    QuantOptions o;
+    o.profile = p;
+    apply_profile(o, {});
+    CHECK(&o.code.format() == profile_default_format(p));
+  }
 }
 
 TEST_CASE("registry: ggml geometry agrees with the ggml API and ggml-common.h") {

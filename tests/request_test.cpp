@@ -15,8 +15,10 @@
 #include "qplay/error.hpp"
 #include "qplay/ggml.hpp"
 #include "qplay/request.hpp"
+#include "test_util.hpp"
 
 using namespace qplay;
+using qplay_test::error_of;
 
 namespace {
 
@@ -131,8 +133,7 @@ TEST_CASE("request: choices come from the spelling lists") {
     CHECK_MESSAGE(std::find(dtypes.begin(), dtypes.end(), d) != dtypes.end(), d);
   // Every listed dtype parses.
   for (const std::string& d : dtypes) {
-    QuantOptions o;
-    CHECK_NOTHROW(parse_dtype(d, o));
+    CHECK_NOTHROW(parse_dtype(d));
   }
   CHECK(choices("bits").empty());
 }
@@ -154,7 +155,11 @@ TEST_CASE("request: set_option for each kind") {
                          "--saturate given more than once", Error);
   }
   SUBCASE("integers and their bounds") {
-    CHECK(with({{"bits", "3"}}).options.element_bits == 3);
+    CHECK(with({{"bits", "3"}}).bits == 3);
+    // --bits is the width of pow2 / kmeans, before or after --dtype.
+    CHECK(validated({{"bits", "3"}, {"dtype", "pow2"}}).options.code.bits == 3);
+    CHECK(validated({{"dtype", "kmeans"}, {"bits", "2"}}).options.code.bits == 2);
+    CHECK(validated({{"dtype", "kmeans"}}).options.code.bits == kDefaultFittedBits);
     CHECK(with({{"axis", "-64"}}).options.axis == -64);
     CHECK(with({{"blockSize", "9007199254740991"}}).options.block_size == 9007199254740991);
     CHECK_THROWS_WITH_AS(with({{"bits", "9"}}), "--bits must be between 1 and 8 (got 9)", Error);
@@ -193,7 +198,7 @@ TEST_CASE("request: set_option for each kind") {
     CHECK(r.options.pack == PackOrder::awq);
     CHECK(r.options.scale_rule == ScaleRule::rceil);
     CHECK(r.options.zero_point_domain == ZeroPointDomain::floating);
-    CHECK(r.options.dtype == IntType{4, false});
+    CHECK(r.options.code == integer_code({4, false}));
     CHECK_THROWS_WITH_AS(with({{"mode", "x"}}), "invalid value 'x' for --mode (allowed: asymmetric, symmetric)", Error);
     CHECK_THROWS_WITH_AS(with({{"range", "percentile:0"}}),
                          "invalid value 'percentile:0' for --range (allowed: minmax, percentile:P (0 < P <= 100), mse, "
@@ -248,7 +253,22 @@ TEST_CASE("request: set_option for each kind") {
       CHECK(m.find("blockSize") != std::string::npos);
       CHECK(m.find("rawDtype") == std::string::npos);
     }
+    // The JS API names options by key only: a CLI flag, "-o", "--no-saturate" or "INPUT" is unknown there.
+    for (const char* flag : {"--dtype", "-o", "--no-saturate", "INPUT", "--block-size"}) {
+      CAPTURE(flag);
+      const std::string expected = "unknown option '" + std::string(flag) + "' (allowed: ";
+      CHECK(error_of([&] { with({{flag, "1"}}); }).starts_with(expected));
+    }
+    CHECK(with({{"blockSize", "4"}}).options.block_size == 4);
   }
+}
+
+TEST_CASE("request: params sources are spelled once") {
+  for (ParamsKind k : {ParamsKind::dynamic, ParamsKind::given, ParamsKind::calibrated})
+    CHECK(parse_params_source(params_kind_name(k)) == k);
+  CHECK(params_kind_name(ParamsKind::calibrated) == "calibrated");
+  CHECK(error_of([] { parse_params_source("static"); }) ==
+        "invalid value 'static' for params.source (allowed: given, calibrated, dynamic)");
 }
 
 TEST_CASE("request: parse_arguments walks the command line") {
@@ -331,7 +351,7 @@ TEST_CASE("request: validate, every cross-check with its message") {
 
   SUBCASE("the JS API: no INPUT or -o needed; arrays and calibrate() as params sources") {
     Request r = validated({{"profile", "bnb"}}, RequestContext::api);
-    CHECK(r.options.element_name == "nf4");  // the profile's default, applied
+    CHECK(r.options.code.name() == "nf4");  // the profile's default, applied
     Request given = with({{"zeroPoint", "1"}});
     given.params.arrays = GivenParams{{2}, {1.0f, 2.0f}, {}};
     CHECK_THROWS_WITH_AS(validate(given, RequestContext::api),
@@ -354,7 +374,7 @@ TEST_CASE("request: parse_override") {
   CHECK(keep.pattern == "lm_head.*");
   const TensorRule rule = parse_override("*.weight:--dtype uint8\t--granularity channel");
   CHECK(!rule.keep);
-  CHECK(rule.options.dtype == IntType{8, false});
+  CHECK(rule.options.code == integer_code({8, false}));
   CHECK(rule.options.granularity == Granularity::channel);
   CHECK_THROWS_WITH_AS(parse_override("nocolon"),
                        "invalid --override 'nocolon' (expected 'PATTERN:keep' or 'PATTERN:--dtype int8 ...')", Error);
@@ -404,7 +424,7 @@ TEST_CASE("request: describe") {
     CHECK(d.profile_defaults == Pairs{{"dtype", "nf4"}, {"blockSize", "64"}});
     CHECK(d.family == "lut");
     QuantOptions nf4;
-    parse_dtype("nf4", nf4);
+    nf4.code = parse_dtype("nf4");
     CHECK(d.levels == element_codebook(nf4).values());
   }
   SUBCASE("mx") {

@@ -160,7 +160,7 @@ TEST_CASE("glob_match matches whole names with star and question mark") {
 TEST_CASE("plan_whole_file quantizes float matrices and keeps vectors and integers") {
   const std::vector<uint8_t> file = fixture("model_tiny.safetensors");
   QuantOptions base;
-  base.dtype = parse_int_type("int4");
+  base.code = integer_code(parse_int_type("int4"));
   base.granularity = Granularity::channel;
   apply_profile(base, {});
   QuantOptions int8;
@@ -202,10 +202,21 @@ TEST_CASE("plan_whole_file names the tensor whose shape does not fit the options
   }
 }
 
+TEST_CASE("bundle formats by name and by output extension") {
+  CHECK(parse_bundle_format("safetensors") == BundleFormat::safetensors);
+  CHECK(parse_bundle_format("npz") == BundleFormat::npz);
+  CHECK(parse_bundle_format("gguf") == BundleFormat::gguf);
+  for (const char* name : {"safetensors", "npz", "gguf"})
+    CHECK(parse_bundle_format(name) == bundle_format_for(std::string("out.") + name));
+  CHECK(error_of([] { parse_bundle_format("zip"); }) == "bundle format 'zip' is not supported (supported: safetensors, npz, gguf)");
+  CHECK(error_of([] { parse_bundle_format(".npz"); }) ==
+        "bundle format '.npz' is not supported (supported: safetensors, npz, gguf)");
+}
+
 TEST_CASE("the streamed safetensors bundle equals export_safetensors_parts") {
   const std::vector<uint8_t> file = fixture("model_tiny.safetensors");
   QuantOptions o;
-  o.dtype = parse_int_type("int4");
+  o.code = integer_code(parse_int_type("int4"));
   o.granularity = Granularity::block;
   o.block_size = 4;
   o.axis = -1;
@@ -300,7 +311,7 @@ TEST_CASE("ZipStreamWriter gives write_npz's bytes") {
 TEST_CASE("the streamed gguf equals write_gguf of the same tensors") {
   const std::vector<uint8_t> file = fixture("model_ggml.safetensors");
   QuantOptions o;
-  parse_format("q4_0", o);
+  o.code = parse_format("q4_0");
   ExplicitOptions x;
   x.format = true;
   apply_profile(o, x);

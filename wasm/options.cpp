@@ -4,9 +4,8 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
+
+#include "qplay/numbers.hpp"
 
 namespace qplay::js {
 
@@ -19,18 +18,6 @@ std::string option_name(const OptionSpec& spec) {
 
 [[noreturn]] void wrong_type(const val& v, const std::string& name, const char* expected) {
   throw Error("invalid value '" + js_text(v) + "' for " + name + " (" + expected + ")");
-}
-
-// The shortest text that reads back (as the core reads a number option: strtof / from_chars) to
-// exactly `f`, so a JS number gives the float32 bits static_cast<float> gives it.
-std::string float_text(float f) {
-  char buf[32];
-  for (int digits = 1; digits <= 9; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, double(f));
-    const float back = std::strtof(buf, nullptr);
-    if (std::memcmp(&back, &f, sizeof f) == 0) break;
-  }
-  return buf;  // 9 significant digits always read back to the same float32
 }
 
 }  // namespace
@@ -51,7 +38,7 @@ std::string option_text(const val& v, const OptionSpec& spec) {
       if (!v.isNumber() && !v.isString()) wrong_type(v, name, "expected a finite number");
       if (!v.isNumber()) return v.as<std::string>();
       const float f = static_cast<float>(v.as<double>());
-      return std::isfinite(f) ? float_text(f) : js_text(v);  // the core refuses what is not finite
+      return std::isfinite(f) ? shortest_text(f) : js_text(v);  // the core refuses what is not finite
     }
     case OptionKind::choice:
     case OptionKind::text:
@@ -104,31 +91,12 @@ void params_from_js(const val& p, JsRequest& js) {
   if (!absent(p["source"])) {
     // "dynamic" (a dynamic result's params) reads as given arrays.
     const std::string source = string_option(p["source"], "params.source");
-    calibrated = source == "calibrated";
-    if (!calibrated && source != "given" && source != "dynamic")
-      throw Error("invalid value '" + source + "' for params.source (allowed: given, calibrated, dynamic)");
+    calibrated = parse_params_source(source) == ParamsKind::calibrated;
   }
   if (calibrated && !absent(p["observer"])) js.observer = string_option(p["observer"], "params.observer");
   if (!absent(p["files"])) js.files = strings_from_js(p["files"], "params.files");
   js.request.params.arrays = std::move(g);
   js.request.params.arrays_calibrated = calibrated;
-}
-
-// Unknown keys are the core's "unknown option" error; the core also finds rows by CLI flag, but a JS
-// key spelled as a flag ("--dtype") or "INPUT" is unknown here, with the same message.
-void check_key(const std::string& key) {
-  if (option_for(key, RequestContext::api).key == key) return;
-  std::string allowed;
-  for (const OptionSpec& s : option_table()) {
-    if (s.key.empty()) continue;
-    try {
-      (void)option_for(s.key, RequestContext::api);
-      allowed += (allowed.empty() ? "" : ", ") + std::string(s.key);
-    } catch (const Error&) {
-      // not an option of the JS API (-o, --json, --all, --raw-*...)
-    }
-  }
-  throw Error("unknown option '" + key + "' (allowed: " + allowed + ")");
 }
 
 }  // namespace
@@ -138,7 +106,7 @@ JsRequest request_from_js(const val& options, bool calibrating) {
   Request& r = js.request;
   r.params.calibrating = calibrating;
   const std::vector<std::string> keys = absent(options) ? std::vector<std::string>{} : keys_of(options, "options");
-  for (const std::string& key : keys) check_key(key);  // unknown keys first
+  for (const std::string& key : keys) (void)option_for(key, RequestContext::api);  // unknown keys first
   // Then the values in the table's order, whatever the object's key order.
   for (const OptionSpec& spec : option_table()) {
     if (spec.key.empty() || std::find(keys.begin(), keys.end(), spec.key) == keys.end()) continue;

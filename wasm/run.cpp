@@ -233,7 +233,7 @@ val calibrate_js(val specs, val options, val observer) {
     for (const Input& in : inputs) views.push_back(in.view);
     const QuantParams p = calibrate_params(views, o, c);
     RunInfo info;
-    info.params_source = "calibrated";
+    info.params_source = params_kind_name(ParamsKind::calibrated);
     info.observer = observer_name(c);
     info.params_files = files;
     val r = success();

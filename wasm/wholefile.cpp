@@ -250,7 +250,7 @@ val quantize_tensor_bytes_js(val entry, val bytes) {
     val r = success();
     r.set("name", plan.input.name);
     r.set("report", report_to_js(out.report));
-    if (plan.quantize && plan.options.element == ElementKind::ggml) {
+    if (plan.quantize && plan.options.code.is(Family::ggml)) {
       r.set("blocks", bytes_to_js(out.blocks));
     } else if (plan.quantize) {
       r.set("codes", tensor_to_js(out.codes));
@@ -266,11 +266,10 @@ val quantize_tensor_bytes_js(val entry, val bytes) {
 // bundleOpen(plan, format) -> {ok, id, header: {offset, bytes}, totalSize | null}
 val bundle_open_js(val plan_js, std::string format) {
   return guarded([&] {
-    if (format != "safetensors" && format != "npz" && format != "gguf")
-      throw Error("bundle format '" + format + "' is not supported (supported: safetensors, npz, gguf)");
+    const BundleFormat bundle = parse_bundle_format(format);
     const WholeFilePlan plan = plan_from_js(plan_js);
     WriterSession s;
-    s.writer = std::make_unique<BundleWriter>(bundle_format_for("." + format), plan);
+    s.writer = std::make_unique<BundleWriter>(bundle, plan);
     for (const TensorPlan& p : plan.tensors) s.plans.emplace(p.input.name, p);
     const int id = g_next_writer++;
     val r = success();
@@ -292,7 +291,7 @@ val bundle_add_js(int id, val result) {
     if (it == s.plans.end()) throw Error("bundle: tensor '" + name + "' is not in the plan");
     const TensorPlan& p = it->second;
     TensorOutput out;
-    if (p.quantize && p.options.element == ElementKind::ggml) {
+    if (p.quantize && p.options.code.is(Family::ggml)) {
       const val blocks = result["blocks"];
       if (!is_instance(blocks, "Uint8Array")) throw Error("bundle: tensor '" + name + "' blocks must be a Uint8Array");
       out.blocks.resize(blocks["length"].as<size_t>());

@@ -50,13 +50,13 @@ std::string ggml_spelling(GgmlType t) {
 
 void ggml_element_json(Json& j, const Quantized& q) {
   const QuantOptions& o = q.options;
-  const GgmlType t = o.ggml_type;
+  const GgmlType t = o.code.ggml_type();
   const GgmlDoc& doc = ggml_doc(t);
   const bool book = !ggml_codebook(t).empty();
   j.begin_object("element");
-  j.field("name", o.element_name);
+  j.field("name", o.code.name());
   j.field("kind", "ggml");
-  j.field("bits", code_bits(o));
+  j.field("bits", o.code.bits);
   j.field("format", ggml_spelling(t));
   j.field("ggml_type_id", int64_t{ggml_type_id(t)});
   j.field("block_elements", uint64_t{ggml_block_elems(t)});
@@ -77,11 +77,11 @@ void ggml_element_json(Json& j, const Quantized& q) {
 // The "element" object: the format named exactly, with what a reader needs to decode the codes.
 void element_json(Json& j, const Quantized& q) {
   const QuantOptions& o = q.options;
-  if (o.element == ElementKind::ggml) return ggml_element_json(j, q);
+  if (o.code.is(Family::ggml)) return ggml_element_json(j, q);
   j.begin_object("element");
-  j.field("name", o.element_name);
-  j.field("kind", element_kind_name(o.element));
-  j.field("bits", code_bits(o));
+  j.field("name", o.code.name());
+  j.field("kind", family_name(o.code.family()));
+  j.field("bits", o.code.bits);
   if (const minifloat::Format* f = element_float_format(o)) {
     j.field("format", f->name);
     j.field("exponent_bits", int(f->exp_bits));
@@ -90,19 +90,19 @@ void element_json(Json& j, const Quantized& q) {
     j.field("specials", specials_name(f->specials));
     j.field("max", minifloat::max_value(*f));
   }
-  switch (o.element) {
-    case ElementKind::minifloat:
+  switch (o.code.family()) {
+    case Family::minifloat:
       j.field("scale", "amax / max per group (1 for an all-zero group)");
       j.field("saturate", o.saturate);
       j.field("rounding", rounding_name(o));
       break;
-    case ElementKind::lut:
-      j.field("table", code_format(o).table);
+    case Family::lut:
+      j.field("table", o.code.format().table);
       j.field("scale", o.profile == Profile::bnb ? "absmax per block of the flattened tensor (bitsandbytes quantize_4bit)"
                                                  : "absmax per group");
       j.field("rounding", "nearest, ties to the lower value (bitsandbytes)");
       break;
-    case ElementKind::mx:
+    case Family::mx:
       j.field("block", q.plan.block);
       j.field("scale", o.scale_rule == ScaleRule::rceil ? "E8M0, ceil(log2(amax / max)) (RCEIL)"
                                                          : "E8M0, floor(log2(amax)) - emax (OCP MX)");
@@ -110,18 +110,18 @@ void element_json(Json& j, const Quantized& q) {
       j.field("max", mx::element_info(element_mx(o)).max_normal);
       j.field("rounding", rounding_name(o));
       break;
-    case ElementKind::pow2:
+    case Family::pow2:
       j.field("scale", "amax per group (1 for an all-zero group)");
       j.field("levels", int64_t(q.codebook.size()));
       j.field("rounding", "nearest in the linear domain, ties to the larger magnitude");
       break;
-    case ElementKind::kmeans:
-      j.field("k", int64_t(1) << o.element_bits);
+    case Family::kmeans:
+      j.field("k", int64_t(1) << o.code.bits);
       j.field("scale", "none: the codebook holds values (one per group)");
       j.field("rounding", "nearest centroid, ties to the lower index");
       break;
-    case ElementKind::integer:
-    case ElementKind::ggml:
+    case Family::integer:
+    case Family::ggml:
       break;
   }
   j.field("pack", pack_order_name(effective_pack(o)));
@@ -151,9 +151,10 @@ void double_quant_json(Json& j, const Quantized& q) {
 // The "options" object: every setting of the run in its CLI spelling.
 void options_json(Json& j, const QuantOptions& o) {
   j.begin_object("options");
-  j.field("dtype", dtype_spelling(o));
-  j.field("bits", code_bits(o));
-  j.field("signed", o.dtype.is_signed);
+  j.field("dtype", o.code.name());
+  j.field("bits", o.code.bits);
+  // Elements have no integer sign; their bundles have always said true (the int8 default).
+  j.field("signed", o.code.is(Family::integer) ? o.code.int_type().is_signed : true);
   j.field("mode", mode_name(o.mode));
   j.field("narrow", o.narrow);
   j.field("reduce_range", o.reduce_range);
@@ -171,7 +172,7 @@ void options_json(Json& j, const QuantOptions& o) {
   // Only runs that pack or use a non-integer element carry these keys, so integer bundles keep
   // their bytes.
   if (effective_pack(o) != PackOrder::none) j.field("pack", pack_order_name(effective_pack(o)));
-  if (o.element == ElementKind::mx) j.field("scale_rule", scale_rule_name(o.scale_rule));
+  if (o.code.is(Family::mx)) j.field("scale_rule", scale_rule_name(o.scale_rule));
   if (o.double_quant) j.field("double_quant", true);
   j.end_object();
 }
@@ -231,7 +232,7 @@ std::string params_json(const Quantized& q, const Evaluation& e, const RunInfo& 
 
   options_json(j, o);
 
-  if (o.element != ElementKind::integer) element_json(j, q);
+  if (!o.code.is(Family::integer)) element_json(j, q);
   if (!q.scale_quant.scheme.empty()) double_quant_json(j, q);
 
   j.begin_object("params");
@@ -357,7 +358,7 @@ std::vector<NpzMember> extra_members(const Quantized& q) {
     std::copy(bytes.begin(), bytes.end(), packed.bytes.begin());
     extra.push_back({"packed.npy", std::move(packed)});
   }
-  if (q.options.element == ElementKind::ggml) {
+  if (q.options.code.is(Family::ggml)) {
     if (!q.offset.empty()) extra.push_back({"offset.npy", f32_tensor(q.params.shape, q.offset, "offset")});
     // [rows, row bytes]: the tensor's rows along its last dim, each ggml_row_bytes long.
     const Shape& shape = q.codes.shape;
@@ -368,7 +369,7 @@ std::vector<NpzMember> extra_members(const Quantized& q) {
     std::copy(q.blocks.begin(), q.blocks.end(), blocks.bytes.begin());
     extra.push_back({"blocks.npy", std::move(blocks)});
   }
-  if (q.options.element == ElementKind::mx) {
+  if (q.options.code.is(Family::mx)) {
     Tensor codes = make_tensor(DType::u8, q.params.shape);
     std::copy(q.scale_codes.begin(), q.scale_codes.end(), codes.bytes.begin());
     extra.push_back({"scale_e8m0.npy", std::move(codes)});
@@ -436,10 +437,10 @@ std::vector<uint8_t> export_gguf_parts(const std::string& name, const Shape& sha
 }
 
 std::vector<uint8_t> export_gguf(const Quantized& q, const Evaluation& e, const RunInfo& info) {
-  if (q.options.element != ElementKind::ggml)
-    throw Error("export: a .gguf holds ggml block formats; this run is --dtype " + dtype_spelling(q.options) +
+  if (!q.options.code.is(Family::ggml))
+    throw Error("export: a .gguf holds ggml block formats; this run is --dtype " + q.options.code.name() +
                 " (use --format)");
-  return export_gguf_parts(info.input_tensor, q.codes.shape, q.options.ggml_type, q.blocks, params_json(q, e, info));
+  return export_gguf_parts(info.input_tensor, q.codes.shape, q.options.code.ggml_type(), q.blocks, params_json(q, e, info));
 }
 
 }  // namespace qplay

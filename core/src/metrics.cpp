@@ -73,19 +73,19 @@ Evaluation evaluate(const TensorViewF32& x, const Quantized& q, std::span<const 
 
   // Storage: codes at their bit width; per param a float32 scale, plus the zero point (code width
   // when integer and asymmetric, 32 bits when float, none when symmetric: it is a constant).
-  const int bits = code_bits(q.options);
+  const int bits = q.options.code.bits;
   uint64_t param_bits = 0;
-  if (q.options.element == ElementKind::integer) {
+  if (q.options.code.is(Family::integer)) {
     const int zero_bits = q.params.float_zero_point ? 32 : (q.options.mode == Mode::symmetric ? 0 : bits);
     param_bits = uint64_t(q.plan.param_count) * uint64_t(32 + zero_bits);
   } else {
     // Elements store no zero point. A scale per group is float32, or one E8M0 byte for MX; k-means
     // stores its centroids (float32) instead of a scale. Fixed tables (NF4, FP4, IQ4_NL, the pow2
     // levels) belong to the format, like an FP8 grid, and cost nothing per tensor.
-    const ElementKind kind = q.options.element;
-    const uint64_t scale_bits = kind == ElementKind::mx ? 8 : kind == ElementKind::kmeans ? 0 : 32;
+    const Family kind = q.options.code.family();
+    const uint64_t scale_bits = kind == Family::mx ? 8 : kind == Family::kmeans ? 0 : 32;
     param_bits = uint64_t(q.plan.param_count) * scale_bits;
-    if (kind == ElementKind::kmeans) param_bits += uint64_t(q.codebook.size()) * 32;
+    if (kind == Family::kmeans) param_bits += uint64_t(q.codebook.size()) * 32;
   }
   if (!q.scale_quant.scheme.empty()) {
     // Double quantization stores an 8-bit code instead of each float32 scale, plus one float32
@@ -99,10 +99,10 @@ Evaluation evaluate(const TensorViewF32& x, const Quantized& q, std::span<const 
   m.bits_per_element = m.elements ? double(code_bits + param_bits) / double(m.elements) : 0.0;
   m.bytes_before = m.elements * 4;
   m.bytes_after = (code_bits + 7) / 8 + (param_bits + 7) / 8;
-  if (q.options.element == ElementKind::ggml) {
+  if (q.options.code.is(Family::ggml)) {
     // ggml's storage is its blocks, codes and scales together: block_bytes * 8 / block_elems
     // bits per element exactly (Q4_K 4.5, Q3_K 3.4375).
-    const GgmlType t = q.options.ggml_type;
+    const GgmlType t = q.options.code.ggml_type();
     m.bytes_after = q.blocks.size();
     m.bits_per_element = double(ggml_block_bytes(t) * 8) / double(ggml_block_elems(t));
   }

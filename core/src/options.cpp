@@ -140,56 +140,38 @@ std::string int_type_name(IntType t) {
 std::vector<std::string_view> element_names() {
   std::vector<std::string_view> out;
   for (const CodeFormat& row : code_formats())
-    if (row.option == "--dtype" && row.family != ElementKind::integer) out.push_back(row.name);
+    if (row.option == "--dtype" && row.family != Family::integer) out.push_back(row.name);
   return out;
 }
 
-void parse_dtype(std::string_view text, QuantOptions& into) {
+CodeFormatChoice parse_dtype(std::string_view text) {
   // The element names come from the format registry (schemes/registry.cpp).
   const CodeFormat* row = find_code_format("--dtype", text);
-  if (row && row->family != ElementKind::integer) {
-    into.element = row->family;
-    into.element_name = std::string(row->name);
-    return;
-  }
+  if (row && row->family != Family::integer) return code_of(*row);
   if (!text.starts_with("int") && !text.starts_with("uint")) bad_value("--dtype", text, format_names("--dtype"));
-  into.dtype = parse_int_type(text);
-  into.element = ElementKind::integer;
-  into.element_name.clear();
+  return integer_code(parse_int_type(text));
 }
 
-void parse_format(std::string_view text, QuantOptions& into) {
+CodeFormatChoice parse_format(std::string_view text) {
   // ggml writes the K-quants "q4_K": any case names the registry's row.
   std::string lower(text);
   for (char& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
   const CodeFormat* row = find_code_format("--format", lower);
   if (!row) bad_value("--format", text, format_names("--format"));
-  into.element = ElementKind::ggml;
-  into.ggml_type = row->ggml->type;
-  into.element_name = std::string(row->name);
+  return code_of(*row);
 }
 
-std::string dtype_spelling(const QuantOptions& o) {
-  return o.element == ElementKind::integer ? int_type_name(o.dtype) : o.element_name;
-}
-
-std::string_view element_kind_name(ElementKind k) {
-  switch (k) {
-    case ElementKind::integer: return "integer";
-    case ElementKind::minifloat: return "minifloat";
-    case ElementKind::lut: return "lut";
-    case ElementKind::mx: return "mx";
-    case ElementKind::pow2: return "pow2";
-    case ElementKind::kmeans: return "kmeans";
-    case ElementKind::ggml: return "ggml";
+const CodeFormat* profile_default_format(Profile p) {
+  // Looked up by name once; the registry test checks each is the row its profile accepts.
+  static const CodeFormat* const nf4 = find_code_format("--dtype", "nf4");
+  static const CodeFormat* const mxfp8 = find_code_format("--dtype", "mxfp8_e4m3");
+  static const CodeFormat* const q8_0 = find_code_format("--format", "q8_0");
+  switch (p) {
+    case Profile::bnb: return nf4;
+    case Profile::mx: return mxfp8;
+    case Profile::ggml: return q8_0;
+    default: return nullptr;
   }
-  return "?";
-}
-
-int code_bits(const QuantOptions& o) {
-  const CodeFormat& row = code_format(o);
-  if (row.bits) return row.bits;
-  return o.element == ElementKind::integer ? o.dtype.bits : o.element_bits;
 }
 
 PackOrder parse_pack(std::string_view text) { return parse_spelling<PackOrder>(kPackOrders, "--pack", text); }
@@ -199,10 +181,10 @@ std::string_view pack_order_name(PackOrder p) {
 }
 
 PackOrder effective_pack(const QuantOptions& o) {
-  if (code_bits(o) > 4) return PackOrder::none;
+  if (o.code.bits > 4) return PackOrder::none;
   if (o.pack != PackOrder::none) return o.pack;
   // ggml runs keep their real storage in blocks.npy: packed.npy only when asked for.
-  return o.element == ElementKind::integer || o.element == ElementKind::ggml ? PackOrder::none : PackOrder::low_first;
+  return o.code.is(Family::integer) || o.code.is(Family::ggml) ? PackOrder::none : PackOrder::low_first;
 }
 
 Mode parse_mode(std::string_view text) { return parse_spelling<Mode>(kModes, "--mode", text); }
@@ -277,7 +259,7 @@ namespace {
 // Element kinds compute their own scales (docs/SCHEMES.md section 4): the affine options do not
 // apply, so an explicit one is an error rather than silently ignored.
 void check_element_options(QuantOptions& o, const ExplicitOptions& user) {
-  const std::string dtype = "--dtype " + o.element_name;
+  const std::string dtype = "--dtype " + o.code.name();
   const auto reject = [&](bool set, const std::string& flag) {
     if (set) throw Error(dtype + " scales by the absolute maximum; " + flag + " applies to integer dtypes");
   };
@@ -287,21 +269,20 @@ void check_element_options(QuantOptions& o, const ExplicitOptions& user) {
   reject(user.range && o.range != RangeMethod::minmax, "--range " + range_name(o));
   reject(o.clip_ratio != 1.0f, "--clip-ratio " + shortest_text(o.clip_ratio));
   reject(o.zero_point_domain == ZeroPointDomain::floating, "--zero-point-domain float");
-  const bool element_profile = (o.profile == Profile::bnb && o.element == ElementKind::lut) ||
-                               (o.profile == Profile::mx && o.element == ElementKind::mx);
+  const bool element_profile = o.profile != Profile::custom && o.code.format().element_profile == profile_name(o.profile);
   if (o.profile != Profile::custom && !element_profile)
     throw Error(dtype + " has no --profile " + std::string(profile_name(o.profile)) +
                 " (seed, pytorch, onnx and ort-tool reproduce integer quantizers)");
-  const bool half_away_ok = o.element == ElementKind::minifloat || o.element == ElementKind::mx;
+  const bool half_away_ok = o.code.is(Family::minifloat) || o.code.is(Family::mx);
   if (o.rounding != RoundingMode::half_even &&
       !(half_away_ok && o.rounding == RoundingMode::half_away))
     throw Error(dtype + " rounds half-even" + std::string(half_away_ok ? " or half-away" : "") +
                 " (got --rounding " + rounding_name(o) + ")");
-  if ((o.element == ElementKind::pow2 && (o.element_bits < 2 || o.element_bits > 8)) ||
-      (o.element == ElementKind::kmeans && (o.element_bits < 1 || o.element_bits > 8)))
-    throw Error(dtype + " takes --bits " + (o.element == ElementKind::pow2 ? "2..8" : "1..8") + " (got " +
-                std::to_string(o.element_bits) + ")");
-  if (o.element == ElementKind::mx) {
+  if ((o.code.is(Family::pow2) && (o.code.bits < 2 || o.code.bits > 8)) ||
+      (o.code.is(Family::kmeans) && (o.code.bits < 1 || o.code.bits > 8)))
+    throw Error(dtype + " takes --bits " + (o.code.is(Family::pow2) ? "2..8" : "1..8") + " (got " +
+                std::to_string(o.code.bits) + ")");
+  if (o.code.is(Family::mx)) {
     // OCP MX shares one E8M0 scale per k = 32 consecutive elements: the granularity is fixed.
     if (o.granularity == Granularity::tensor && !user.granularity) {
       o.granularity = Granularity::block;
@@ -312,8 +293,8 @@ void check_element_options(QuantOptions& o, const ExplicitOptions& user) {
                   std::string(granularity_name(o.granularity)) +
                   (o.granularity == Granularity::block ? " --block-size " + std::to_string(o.block_size) : ""));
   }
-  if (o.pack != PackOrder::none && code_bits(o) > 4)
-    throw Error("--pack packs codes of at most 4 bits (" + dtype + " has " + std::to_string(code_bits(o)) + ")");
+  if (o.pack != PackOrder::none && o.code.bits > 4)
+    throw Error("--pack packs codes of at most 4 bits (" + dtype + " has " + std::to_string(o.code.bits) + ")");
   o.mode = Mode::symmetric;
 }
 
@@ -328,12 +309,9 @@ bool is_bnb_blocksize(int64_t b) { return b >= 32 && b <= 4096 && (b & (b - 1)) 
 // FLATTENED tensor, element 2i in the high nibble, ties to the lower code.
 void apply_bnb(QuantOptions& o, const ExplicitOptions& user) {
   const Profile p = Profile::bnb;
-  if (o.element == ElementKind::integer && !user.dtype) {
-    o.element = ElementKind::lut;
-    o.element_name = "nf4";
-  }
-  if (o.element_name != "nf4" && o.element_name != "fp4")
-    conflict(p, "quantizes --dtype nf4 or fp4 (bitsandbytes quantize_4bit)", "--dtype " + dtype_spelling(o));
+  if (o.code.is(Family::integer) && !user.dtype) o.code = code_of(*profile_default_format(p));
+  if (o.code.format().element_profile != profile_name(p))
+    conflict(p, "quantizes --dtype nf4 or fp4 (bitsandbytes quantize_4bit)", "--dtype " + o.code.name());
   if (user.granularity && o.granularity != Granularity::block)
     conflict(p, "blocks the flattened tensor (--granularity block)",
              "--granularity " + std::string(granularity_name(o.granularity)));
@@ -361,13 +339,10 @@ void apply_bnb(QuantOptions& o, const ExplicitOptions& user) {
 // k = 32 (the block rule itself lives in check_element_options, shared with custom MX runs).
 void apply_mx(QuantOptions& o, const ExplicitOptions& user) {
   const Profile p = Profile::mx;
-  if (o.element == ElementKind::integer && !user.dtype) {
-    o.element = ElementKind::mx;
-    o.element_name = "mxfp8_e4m3";
-  }
-  if (o.element != ElementKind::mx)
-    conflict(p, "quantizes an MX --dtype (mxfp8_e4m3, mxfp8_e5m2, mxfp6_e2m3, mxfp6_e3m2, mxfp4, mxint8)",
-             "--dtype " + dtype_spelling(o));
+  if (o.code.is(Family::integer) && !user.dtype) o.code = code_of(*profile_default_format(p));
+  if (o.code.format().element_profile != profile_name(p))
+    conflict(p, "quantizes an MX --dtype (" + format_names(Family::mx) + ")",
+             "--dtype " + o.code.name());
   if (o.rounding != RoundingMode::half_even)
     conflict(p, "rounds elements half-to-even (OCP MX v1.0)", "--rounding " + rounding_name(o));
   if (o.scale_rule != ScaleRule::floor)
@@ -387,9 +362,9 @@ void check_granularity_options(const QuantOptions& o) {
 void check_double_quant(const QuantOptions& o) {
   if (!o.double_quant) return;
   const std::string dq = "--double-quant";
-  if (o.element == ElementKind::mx)
-    throw Error(dq + " quantizes float32 scales; --dtype " + o.element_name + " scales are already 8-bit E8M0");
-  if (o.element == ElementKind::kmeans)
+  if (o.code.is(Family::mx))
+    throw Error(dq + " quantizes float32 scales; --dtype " + o.code.name() + " scales are already 8-bit E8M0");
+  if (o.code.is(Family::kmeans))
     throw Error(dq + " quantizes scales; --dtype kmeans stores a codebook per group instead of a scale");
   if (o.granularity == Granularity::tensor)
     throw Error(dq + " quantizes one scale per channel, group or block; --granularity tensor has a single scale");
@@ -399,14 +374,13 @@ void check_double_quant(const QuantOptions& o) {
 // block and sub-block scales and rounding. Any option that would change that is an error naming
 // both, never silently ignored.
 void check_ggml_options(QuantOptions& o, const ExplicitOptions& user) {
-  const std::string format = "--format " + o.element_name;
+  const std::string format = "--format " + o.code.name();
   const auto reject = [&](bool set, const std::string& flag) {
     if (set)
       throw Error(format + " is ggml's own block quantizer (rows along the last dim, its own scales and rounding); it conflicts with " + flag);
   };
   if (o.profile != Profile::custom && o.profile != Profile::ggml)
     reject(true, "--profile " + std::string(profile_name(o.profile)));
-  if (user.dtype) reject(true, "--dtype " + (o.dtype == IntType{} ? std::string("int8") : int_type_name(o.dtype)));
   reject(user.mode, "--mode " + std::string(mode_name(o.mode)));
   reject(o.narrow, "--narrow");
   reject(o.reduce_range, "--reduce-range");
@@ -420,12 +394,12 @@ void check_ggml_options(QuantOptions& o, const ExplicitOptions& user) {
   reject(user.axis && o.axis != -1, "--axis " + std::to_string(o.axis) + " (ggml rows run along the last dim, --axis -1)");
   reject(user.saturate, "--saturate/--no-saturate");
   reject(user.scale_rule, "--scale-rule");
-  if (o.pack != PackOrder::none && code_bits(o) > 4)
-    throw Error("--pack packs codes of at most 4 bits (" + format + " has " + std::to_string(code_bits(o)) + ")");
+  if (o.pack != PackOrder::none && o.code.bits > 4)
+    throw Error("--pack packs codes of at most 4 bits (" + format + " has " + std::to_string(o.code.bits) + ")");
   // One scale per sub-block along the last dim: the granularity plan of the bundle's scale.npy.
   o.granularity = Granularity::block;
   o.axis = -1;
-  o.block_size = int64_t(ggml_sub_block(o.ggml_type));
+  o.block_size = int64_t(ggml_sub_block(o.code.ggml_type()));
   o.group_size = 0;
   o.mode = Mode::symmetric;
   o.rounding = RoundingMode::half_even;
@@ -437,17 +411,17 @@ void check_ggml_options(QuantOptions& o, const ExplicitOptions& user) {
 void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
   if (user.dtype && user.format)
     throw Error("--dtype and --format both choose what a code is; give one of them");
-  if (o.profile == Profile::ggml && o.element != ElementKind::ggml) {
+  if (o.profile == Profile::ggml && !o.code.is(Family::ggml)) {
     // --profile ggml alone means ggml's most common reference format, Q8_0.
     if (user.dtype)
       throw Error("--profile ggml quantizes with a ggml --format (q8_0 when none is given); it conflicts with --dtype " +
-                  dtype_spelling(o));
-    parse_format("q8_0", o);
+                  o.code.name());
+    o.code = code_of(*profile_default_format(Profile::ggml));
   }
-  if (o.element == ElementKind::ggml) {
+  if (o.code.is(Family::ggml)) {
     check_ggml_options(o, user);
     if (o.double_quant)
-      throw Error("--double-quant quantizes float32 scales; --format " + o.element_name + " stores its own scales in its blocks");
+      throw Error("--double-quant quantizes float32 scales; --format " + o.code.name() + " stores its own scales in its blocks");
     o.division = DivisionMode::divide;
     if (o.histogram_bins < 1 || o.histogram_bins > (1 << 20))
       throw Error("--bins must be between 1 and 1048576 (got " + std::to_string(o.histogram_bins) + ")");
@@ -455,9 +429,9 @@ void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
   }
   if (o.profile == Profile::bnb) apply_bnb(o, user);
   if (o.profile == Profile::mx) apply_mx(o, user);
-  if (o.element != ElementKind::mx && user.scale_rule)
-    throw Error("--scale-rule picks the E8M0 exponent of MX dtypes (got --dtype " + dtype_spelling(o) + ")");
-  if (o.element != ElementKind::integer) {
+  if (!o.code.is(Family::mx) && user.scale_rule)
+    throw Error("--scale-rule picks the E8M0 exponent of MX dtypes (got --dtype " + o.code.name() + ")");
+  if (!o.code.is(Family::integer)) {
     check_element_options(o, user);  // first: MX names its own block rule
     check_granularity_options(o);
     check_double_quant(o);
@@ -466,8 +440,8 @@ void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
       throw Error("--bins must be between 1 and 1048576 (got " + std::to_string(o.histogram_bins) + ")");
     return;
   }
-  if (o.pack != PackOrder::none && o.dtype.bits > 4)
-    throw Error("--pack packs codes of at most 4 bits (got --dtype " + int_type_name(o.dtype) + ")");
+  if (o.pack != PackOrder::none && o.code.bits > 4)
+    throw Error("--pack packs codes of at most 4 bits (got --dtype " + o.code.name() + ")");
   check_granularity_options(o);
   check_double_quant(o);
   const std::string profile = "--profile " + std::string(profile_name(o.profile));
@@ -494,9 +468,9 @@ void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
     case Profile::pytorch:
       fix_rounding();
       o.division = DivisionMode::multiply_inverse;
-      if (o.zero_point_domain == ZeroPointDomain::floating && o.dtype.is_signed)
+      if (o.zero_point_domain == ZeroPointDomain::floating && o.code.int_type().is_signed)
         throw Error(profile + ": per_channel_affine_float_qparams takes unsigned codes (quint8, "
-                    "quint4x2); use --dtype uint" + std::to_string(o.dtype.bits));
+                    "quint4x2); use --dtype uint" + std::to_string(o.code.bits));
       break;
     case Profile::onnx:
       fix_rounding();
@@ -518,39 +492,40 @@ void apply_profile(QuantOptions& o, const ExplicitOptions& user) {
 
 CodeRange code_range(const QuantOptions& o) {
   // ggml's centred codes (q - 8, q - 32...) span the signed range of their width.
-  if (o.element == ElementKind::ggml && ggml_codes_signed(o.ggml_type)) {
-    const int b = code_bits(o);
+  if (o.code.is(Family::ggml) && ggml_codes_signed(o.code.ggml_type())) {
+    const int b = o.code.bits;
     return {-(1 << (b - 1)), (1 << (b - 1)) - 1};
   }
   // Element codes are bit patterns or table indices: every value of the code width.
-  if (o.element != ElementKind::integer) return {0, (1 << code_bits(o)) - 1};
-  const int bits = o.dtype.bits;
+  if (!o.code.is(Family::integer)) return {0, (1 << o.code.bits) - 1};
+  const int bits = o.code.bits;
   CodeRange r;
-  if (o.dtype.is_signed) {
+  if (o.code.int_type().is_signed) {
     r.qmin = -(1 << (bits - 1));
     r.qmax = (1 << (bits - 1)) - 1;
   } else {
     r.qmin = 0;
     r.qmax = (1 << bits) - 1;
   }
-  const std::string type = int_type_name(o.dtype);
+  const std::string type = o.code.name();
   if (o.profile == Profile::ort_tool) {
     // onnxruntime's quantization tool tables (quant_utils.py): symmetric drops one code, and
     // reduce_range has its own per-type ranges.
     if (o.reduce_range) {
-      if (type == "int8") return {-64, 64};
-      if (type == "uint8") return {0, 127};
-      if (type == "int4") return {-4, 3};
-      if (type == "uint4") return {0, 7};
+      const IntType t = o.code.int_type();
+      if (t == IntType{8, true}) return {-64, 64};
+      if (t == IntType{8, false}) return {0, 127};
+      if (t == IntType{4, true}) return {-4, 3};
+      if (t == IntType{4, false}) return {0, 7};
       throw Error("--profile ort-tool defines --reduce-range for int8, uint8, int4 and uint4 only (got " + type + ")");
     }
     if (o.mode == Mode::symmetric && (bits == 8 || bits == 16)) {
-      if (o.dtype.is_signed) ++r.qmin; else --r.qmax;
+      if (o.code.int_type().is_signed) ++r.qmin; else --r.qmax;
     }
     return r;
   }
   if (o.narrow) {
-    if (o.dtype.is_signed) ++r.qmin; else --r.qmax;
+    if (o.code.int_type().is_signed) ++r.qmin; else --r.qmax;
   }
   if (o.reduce_range) {
     // torch halves the range with Python floor division: [-128, 127] -> [-64, 63].
@@ -562,7 +537,7 @@ CodeRange code_range(const QuantOptions& o) {
     throw Error("the code range of " + type + (o.narrow ? " with --narrow" : "") +
                 (o.reduce_range ? " with --reduce-range" : "") + " is [" + std::to_string(r.qmin) +
                 ", " + std::to_string(r.qmax) + "]: it needs at least two codes");
-  if (o.mode == Mode::symmetric && o.dtype.is_signed && r.qmax < 1)
+  if (o.mode == Mode::symmetric && o.code.int_type().is_signed && r.qmax < 1)
     throw Error("symmetric " + type + " has no positive code; use --mode asymmetric or an unsigned type");
   return r;
 }

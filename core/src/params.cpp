@@ -47,7 +47,7 @@ ScaleZero custom_params(float lo, float hi, const QuantOptions& o, CodeRange r) 
   }
   if (o.mode == Mode::symmetric) {
     const float amax = std::max(std::fabs(lo), std::fabs(hi));
-    p.zero = o.dtype.is_signed ? 0.0f : unsigned_symmetric_zero(r);
+    p.zero = o.code.int_type().is_signed ? 0.0f : unsigned_symmetric_zero(r);
     p.scale = amax / (float(r.qmax) - p.zero);
   } else {
     const float lo0 = std::min(lo, 0.0f), hi0 = std::max(hi, 0.0f);
@@ -94,12 +94,12 @@ ScaleZero pytorch_params(float lo, float hi, const QuantOptions& o, CodeRange r)
   if (o.mode == Mode::symmetric) {
     const float amax = std::max(-min_neg, max_pos);
     p.scale = std::max(amax / (float(r.qmax - r.qmin) / 2.0f), kTorchEps);
-    if (o.dtype.is_signed) {
+    if (o.code.int_type().is_signed) {
       p.zero = 0.0f;
     } else {
       // quint8's default range gets 128; a custom range (every other width, or narrow) gets the
       // floor of the middle. reduce_range is not a custom range in torch, so it keeps 128.
-      const bool default_quint8 = o.dtype.bits == 8 && !o.narrow;
+      const bool default_quint8 = o.code.bits == 8 && !o.narrow;
       p.zero = default_quint8 ? 128.0f : float((r.qmin + r.qmax) / 2);
     }
     return p;
@@ -293,7 +293,7 @@ double group_sse(std::span<const float> values, float scale, float zero, bool fl
   const float scale_op = o.division == DivisionMode::multiply_inverse ? 1.0f / scale : scale;
   const float zf = float_zero_point ? zero : 0.0f, zi = float_zero_point ? 0.0f : zero;
   std::vector<float> y(values.size());
-  with_code_type(code_dtype(o.dtype), [&](auto t) {
+  with_code_type(code_dtype(o.code.int_type()), [&](auto t) {
     using T = decltype(t);
     std::vector<T> q(values.size());
     CodeKernels<T>::quantize_run(k)(values.data(), values.size(), scale_op, zf, zi, spec, 0, q.data());
@@ -362,9 +362,9 @@ QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o, const 
     RangeRequest req;
     req.method = o.range;
     req.percentile = o.percentile;
-    req.bits = o.dtype.bits;
+    req.bits = o.code.bits;
     req.symmetric = o.mode == Mode::symmetric;
-    req.is_signed = o.dtype.is_signed;
+    req.is_signed = o.code.int_type().is_signed;
     req.error_of = [&](float clip_lo, float clip_hi) {
       const ScaleZero sz = params_for_range(clip_lo, clip_hi, o, r);
       return detail::group_sse(values, sz.scale, sz.zero, o.zero_point_domain == ZeroPointDomain::floating, o, r);

@@ -124,8 +124,8 @@ class Appender {
 }  // namespace
 
 Quantized quantize(const TensorViewF32& x, const QuantParams& params, const QuantOptions& o) {
-  if (o.element != ElementKind::integer)
-    throw Error("--dtype " + o.element_name + " computes its own scales; given or calibrated params apply to integer dtypes");
+  if (!o.code.is(Family::integer))
+    throw Error("--dtype " + o.code.name() + " computes its own scales; given or calibrated params apply to integer dtypes");
   if (shape_elements(x.shape) != int64_t(x.values.size()))
     throw Error("the input has shape " + shape_to_string(x.shape) + " but " +
                 std::to_string(x.values.size()) + " values");
@@ -139,7 +139,7 @@ Quantized quantize(const TensorViewF32& x, const QuantParams& params, const Quan
   // computed, so codes, dequantized values and metrics all see the scales a reader applies. The
   // integer zero points stay as computed (stored at code width).
   if (o.double_quant) q.scale_quant = double_quantize_scales(q.params.scale);
-  q.codes.dtype = detail::code_dtype(o.dtype);
+  q.codes.dtype = detail::code_dtype(o.code.int_type());
   q.codes.shape = x.shape;
   const int64_t count = int64_t(x.values.size());
 
@@ -179,7 +179,7 @@ Quantized quantize(const TensorViewF32& x, const QuantParams& params, const Quan
 }
 
 Quantized quantize_dynamic(const TensorViewF32& x, const QuantOptions& o) {
-  if (o.element != ElementKind::integer) return quantize_elements(x, o);
+  if (!o.code.is(Family::integer)) return quantize_elements(x, o);
   if (shape_elements(x.shape) != int64_t(x.values.size()))
     throw Error("the input has shape " + shape_to_string(x.shape) + " but " +
                 std::to_string(x.values.size()) + " values");
@@ -192,7 +192,7 @@ Quantized quantize_dynamic(const TensorViewF32& x, const QuantOptions& o) {
 }
 
 std::vector<float> dequantize(const Quantized& q) {
-  if (q.options.element != ElementKind::integer) return dequantize_elements(q);
+  if (!q.options.code.is(Family::integer)) return dequantize_elements(q);
   const int64_t count = q.codes.elements();
   std::vector<float> y;
   Appender<float, float> out(y, size_t(count));

@@ -60,48 +60,10 @@ int64_t integer_value(const OptionSpec& spec, std::string_view text) {
   return v;
 }
 
-#ifdef __EMSCRIPTEN__
-// The text std::from_chars accepts for a float: [-]digits[.digits][e[+-]digits] (no '+', space or hex).
-bool decimal_text(std::string_view s) {
-  size_t i = s.starts_with('-') ? 1 : 0;
-  const auto digits = [&] {
-    const size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    return i - start;
-  };
-  size_t mantissa = digits();
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    mantissa += digits();
-  }
-  if (mantissa == 0) return false;
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (digits() == 0) return false;
-  }
-  return i == s.size();
-}
-#endif
-
 // A finite float32 read straight from the text (so "0.037" gives the same bits everywhere).
 float number_value(const OptionSpec& spec, std::string_view text) {
   float v = 0;
-#ifdef __EMSCRIPTEN__
-  // from_chars for float is missing from Emscripten 3.1.6's libc++: strtof on the same grammar, with
-  // from_chars' out-of-range rule for a nonzero value that underflows to 0.
-  const std::string s(text);
-  bool ok = decimal_text(s);
-  if (ok) {
-    v = std::strtof(s.c_str(), nullptr);
-    const std::string mantissa = s.substr(0, s.find_first_of("eE"));
-    if (v == 0 && mantissa.find_first_of("123456789") != std::string::npos) ok = false;
-  }
-#else
-  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  const bool ok = ec == std::errc() && p == text.data() + text.size() && !text.empty();
-#endif
-  if (!ok || !std::isfinite(v)) invalid(text, spec.flag, "expected a finite number");
+  if (!read_float32(text, v)) invalid(text, spec.flag, "expected a finite number");
   return v;
 }
 
@@ -118,11 +80,8 @@ void no_file_name(std::string_view value, std::string_view name) {
 std::vector<OptionSpec> build_table() {
   using K = OptionKind;
   using S = OptionScope;
-  std::string dtypes = "int8, uint8, int4, uint4, int2, uint2, intN, uintN (N = 1..8), int16, uint16";
-  for (std::string_view e : element_names()) dtypes += ", " + std::string(e);
-  std::string formats;
-  for (GgmlType t : kGgmlTypes) formats += (formats.empty() ? "" : ", ") + std::string(ggml_type_name(t));
-  const std::string_view dtype_values = keep(dtypes), format_values = keep(formats);
+  // What --dtype and --format take: the registry's rows (the lists their error messages name).
+  const std::string_view dtype_values = keep(format_names("--dtype")), format_values = keep(format_names("--format"));
   // One row per option, in the order help and README list them.
   return {
       {"output", "--output", K::path, S::output, "OUT", "", 0, 0, BoundStyle::between, "",
@@ -141,21 +100,21 @@ std::vector<OptionSpec> build_table() {
       {"dtype", "--dtype", K::choice, S::scheme, "T", dtype_values, 0, 0, BoundStyle::between, "int8",
        "code type: an integer type or an element format (docs/SCHEMES.md section 4; mx* share a scale per 32 along --axis)",
        [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
-         parse_dtype(text, r.options);
+         r.options.code = parse_dtype(text);
          r.explicit_set.dtype = true;
        }},
       {"format", "--format", K::choice, S::scheme, "F", format_values, 0, 0, BoundStyle::between, "",
        "a ggml / llama.cpp block format, bit-exact with quantize_row_*_ref; rows along the last dim, which "
        "must be whole blocks (32; 256 for the K-quants); no other scheme option applies",
        [](Request& r, const OptionSpec&, std::string_view, std::string_view text) {
-         parse_format(text, r.options);
+         r.options.code = parse_format(text);
          r.explicit_set.format = true;
        }},
-      {"bits", "--bits", K::integer, S::scheme, "N", "", 1, 8, BoundStyle::between, "4",
+      {"bits", "--bits", K::integer, S::scheme, "N", "", 1, 8, BoundStyle::between,
+       keep(std::to_string(kDefaultFittedBits)),
        "code width of --dtype pow2 and kmeans (k = 2^N levels)",
        [](Request& r, const OptionSpec& spec, std::string_view, std::string_view text) {
-         r.options.element_bits = static_cast<int>(integer_value(spec, text));
-         r.bits_given = true;
+         r.bits = static_cast<int>(integer_value(spec, text));
        }},
       {"saturate", "--saturate", K::toggle, S::scheme, "", "", 0, 0, BoundStyle::between, "--saturate",
        "FP8 overflow goes to +-max (--saturate) or to Inf/NaN as ONNX saturate=0 (--no-saturate)",
@@ -378,6 +337,25 @@ std::vector<std::string> choices(std::string_view name) {
   return out;
 }
 
+namespace {
+// In the order the JS params.source error lists them.
+constexpr Spelling<ParamsKind> kParamsSources[] = {
+    {ParamsKind::given, "given"}, {ParamsKind::calibrated, "calibrated"}, {ParamsKind::dynamic, "dynamic"}};
+}  // namespace
+
+std::string_view params_kind_name(ParamsKind k) {
+  for (const Spelling<ParamsKind>& s : kParamsSources)
+    if (s.value == k) return s.name;
+  return "?";
+}
+
+ParamsKind parse_params_source(std::string_view text) {
+  for (const Spelling<ParamsKind>& s : kParamsSources)
+    if (s.name == text) return s.value;
+  throw Error("invalid value '" + std::string(text) + "' for params.source (allowed: " +
+              spelled(std::span<const Spelling<ParamsKind>>(kParamsSources)) + ")");
+}
+
 std::optional<GivenParams> ParamsRequest::scalar() const {
   if (!scale) return std::nullopt;
   GivenParams g;
@@ -387,7 +365,9 @@ std::optional<GivenParams> ParamsRequest::scalar() const {
 }
 
 const OptionSpec& option_for(std::string_view name, RequestContext context) {
+  // The JS API names options by their keys only: "--dtype", "-o" or "INPUT" are unknown there.
   const OptionSpec* spec = find_option(name);
+  if (spec && context == RequestContext::api && spec->key != name) spec = nullptr;
   if (spec && in_context(*spec, context)) return *spec;
   const std::string n(name);
   switch (context) {
@@ -467,14 +447,15 @@ void validate(Request& r, RequestContext context) {
     throw Error(given_arrays ? "--zero-point needs --scale (with --params the zero points come from P)"
                              : "--zero-point needs --scale");
   if (p.observer && p.calibration_files.empty() && !p.calibrating) throw Error("--observer needs --calibrate");
-  if (o.element == ElementKind::ggml && !sources.empty())
-    throw Error("--format " + o.element_name + " computes its own block scales from INPUT; " + sources[0] +
+  if (o.code.is(Family::ggml) && !sources.empty())
+    throw Error("--format " + o.code.name() + " computes its own block scales from INPUT; " + sources[0] +
                 " applies to integer dtypes");
-  if (o.element != ElementKind::integer && !sources.empty())
-    throw Error("--dtype " + o.element_name + " computes its own scales from INPUT; " + sources[0] +
+  if (!o.code.is(Family::integer) && !sources.empty())
+    throw Error("--dtype " + o.code.name() + " computes its own scales from INPUT; " + sources[0] +
                 " applies to integer dtypes");
-  if (r.bits_given && o.element != ElementKind::pow2 && o.element != ElementKind::kmeans)
-    throw Error("--bits sets the width of --dtype pow2 or kmeans (--dtype " + dtype_spelling(o) + " has its own)");
+  if (r.bits && !o.code.is(Family::pow2) && !o.code.is(Family::kmeans))
+    throw Error("--bits sets the width of --dtype pow2 or kmeans (--dtype " + o.code.name() + " has its own)");
+  if (r.bits) o.code.bits = *r.bits;
   if (r.explicit_set.range && o.range != RangeMethod::minmax && !sources.empty())
     throw Error("--range " + range_name(o) + " picks dynamic ranges; it has no effect with " + sources[0] +
                 (sources[0] == "--calibrate" ? " (use --observer)" : ""));
@@ -489,11 +470,11 @@ void validate(Request& r, RequestContext context) {
 
   apply_profile(o, r.explicit_set);
   (void)code_range(o);  // a type too narrow for the options is a problem of the request
-  if (r.output.ends_with(".gguf") && o.element != ElementKind::ggml)
+  if (r.output.ends_with(".gguf") && !o.code.is(Family::ggml))
     throw Error("-o " + r.output + " writes a GGUF tensor in a ggml block format: add --format (q8_0, q4_k, ...) or "
                 "--profile ggml, or write an .npz bundle");
-  if (r.output.ends_with(".safetensors") && o.element == ElementKind::ggml)
-    throw Error("--format " + o.element_name + " writes ggml blocks: use -o OUT.gguf (llama.cpp's file) or -o OUT.npz "
+  if (r.output.ends_with(".safetensors") && o.code.is(Family::ggml))
+    throw Error("--format " + o.code.name() + " writes ggml blocks: use -o OUT.gguf (llama.cpp's file) or -o OUT.npz "
                 "(the bundle with blocks.npy), not .safetensors");
   p.kind = p.scale || given_arrays ? ParamsKind::given : calibrated ? ParamsKind::calibrated : ParamsKind::dynamic;
 }
@@ -598,29 +579,29 @@ std::string bool_text(bool b) { return b ? "true" : "false"; }
 // The values codes stand for before scaling, for formats whose levels are fixed.
 std::vector<float> fixed_levels(const QuantOptions& o, const CodeRange& range) {
   std::vector<float> out;
-  const int count = 1 << code_bits(o);
-  switch (o.element) {
-    case ElementKind::integer:
-    case ElementKind::kmeans: break;
-    case ElementKind::lut: out = element_codebook(o).values(); break;
-    case ElementKind::minifloat: {
+  const int count = 1 << o.code.bits;
+  switch (o.code.family()) {
+    case Family::integer:
+    case Family::kmeans: break;
+    case Family::lut: out = element_codebook(o).values(); break;
+    case Family::minifloat: {
       const minifloat::Format* f = element_float_format(o);
       for (int c = 0; c < count; ++c) out.push_back(minifloat::decode(uint8_t(c), *f));
       break;
     }
-    case ElementKind::mx: {
+    case Family::mx: {
       const mx::Element e = element_mx(o);
       for (int c = 0; c < count; ++c) out.push_back(mx::decode_element(uint8_t(c), e));
       break;
     }
-    case ElementKind::pow2: {
+    case Family::pow2: {
       pow2::Options po;
-      po.bits = o.element_bits;
+      po.bits = o.code.bits;
       for (int c = 0; c < count; ++c) out.push_back(pow2::decode(uint8_t(c), po));
       break;
     }
-    case ElementKind::ggml: {
-      const std::span<const int8_t> table = ggml_codebook(o.ggml_type);
+    case Family::ggml: {
+      const std::span<const int8_t> table = ggml_codebook(o.code.ggml_type());
       for (int32_t c = range.qmin; c <= range.qmax; ++c)
         out.push_back(table.empty() ? float(c) : float(table[size_t(c)]));
       break;
@@ -635,18 +616,18 @@ Description describe(const Request& validated) {
   const QuantOptions& o = validated.options;
   Description d;
   d.range = code_range(o);
-  d.family = std::string(element_kind_name(o.element));
-  d.bits = code_bits(o);
+  d.family = std::string(family_name(o.code.family()));
+  d.bits = o.code.bits;
   d.division = std::string(division_name(o.division));
   d.levels = fixed_levels(o, d.range);
-  d.double_quant_applies = o.granularity != Granularity::tensor && o.element != ElementKind::mx &&
-                           o.element != ElementKind::kmeans && o.element != ElementKind::ggml;
+  d.double_quant_applies = o.granularity != Granularity::tensor && !o.code.is(Family::mx) &&
+                           !o.code.is(Family::kmeans) && !o.code.is(Family::ggml);
 
   // The options in the user's spelling (as the JS API reports them): element and packing options
   // only where they apply.
   auto& e = d.effective;
-  if (o.element == ElementKind::ggml) e.emplace_back("format", o.element_name);
-  else e.emplace_back("dtype", dtype_spelling(o));
+  if (o.code.is(Family::ggml)) e.emplace_back("format", o.code.name());
+  else e.emplace_back("dtype", o.code.name());
   e.emplace_back("mode", std::string(mode_name(o.mode)));
   e.emplace_back("narrow", bool_text(o.narrow));
   e.emplace_back("reduceRange", bool_text(o.reduce_range));
@@ -660,10 +641,10 @@ Description describe(const Request& validated) {
   e.emplace_back("zeroPointDomain", std::string(zero_point_domain_name(o.zero_point_domain)));
   e.emplace_back("profile", std::string(profile_name(o.profile)));
   e.emplace_back("bins", std::to_string(o.histogram_bins));
-  if (o.element == ElementKind::minifloat) e.emplace_back("saturate", bool_text(o.saturate));
-  if (o.element == ElementKind::pow2 || o.element == ElementKind::kmeans) e.emplace_back("bits", std::to_string(o.element_bits));
+  if (o.code.is(Family::minifloat)) e.emplace_back("saturate", bool_text(o.saturate));
+  if (o.code.is(Family::pow2) || o.code.is(Family::kmeans)) e.emplace_back("bits", std::to_string(o.code.bits));
   if (o.pack != PackOrder::none) e.emplace_back("pack", std::string(pack_order_name(o.pack)));
-  if (o.element == ElementKind::mx) e.emplace_back("scaleRule", std::string(scale_rule_name(o.scale_rule)));
+  if (o.code.is(Family::mx)) e.emplace_back("scaleRule", std::string(scale_rule_name(o.scale_rule)));
   if (o.double_quant) e.emplace_back("doubleQuant", "true");
 
   // What the profile fixes (the page's profileLocks), then what the element format fixes.
@@ -674,6 +655,11 @@ Description describe(const Request& validated) {
         return;
       }
     d.locked.push_back({std::move(key), std::move(value), reason});
+  };
+  // The profile's own format, as (key, name): ("dtype", "nf4"), ("format", "q8_0").
+  const auto default_code = [&] {
+    const CodeFormat& f = *profile_default_format(o.profile);
+    return std::pair<std::string, std::string>(f.option.substr(2), f.name);
   };
   switch (o.profile) {
     case Profile::seed: lock("rounding", "half-even", "profile"), lock("zeroPointDomain", "int", "profile"); break;
@@ -690,30 +676,29 @@ Description describe(const Request& validated) {
       // bitsandbytes blocks the flattened tensor (axis 0 of the 1-D view) and packs high-first.
       lock("rounding", "half-even", "profile"), lock("granularity", "block", "profile");
       lock("axis", "0", "profile"), lock("pack", "high-first", "profile");
-      d.profile_defaults = {{"dtype", "nf4"}, {"blockSize", "64"}};
+      d.profile_defaults = {default_code(), {"blockSize", "64"}};
       break;
     case Profile::mx:
       lock("rounding", "half-even", "profile"), lock("scaleRule", "floor", "profile");
-      d.profile_defaults = {{"dtype", "mxfp8_e4m3"}};
+      d.profile_defaults = {default_code()};
       break;
-    case Profile::ggml: d.profile_defaults = {{"format", "q8_0"}}; break;
+    case Profile::ggml: d.profile_defaults = {default_code()}; break;
     case Profile::custom: break;
   }
-  if (o.element != ElementKind::integer) {
+  if (!o.code.is(Family::integer)) {
     for (const char* k : {"mode:symmetric", "narrow:false", "reduceRange:false", "range:minmax", "clipRatio:1", "zeroPointDomain:int",
                           "params:dynamic"}) {
       const std::string_view kv = k;
       lock(std::string(kv.substr(0, kv.find(':'))), std::string(kv.substr(kv.find(':') + 1)), "element");
     }
     // nf4/fp4 may take profile bnb and MX dtypes profile mx; the other elements have no profile.
-    if (o.element != ElementKind::mx && o.element_name != "nf4" && o.element_name != "fp4")
-      lock("profile", "custom", "element");
-    if (o.element != ElementKind::minifloat && o.element != ElementKind::mx) lock("rounding", "half-even", "element");
-    if (o.element == ElementKind::mx) lock("granularity", "block", "element"), lock("blockSize", "32", "element");
-    if (o.element == ElementKind::ggml) {
+    if (o.code.format().element_profile.empty()) lock("profile", "custom", "element");
+    if (!o.code.is(Family::minifloat) && !o.code.is(Family::mx)) lock("rounding", "half-even", "element");
+    if (o.code.is(Family::mx)) lock("granularity", "block", "element"), lock("blockSize", "32", "element");
+    if (o.code.is(Family::ggml)) {
       // Rows along the last dim, one scale per sub-block; nothing else applies.
       lock("granularity", "block", "element");
-      lock("blockSize", std::to_string(ggml_sub_block(o.ggml_type)), "element");
+      lock("blockSize", std::to_string(ggml_sub_block(o.code.ggml_type())), "element");
       lock("axis", "-1", "element");
       lock("rounding", "half-even", "element");
     }
@@ -736,12 +721,12 @@ RunResult run(const Request& validated, const TensorViewF32& x, RunInfo info,
   };
   switch (p.kind) {
     case ParamsKind::dynamic:
-      info.params_source = "dynamic";
+      info.params_source = params_kind_name(ParamsKind::dynamic);
       // Also keeps each group's range (the page's heatmaps); element kinds pick their own scales.
       out.q = quantize_dynamic(x, o);
       break;
     case ParamsKind::given: {
-      info.params_source = "given";
+      info.params_source = params_kind_name(ParamsKind::given);
       const std::optional<GivenParams> scalar = p.scalar();
       const GivenParams* g = scalar ? &*scalar : given ? given : p.arrays ? &*p.arrays : nullptr;
       if (!g) throw Error("given params need --scale or a --params file");
@@ -749,7 +734,7 @@ RunResult run(const Request& validated, const TensorViewF32& x, RunInfo info,
       break;
     }
     case ParamsKind::calibrated: {
-      info.params_source = "calibrated";
+      info.params_source = params_kind_name(ParamsKind::calibrated);
       const GranularityPlan plan = plan_granularity(x.shape, o);
       if (!calibration.empty()) {
         const CalibrationOptions calib = p.observer.value_or(CalibrationOptions{});

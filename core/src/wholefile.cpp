@@ -38,8 +38,8 @@ template <class F> auto about_tensor(const std::string& name, F&& f) {
 }
 
 std::string scheme_text(const QuantOptions& o) {
-  std::string s = dtype_spelling(o);
-  if (o.element == ElementKind::integer && o.mode == Mode::symmetric) s += " sym";
+  std::string s = o.code.name();
+  if (o.code.is(Family::integer) && o.mode == Mode::symmetric) s += " sym";
   s += " " + std::string(granularity_name(o.granularity));
   if (o.granularity == Granularity::block) s += ":" + std::to_string(o.block_size);
   if (o.granularity == Granularity::group) s += ":" + std::to_string(o.group_size);
@@ -136,6 +136,13 @@ BundleFormat bundle_format_for(std::string_view output_name) {
   return output_name.ends_with(".safetensors") ? BundleFormat::safetensors : BundleFormat::npz;
 }
 
+BundleFormat parse_bundle_format(std::string_view name) {
+  if (name == "safetensors") return BundleFormat::safetensors;
+  if (name == "npz") return BundleFormat::npz;
+  if (name == "gguf") return BundleFormat::gguf;
+  throw Error("bundle format '" + std::string(name) + "' is not supported (supported: safetensors, npz, gguf)");
+}
+
 TensorPlan plan_tensor(const TensorInfo& t, const QuantOptions* options, std::string why) {
   TensorPlan p;
   p.input = t;
@@ -155,9 +162,9 @@ TensorPlan plan_tensor(const TensorInfo& t, const QuantOptions* options, std::st
     const GranularityPlan g = plan_granularity(t.shape, p.options);
     p.axis = g.axis;
     p.param_shape = g.param_shape;
-    p.codes_dtype = p.options.element == ElementKind::integer ? detail::code_dtype(p.options.dtype) : DType::u8;
+    p.codes_dtype = p.options.code.is(Family::integer) ? detail::code_dtype(p.options.code.int_type()) : DType::u8;
     p.zero_point_dtype =
-        p.options.element == ElementKind::integer && p.options.zero_point_domain == ZeroPointDomain::floating
+        p.options.code.is(Family::integer) && p.options.zero_point_domain == ZeroPointDomain::floating
             ? DType::f32
             : DType::i32;
     p.scheme = scheme_text(p.options);
@@ -227,7 +234,7 @@ TensorOutput process_tensor(const TensorPlan& plan, Tensor decoded) {
     r.sqnr_db = e.metrics.sqnr_db;
     r.max_abs_error = e.metrics.max_abs_error;
     r.bits_per_element = e.metrics.bits_per_element;
-    if (plan.options.element == ElementKind::ggml) {  // llama.cpp's bytes are the output
+    if (plan.options.code.is(Family::ggml)) {  // llama.cpp's bytes are the output
       out.blocks = std::move(q.blocks);
       r.bytes_after = out.blocks.size();
       return out;
@@ -257,8 +264,8 @@ BundleWriter::BundleWriter(BundleFormat format, const WholeFilePlan& plan) : for
       throw Error("tensor '" + shown(p.input.name) + "' appears twice in the plan");
     added_[p.input.name] = false;
     if (format == BundleFormat::gguf) continue;
-    if (p.quantize && p.options.element == ElementKind::ggml)
-      throw Error("tensor '" + shown(p.input.name) + "': --format " + p.options.element_name +
+    if (p.quantize && p.options.code.is(Family::ggml))
+      throw Error("tensor '" + shown(p.input.name) + "': --format " + p.options.code.name() +
                   " (a ggml block format) is written to .gguf only, not to a .safetensors or .npz bundle");
     if (format != BundleFormat::safetensors) continue;
     if (!p.quantize) {
@@ -279,10 +286,10 @@ BundleWriter::BundleWriter(BundleFormat format, const WholeFilePlan& plan) : for
       d.name = p.input.name;
       d.shape = p.input.shape;
       try {
-        if (p.quantize && p.options.element != ElementKind::ggml)
+        if (p.quantize && !p.options.code.is(Family::ggml))
           throw Error("a .gguf holds ggml block formats; quantize with --format (this tensor is --dtype " +
-                      dtype_spelling(p.options) + ")");
-        d.type = p.quantize ? ggml_type_id(p.options.ggml_type) : gguf_type_of(p.input.dtype);
+                      p.options.code.name() + ")");
+        d.type = p.quantize ? ggml_type_id(p.options.code.ggml_type()) : gguf_type_of(p.input.dtype);
         d.bytes = gguf_tensor_bytes(d.type, d.shape);
       } catch (const Error& e) {
         throw Error(who + e.what());

@@ -7,10 +7,13 @@
 // readers) has it.
 #pragma once
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 namespace qplay {
 
@@ -36,6 +39,54 @@ inline std::string shortest_text(float v) {
 }
 inline std::string shortest_text(double v) {
   return numbers_detail::shortest(v, 17, [](const char* s) { return std::strtod(s, nullptr); });
+}
+
+// The decimal grammar number text is checked against before strtod / strtof convert it (they would
+// also take hex, "inf", "nan" and leading spaces): [sign]digits[.digits][(e|E)[+|-]digits] with at
+// least one mantissa digit. The sign is '-' only, as std::from_chars reads it, or also '+' with
+// allow_plus (text tables).
+inline bool is_decimal_text(std::string_view s, bool allow_plus) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '-' || (allow_plus && s[i] == '+'))) ++i;
+  const auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  };
+  size_t mantissa = digits();
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    mantissa += digits();
+  }
+  if (mantissa == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+// A finite float32 read from decimal text as std::from_chars<float> reads it (the option values'
+// reader): the whole text must be a number; "inf" / "nan" and a value out of float range (an
+// overflow, or a nonzero number that underflows to 0) are refused. from_chars for float is missing
+// from Emscripten 3.1.6's libc++, where strtof reads the same grammar with the same rounding.
+inline bool read_float32(std::string_view text, float& out) {
+#ifdef __EMSCRIPTEN__
+  if (!is_decimal_text(text, false)) return false;
+  const std::string s(text);
+  const float v = std::strtof(s.c_str(), nullptr);
+  const std::string mantissa = s.substr(0, s.find_first_of("eE"));
+  if (!std::isfinite(v) || (v == 0 && mantissa.find_first_of("123456789") != std::string::npos)) return false;
+  out = v;
+  return true;
+#else
+  float v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || text.empty() || !std::isfinite(v)) return false;
+  out = v;
+  return true;
+#endif
 }
 
 }  // namespace qplay

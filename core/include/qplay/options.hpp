@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "qplay/ggml.hpp"
+#include "qplay/registry.hpp"
 
 namespace qplay {
 
@@ -31,18 +32,6 @@ enum class Profile : uint8_t { custom, seed, pytorch, onnx, ort_tool, bnb, mx, g
 // floor(log2(amax)) - emax; rceil = torchao/cuBLAS ceil(log2(amax / max_normal)).
 enum class ScaleRule : uint8_t { floor, rceil };
 
-// The integer code type: bits 1..8 or 16, signed or unsigned.
-struct IntType {
-  int bits = 8;
-  bool is_signed = true;
-  bool operator==(const IntType&) const = default;
-};
-
-// What one code stands for. `integer` is the uniform affine grid (IntType); the others are the
-// non-uniform and floating-point elements of docs/SCHEMES.md section 4, named by --dtype too;
-// `ggml` is one of llama.cpp's block formats, named by --format (QuantOptions::ggml_type).
-enum class ElementKind : uint8_t { integer, minifloat, lut, mx, pow2, kmeans, ggml };
-
 // How sub-byte codes are packed into packed.npy. `none` = the user gave no --pack: element kinds
 // with 4-bit codes then pack low_first, integer runs write no packed.npy (their bundles keep their
 // bytes). low_first: element 2i in bits 0..3 (ONNX); high_first: bits 4..7 (bitsandbytes);
@@ -53,7 +42,8 @@ enum class ElementKind : uint8_t { integer, minifloat, lut, mx, pow2, kmeans, gg
 enum class PackOrder : uint8_t { none, low_first, high_first, gptq, awq, ggml };
 
 struct QuantOptions {
-  IntType dtype;                       // --dtype int8
+  // --dtype / --format: what a code is (int8 by default), with its width (--bits for pow2 / kmeans).
+  CodeFormatChoice code = integer_code({});
   Mode mode = Mode::asymmetric;        // --mode
   bool narrow = false;                 // --narrow: drop the most negative code (int8 -> [-127, 127])
   bool reduce_range = false;           // --reduce-range: torch's halved range
@@ -69,16 +59,12 @@ struct QuantOptions {
   ZeroPointDomain zero_point_domain = ZeroPointDomain::integer;
   Profile profile = Profile::custom;
   int histogram_bins = 64;             // --bins
-  ElementKind element = ElementKind::integer;  // set by --dtype with an element name
-  std::string element_name;            // that name ("nf4", "fp8_e4m3fn", ...); empty for integers
   bool saturate = true;                // --saturate / --no-saturate: FP8 overflow -> +-max, else Inf/NaN
-  int element_bits = 4;                // --bits N: pow2 / kmeans code width (k = 2^N levels)
   PackOrder pack = PackOrder::none;    // --pack
   ScaleRule scale_rule = ScaleRule::floor;  // --scale-rule (MX elements)
   // --double-quant: the per-group scales are themselves quantized to 8 bits (docs/SCHEMES.md
   // section 6); with --profile bnb it is bitsandbytes' compress_statistics.
   bool double_quant = false;
-  GgmlType ggml_type = GgmlType::q8_0; // --format (element == ggml; element_name is its name)
   // Set by the driver from the profile (not a flag): how x is divided by s.
   DivisionMode division = DivisionMode::divide;
 };
@@ -118,19 +104,15 @@ std::vector<std::string_view> element_names();
 // Spelling table: parse throws qplay::Error naming the option and the allowed values.
 IntType parse_int_type(std::string_view text);  // int8, uint4, int16, intN, uintN
 std::string int_type_name(IntType t);
-// --dtype: an integer type (sets dtype, element = integer) or an element name (sets element and
-// element_name): nf4, fp4, iq4_nl, fp8_*, fp6_*, fp4_e2m1, mx*, pow2, kmeans.
-void parse_dtype(std::string_view text, QuantOptions& into);
-// --format: one of ggml's block formats (sets element = ggml, ggml_type and element_name): q8_0,
-// q8_1, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, mxfp4 (ggml's own "q4_K"
-// spelling is accepted too).
-void parse_format(std::string_view text, QuantOptions& into);
-// The --dtype spelling of a run: int_type_name for integers, the element name otherwise (the
-// --format name for ggml runs).
-std::string dtype_spelling(const QuantOptions& o);
-std::string_view element_kind_name(ElementKind k);
-// Bits of one code: the integer width, or the element format's width (8/6/4, --bits for pow2/kmeans).
-int code_bits(const QuantOptions& o);
+// --dtype: an integer type or an element name (nf4, fp4, iq4_nl, fp8_*, fp6_*, fp4_e2m1, mx*, pow2,
+// kmeans), as its registry row.
+CodeFormatChoice parse_dtype(std::string_view text);
+// --format: one of ggml's block formats: q8_0, q8_1, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k,
+// q6_k, iq4_nl, mxfp4 (ggml's own "q4_K" spelling is accepted too).
+CodeFormatChoice parse_format(std::string_view text);
+// The format a profile picks when the user names none (bnb: nf4, mx: mxfp8_e4m3, ggml: q8_0), or
+// nullptr for the profiles of integer quantizers.
+const CodeFormat* profile_default_format(Profile p);
 PackOrder parse_pack(std::string_view text);  // low-first, high-first, gptq, awq, ggml
 std::string_view pack_order_name(PackOrder p);  // "none" for PackOrder::none
 // The order packed.npy uses for this run, or none when the run writes no packed.npy.

@@ -93,7 +93,7 @@ struct Quantized {
   GranularityPlan plan;
   QuantOptions options;              // after the profile was applied
   uint64_t saturated = 0;            // finite elements the clamp moved (clip rate numerator)
-  // Non-integer elements (options.element != integer; docs/SCHEMES.md section 4). codes are then
+  // Non-integer elements (options.code not integer; docs/SCHEMES.md section 4). codes are then
   // uint8 bit patterns (minifloat, MX) or table indices (lut, pow2, kmeans); params.scale holds
   // each group's float32 multiplier and params.zero_point zeros.
   std::vector<float> codebook;       // the values a code stands for before scaling: lut / pow2
@@ -105,7 +105,7 @@ struct Quantized {
   ScaleQuant scale_quant;            // --double-quant; params.scale then holds the applied scales
   std::vector<uint8_t> packed;       // --profile bnb: bitsandbytes' own packed bytes (odd n padded
                                      // with the code of 0.0); empty = packed.npy from pack_nibbles
-  // ggml runs (options.element == ggml, --format): codes are ggml's stored codes (int8 where ggml
+  // ggml runs (options.code.is(Family::ggml): --format): codes are ggml's stored codes (int8 where ggml
   // centres them), params.scale each sub-block's multiplier, `offset` its additive member (empty
   // for formats without one) and `codebook` the iq4_nl / mxfp4 table, such that the dequantized
   // value is exactly scale * value(code) + offset. `blocks` are ggml's bytes: one row of

@@ -12,12 +12,21 @@
 #include "qplay/ggml.hpp"
 #include "qplay/minifloat.hpp"
 #include "qplay/mx.hpp"
-#include "qplay/options.hpp"
 
 namespace qplay {
 
-// integer, minifloat, lut, mx, pow2, kmeans, ggml (element_kind_name spells them).
-using Family = ElementKind;
+// What kind of thing one code stands for. `integer` is the uniform affine grid; the others are the
+// non-uniform and floating-point elements of docs/SCHEMES.md section 4, named by --dtype too;
+// `ggml` is one of llama.cpp's block formats, named by --format. family_name spells them.
+enum class Family : uint8_t { integer, minifloat, lut, mx, pow2, kmeans, ggml };
+std::string_view family_name(Family f);
+
+// The integer code type: bits 1..8 or 16, signed or unsigned.
+struct IntType {
+  int bits = 8;
+  bool is_signed = true;
+  bool operator==(const IntType&) const = default;
+};
 
 // A ggml block format's storage (ggml-common.h's static_asserts, ggml.h's type ids) and what
 // params.json says its bundle members hold (each dequantize_row_<type>; docs/GGML_FORMATS.md).
@@ -56,6 +65,10 @@ struct CodeFormat {
   const GgmlGeometry* ggml; // ggml rows only
   std::string_view docs;    // docs/<FILE>.md#<section> describing it
   std::string_view summary; // one line for help texts and pickers
+  // The --profile whose peer defines this element and which may run it instead of custom: "bnb"
+  // (nf4, fp4: bitsandbytes quantize_4bit), "mx" (the OCP MX rows); empty for the others (the ggml
+  // rows run under --format, which --profile ggml only defaults).
+  std::string_view element_profile;
 };
 
 // Every row: the integer rows, the other --dtype rows in the order the help lists them, then the
@@ -72,9 +85,33 @@ const CodeFormat* find_code_format(std::string_view option, std::string_view nam
 // implement).
 const CodeFormat& ggml_code_format(GgmlType t);
 const CodeFormat* ggml_code_format_by_id(uint32_t type_id);
-// The row a parsed run uses (its dtype / element_name / ggml_type); qplay::Error for an element
-// name no row has.
-const CodeFormat& code_format(const QuantOptions& o);
+
+// What one run's codes are (--dtype or --format): a registry row and the code width. The width is
+// the row's own, except where the row leaves it to the run: N of intN / uintN, --bits for pow2 and
+// kmeans. Every question about "what a code is" reads the row through this value.
+struct CodeFormatChoice {
+  const CodeFormat* row;  // never null
+  int bits;               // the code width of this run
+
+  const CodeFormat& format() const { return *row; }
+  Family family() const { return row->family; }
+  bool is(Family f) const { return row->family == f; }
+  // The integer type of an integer run (intN / uintN row, width bits); qplay::Error for others.
+  IntType int_type() const;
+  // The ggml block format of a --format run (qplay::Error for other families).
+  GgmlType ggml_type() const;
+  // The option's spelling: "int4", "uint16", "nf4", "mxfp4", "q4_k".
+  std::string name() const;
+  bool operator==(const CodeFormatChoice&) const = default;
+};
+
+// The width of pow2 and kmeans codes when no --bits is given.
+constexpr int kDefaultFittedBits = 4;
+
+// The choice of an integer type, and of a row (at its own width; kDefaultFittedBits for the rows
+// whose width is the run's: pow2, kmeans; an integer row takes integer_code instead).
+CodeFormatChoice integer_code(IntType t);
+CodeFormatChoice code_of(const CodeFormat& row);
 
 // "int8, uint8, int4, uint4, int2, uint2, intN, uintN with N = 1..8, int16, uint16"
 std::string_view integer_dtype_spellings();

@@ -84,6 +84,11 @@ std::vector<std::string> choices(std::string_view key_or_flag);
 enum class RequestContext : uint8_t { single, whole_file_rule, api, info };
 
 enum class ParamsKind : uint8_t { dynamic, given, calibrated };
+// "dynamic", "given", "calibrated": RunInfo::params_source, params.json's "source".
+std::string_view params_kind_name(ParamsKind k);
+// The JS params object's `source`; qplay::Error "invalid value 'x' for params.source (allowed: given,
+// calibrated, dynamic)" for anything else.
+ParamsKind parse_params_source(std::string_view text);
 
 // Where the params of a run come from: at most one source (validate checks).
 struct ParamsRequest {
@@ -102,7 +107,8 @@ struct ParamsRequest {
 struct Request {
   QuantOptions options;          // effective after validate (profile applied)
   ExplicitOptions explicit_set;  // what the user set, so a profile can tell a conflict from a default
-  bool bits_given = false;
+  // --bits, applied to the code format by validate (so it may come before or after --dtype).
+  std::optional<int> bits;
   ParamsRequest params;
   std::string tensor;                     // --tensor
   std::vector<std::string> positionals;   // INPUT (the command line's free arguments, or fileName)
@@ -122,7 +128,8 @@ struct Request {
   std::vector<std::string> given;         // canonical flags seen, for "given more than once"
 };
 
-// The row for `name` in `context`, or throws "unknown option '...'" worded for the context.
+// The row for `name` in `context`, or throws "unknown option '...'" worded for the context. The
+// command line finds a row by flag or key; the JS API (RequestContext::api) by its JS key only.
 const OptionSpec& option_for(std::string_view name, RequestContext context);
 // Throws "<flag> given more than once" for a second single-valued option.
 void check_once(const Request& r, const OptionSpec& spec);

@@ -113,6 +113,9 @@ TensorOutput process_tensor(const TensorPlan& plan, Tensor decoded);
 // for qplay's own codes), and the input's gguf metadata is not carried over.
 enum class BundleFormat { safetensors, npz, gguf };
 BundleFormat bundle_format_for(std::string_view output_name);  // by the extension; .npz otherwise
+// A format by its name, the extension without the dot ("safetensors", "npz", "gguf"); qplay::Error
+// naming the supported ones for any other name.
+BundleFormat parse_bundle_format(std::string_view name);
 
 struct OutputChunk {
   uint64_t offset = 0;  // where the bytes go in the output file

@@ -11,13 +11,12 @@
 #include "formats/common.hpp"
 #include "qplay/error.hpp"
 #include "qplay/formats.hpp"
+#include "qplay/numbers.hpp"
 
 namespace qplay::formats {
 namespace {
 
 [[noreturn]] void fail(const std::string& message) { throw Error("text: " + message); }
-
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -26,33 +25,18 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
-// A decimal number (optional sign, digits with an optional fraction, optional exponent) or
-// inf/infinity/nan in any case. The grammar is checked here; strtod (correctly rounded in glibc and
-// musl alike, and locale-free in the "C" locale both run in) converts it. Hex floats and other
-// strtod extensions are not numbers in a table.
+// A decimal number (qplay/numbers.hpp's grammar, '+' allowed) or inf/infinity/nan in any case. The
+// grammar is checked first; strtod (correctly rounded in glibc and musl alike, and locale-free in the
+// "C" locale both run in) converts it. Hex floats and other strtod extensions are not numbers in a table.
 bool parse_number(std::string_view tok, double& out) {
-  size_t i = 0;
-  if (i < tok.size() && (tok[i] == '+' || tok[i] == '-')) ++i;
-  const std::string_view body = tok.substr(i);
+  const size_t sign = !tok.empty() && (tok[0] == '+' || tok[0] == '-') ? 1 : 0;
+  const std::string_view body = tok.substr(sign);
   if (iequals(body, "inf") || iequals(body, "infinity") || iequals(body, "nan")) {
     const double v = (body[0] | 0x20) == 'n' ? __builtin_nan("") : __builtin_inf();
     out = tok[0] == '-' ? -v : v;
     return true;
   }
-  size_t digits = 0;
-  while (i < tok.size() && is_digit(tok[i])) ++i, ++digits;
-  if (i < tok.size() && tok[i] == '.') {
-    ++i;
-    while (i < tok.size() && is_digit(tok[i])) ++i, ++digits;
-  }
-  if (digits == 0) return false;
-  if (i < tok.size() && (tok[i] == 'e' || tok[i] == 'E')) {
-    ++i;
-    if (i < tok.size() && (tok[i] == '+' || tok[i] == '-')) ++i;
-    if (i >= tok.size() || !is_digit(tok[i])) return false;
-    while (i < tok.size() && is_digit(tok[i])) ++i;
-  }
-  if (i != tok.size()) return false;
+  if (!is_decimal_text(tok, true)) return false;
   char small[64];
   if (tok.size() < sizeof small) {
     std::memcpy(small, tok.data(), tok.size());

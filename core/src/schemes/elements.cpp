@@ -20,15 +20,14 @@
 namespace qplay {
 namespace {
 
-// The --dtype row of this element name when it is of `family`, else nullptr.
+// The run's row when it is of `family`, else nullptr.
 const CodeFormat* element_row(const QuantOptions& o, Family family) {
-  const CodeFormat* row = find_code_format("--dtype", o.element_name);
-  return row && row->family == family ? row : nullptr;
+  return o.code.is(family) ? &o.code.format() : nullptr;
 }
 
 const minifloat::Format& minifloat_of(const QuantOptions& o) {
   if (const CodeFormat* row = element_row(o, Family::minifloat)) return *row->minifloat;
-  throw Error("'" + o.element_name + "' is not a small-float element");
+  throw Error("'" + o.code.name() + "' is not a small-float element");
 }
 
 minifloat::Rounding element_rounding(const QuantOptions& o) {
@@ -95,7 +94,8 @@ Quantized quantize_bnb(const TensorViewF32& x, const QuantOptions& o) {
   q.plan = plan_granularity({n}, o);
   q.range = code_range(o);
   lut::Bnb4Options bo;
-  bo.type = o.element_name == "fp4" ? lut::Bnb4Type::fp4 : lut::Bnb4Type::nf4;
+  // The row's table says which of bitsandbytes' two types this is.
+  bo.type = o.code.format().codebook.data() == lut::kBnbFp4 ? lut::Bnb4Type::fp4 : lut::Bnb4Type::nf4;
   bo.blocksize = size_t(o.block_size);
   bo.double_quant = o.double_quant;
   lut::Bnb4Quantized r = lut::bnb_quantize_4bit(x.values.data(), x.values.size(), bo);
@@ -133,26 +133,26 @@ const lut::Codebook& element_codebook(const QuantOptions& o) {
   const CodeFormat* row = element_row(o, Family::lut);
   for (const auto& [r, book] : books)
     if (r == row) return book;
-  throw Error("'" + o.element_name + "' is not a lookup-table element");
+  throw Error("'" + o.code.name() + "' is not a lookup-table element");
 }
 
 const minifloat::Format* element_float_format(const QuantOptions& o) {
-  if (o.element == ElementKind::minifloat) return &minifloat_of(o);
-  if (o.element == ElementKind::mx) return mx::element_info(element_mx(o)).format;
+  if (o.code.is(Family::minifloat)) return &minifloat_of(o);
+  if (o.code.is(Family::mx)) return mx::element_info(element_mx(o)).format;
   return nullptr;
 }
 
 mx::Element element_mx(const QuantOptions& o) {
   if (const CodeFormat* row = element_row(o, Family::mx)) return row->mx_element;
-  throw Error("'" + o.element_name + "' is not an MX element");
+  throw Error("'" + o.code.name() + "' is not an MX element");
 }
 
 Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
-  if (o.element == ElementKind::integer) throw Error("quantize_elements: --dtype " + dtype_spelling(o) + " is an integer type");
+  if (o.code.is(Family::integer)) throw Error("quantize_elements: --dtype " + o.code.name() + " is an integer type");
   if (shape_elements(x.shape) != int64_t(x.values.size()))
     throw Error("the input has shape " + shape_to_string(x.shape) + " but " + std::to_string(x.values.size()) +
                 " values");
-  if (o.element == ElementKind::ggml) return detail::quantize_ggml(x, o);
+  if (o.code.is(Family::ggml)) return detail::quantize_ggml(x, o);
   if (o.profile == Profile::bnb) return quantize_bnb(x, o);
   Quantized q;
   q.options = o;
@@ -169,11 +169,11 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
   const float* xs = x.values.data();
   const std::vector<float> amax = group_amax(q.group_stats);
 
-  switch (o.element) {
-    case ElementKind::integer:
-    case ElementKind::ggml:  // returned above
+  switch (o.code.family()) {
+    case Family::integer:
+    case Family::ggml:  // returned above
       break;
-    case ElementKind::minifloat: {
+    case Family::minifloat: {
       const minifloat::Format& f = minifloat_of(o);
       const minifloat::EncodeOptions eo{o.saturate, element_rounding(o), minifloat::FnuzInf::nan};
       const float max = minifloat::max_value(f);
@@ -186,7 +186,7 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
       });
       break;
     }
-    case ElementKind::lut: {
+    case Family::lut: {
       const lut::Codebook& book = element_codebook(o);
       q.codebook = book.values();
       q.codebook_shape = {int64_t(book.size())};
@@ -209,7 +209,7 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
       });
       break;
     }
-    case ElementKind::mx: {
+    case Family::mx: {
       mx::Options mo;
       mo.element = element_mx(o);
       mo.rounding = element_rounding(o);
@@ -230,10 +230,10 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
       }
       break;
     }
-    case ElementKind::pow2: {
+    case Family::pow2: {
       pow2::Options po;
-      po.bits = o.element_bits;
-      const int levels = 1 << o.element_bits;
+      po.bits = o.code.bits;
+      const int levels = 1 << o.code.bits;
       q.codebook.resize(size_t(levels));
       for (int c = 0; c < levels; ++c) q.codebook[size_t(c)] = pow2::decode(uint8_t(c), po);
       q.codebook_shape = {levels};
@@ -245,10 +245,10 @@ Quantized quantize_elements(const TensorViewF32& x, const QuantOptions& o) {
       });
       break;
     }
-    case ElementKind::kmeans: {
+    case Family::kmeans: {
       kmeans::Options ko;
-      ko.bits = o.element_bits;
-      const size_t k = size_t(1) << o.element_bits;
+      ko.bits = o.code.bits;
+      const size_t k = size_t(1) << o.code.bits;
       const Members m = members_of(p);
       q.codebook.assign(groups * k, 0.0f);
       q.codebook_shape = {int64_t(groups), int64_t(k)};
@@ -273,41 +273,41 @@ std::vector<float> dequantize_elements(const Quantized& q) {
   std::vector<float> y(n);
   const uint8_t* codes = q.codes.data<uint8_t>();
   const std::vector<float>& s = q.params.scale;
-  switch (o.element) {
-    case ElementKind::integer:
-      throw Error("dequantize_elements: --dtype " + dtype_spelling(o) + " is an integer type");
-    case ElementKind::ggml:
+  switch (o.code.family()) {
+    case Family::integer:
+      throw Error("dequantize_elements: --dtype " + o.code.name() + " is an integer type");
+    case Family::ggml:
       return detail::dequantize_ggml(q);
-    case ElementKind::minifloat: {
+    case Family::minifloat: {
       const minifloat::Format& f = minifloat_of(o);
       detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
         y[size_t(e)] = minifloat::decode(codes[e], f) * s[size_t(g)];
       });
       break;
     }
-    case ElementKind::lut:
+    case Family::lut:
       detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
         y[size_t(e)] = q.codebook[codes[e]] * s[size_t(g)];
       });
       break;
-    case ElementKind::mx: {
+    case Family::mx: {
       const mx::Element el = element_mx(o);
       detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
         y[size_t(e)] = mx::decode_element(codes[e], el) * minifloat::decode_e8m0(q.scale_codes[size_t(g)]);
       });
       break;
     }
-    case ElementKind::pow2: {
+    case Family::pow2: {
       pow2::Options po;
-      po.bits = o.element_bits;
+      po.bits = o.code.bits;
       detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
         po.scale = s[size_t(g)];
         y[size_t(e)] = pow2::decode(codes[e], po);
       });
       break;
     }
-    case ElementKind::kmeans: {
-      const size_t k = size_t(1) << o.element_bits;
+    case Family::kmeans: {
+      const size_t k = size_t(1) << o.code.bits;
       detail::for_each_element(q.plan, [&](int64_t e, int64_t g) {
         y[size_t(e)] = q.codebook[size_t(g) * k + codes[e]];
       });

@@ -17,8 +17,8 @@ std::string describe(float v) { return v != v ? "NaN" : v > 0 ? "inf" : "-inf"; 
 }  // namespace
 
 Quantized quantize_ggml(const TensorViewF32& x, const QuantOptions& o) {
-  const GgmlType t = o.ggml_type;
-  const std::string format = "--format " + o.element_name;
+  const GgmlType t = o.code.ggml_type();
+  const std::string format = "--format " + o.code.name();
   const int64_t n = int64_t(x.values.size());
   const int64_t block = int64_t(ggml_block_elems(t));
   const int64_t row = x.shape.empty() ? 1 : x.shape.back();
@@ -67,7 +67,7 @@ Quantized quantize_ggml(const TensorViewF32& x, const QuantOptions& o) {
 
 std::vector<float> dequantize_ggml(const Quantized& q) {
   std::vector<float> y(size_t(q.codes.elements()));
-  ggml_dequantize(q.options.ggml_type, q.blocks, y);
+  ggml_dequantize(q.options.code.ggml_type(), q.blocks, y);
   return y;
 }
 

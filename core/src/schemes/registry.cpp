@@ -10,6 +10,7 @@
 #include "kernels/ggml_element.hpp"
 #include "qplay/error.hpp"
 #include "qplay/lut.hpp"
+#include "qplay/options.hpp"
 
 namespace qplay {
 namespace {
@@ -67,34 +68,35 @@ constexpr mx::Element kNoMx = mx::Element::int8;  // placeholder of the rows tha
 
 // Row builders, so each row below reads as its name, width and what is particular to it.
 constexpr CodeFormat integer_row(std::string_view name, std::string_view summary) {
-  return {name, Family::integer, 0, kDtype, nullptr, 0.0f, kNoMx, {}, "", nullptr, kDocsInteger, summary};
+  return {name, Family::integer, 0, kDtype, nullptr, 0.0f, kNoMx, {}, "", nullptr, kDocsInteger, summary, ""};
 }
 constexpr CodeFormat lut_row(std::string_view name, std::span<const float> book, std::string_view table,
-                             std::string_view summary) {
-  return {name, Family::lut, 4, kDtype, nullptr, 0.0f, kNoMx, book, table, nullptr, kDocsElements, summary};
+                             std::string_view summary, std::string_view profile = "") {
+  return {name, Family::lut, 4, kDtype, nullptr, 0.0f, kNoMx, book, table, nullptr, kDocsElements, summary, profile};
 }
 constexpr CodeFormat minifloat_row(std::string_view name, const minifloat::Format& f, float max,
                                    std::string_view summary) {
-  return {name, Family::minifloat, f.bits(), kDtype, &f, max, kNoMx, {}, "", nullptr, kDocsElements, summary};
+  return {name, Family::minifloat, f.bits(), kDtype, &f, max, kNoMx, {}, "", nullptr, kDocsElements, summary, ""};
 }
 constexpr CodeFormat mx_row(std::string_view name, mx::Element e, int bits, const minifloat::Format* f, float max,
                             std::string_view summary) {
-  return {name, Family::mx, bits, kDtype, f, max, e, {}, "", nullptr, kDocsElements, summary};
+  return {name, Family::mx, bits, kDtype, f, max, e, {}, "", nullptr, kDocsElements, summary, "mx"};
 }
 constexpr CodeFormat fitted_row(std::string_view name, Family family, std::string_view summary) {
-  return {name, family, 0, kDtype, nullptr, 0.0f, kNoMx, {}, "", nullptr, kDocsElements, summary};
+  return {name, family, 0, kDtype, nullptr, 0.0f, kNoMx, {}, "", nullptr, kDocsElements, summary, ""};
 }
 constexpr CodeFormat ggml_row(std::string_view name, int bits, const GgmlGeometry& g, std::string_view summary,
                               std::span<const float> book = {}, std::string_view table = "") {
-  return {name, Family::ggml, bits, kFormat, nullptr, 0.0f, kNoMx, book, table, &g, kDocsGgml, summary};
+  return {name, Family::ggml, bits, kFormat, nullptr, 0.0f, kNoMx, book, table, &g, kDocsGgml, summary, ""};
 }
 
 constexpr CodeFormat kRows[] = {
     integer_row("intN", "signed integer codes of N bits on a uniform affine grid"),
     integer_row("uintN", "unsigned integer codes of N bits on a uniform affine grid"),
-    lut_row("nf4", lut::kNf4, "bitsandbytes NF4", "bitsandbytes NormalFloat4: 16 normal quantiles in [-1, 1] times the absmax"),
+    lut_row("nf4", lut::kNf4, "bitsandbytes NF4", "bitsandbytes NormalFloat4: 16 normal quantiles in [-1, 1] times the absmax",
+            "bnb"),
     lut_row("fp4", lut::kBnbFp4, "bitsandbytes FP4 (bit-pattern order)",
-            "bitsandbytes FP4 (its own table, not OCP E2M1) times the absmax"),
+            "bitsandbytes FP4 (its own table, not OCP E2M1) times the absmax", "bnb"),
     lut_row("iq4_nl", kIq4nlUnit, "ggml IQ4_NL / 127", "ggml's IQ4_NL non-linear levels / 127 times the absmax"),
     minifloat_row("fp8_e4m3fn", minifloat::e4m3fn, 448.0f, "FP8 E4M3FN (no inf, max 448), scaled by amax / max"),
     minifloat_row("fp8_e5m2", minifloat::e5m2, 57344.0f, "FP8 E5M2 (IEEE-style inf and NaN, max 57344), scaled by amax / max"),
@@ -173,12 +175,39 @@ const CodeFormat* ggml_code_format_by_id(uint32_t type_id) {
   return nullptr;
 }
 
-const CodeFormat& code_format(const QuantOptions& o) {
-  if (o.element == Family::integer) return kRows[o.dtype.is_signed ? 0 : 1];
-  if (o.element == Family::ggml) return ggml_code_format(o.ggml_type);
-  const CodeFormat* row = find_code_format(kDtype, o.element_name);
-  if (!row || row->family != o.element) throw Error("unknown element format '" + o.element_name + "'");
-  return *row;
+std::string_view family_name(Family f) {
+  switch (f) {
+    case Family::integer: return "integer";
+    case Family::minifloat: return "minifloat";
+    case Family::lut: return "lut";
+    case Family::mx: return "mx";
+    case Family::pow2: return "pow2";
+    case Family::kmeans: return "kmeans";
+    case Family::ggml: return "ggml";
+  }
+  return "?";
+}
+
+IntType CodeFormatChoice::int_type() const {
+  if (!is(Family::integer)) throw Error("--dtype " + name() + " is not an integer type");
+  return {bits, row == &kRows[0]};
+}
+
+GgmlType CodeFormatChoice::ggml_type() const {
+  if (!row->ggml) throw Error("--dtype " + name() + " is not a ggml block format");
+  return row->ggml->type;
+}
+
+std::string CodeFormatChoice::name() const {
+  if (is(Family::integer)) return (row == &kRows[0] ? "int" : "uint") + std::to_string(bits);
+  return std::string(row->name);
+}
+
+CodeFormatChoice integer_code(IntType t) { return {&kRows[t.is_signed ? 0 : 1], t.bits}; }
+
+CodeFormatChoice code_of(const CodeFormat& row) {
+  if (row.family == Family::integer) throw Error("the integer rows take a width: use integer_code");
+  return {&row, row.bits ? row.bits : kDefaultFittedBits};
 }
 
 std::string_view integer_dtype_spellings() { return kIntegerSpellings; }
