@@ -66,7 +66,7 @@ val ggml_row(const GgmlGeometry& g) {
 val format_row(const CodeFormat& f) {
   val row = val::object();
   row.set("name", std::string(f.name));
-  row.set("family", std::string(element_kind_name(f.family)));
+  row.set("family", std::string(family_name(f.family)));
   row.set("bits", f.bits);
   row.set("option", std::string(f.option));
   row.set("summary", std::string(f.summary));
