@@ -1,13 +1,15 @@
 // The JS API of the wasm modules: the EMSCRIPTEN_BINDINGS block alone (the only place that includes
 // <emscripten/bind.h>). web/lib/qplay.js wraps it; the functions live beside this file by role:
 // convert (JS values), options, open_file (the open file and inputs), run (quantize, calibrate,
-// exports), wholefile (a file a tensor at a time). Rules at the boundary: convert.hpp.
+// exports), inspect (the inspector's per-element answers),
+// wholefile (a file a tensor at a time). Rules at the boundary: convert.hpp.
 #include <emscripten/bind.h>
 
 #include <string>
 
 #include "catalog.hpp"
 #include "convert.hpp"
+#include "inspect.hpp"
 #include "open_file.hpp"
 #include "options.hpp"
 #include "qplay/build_info.hpp"
@@ -58,4 +60,8 @@ EMSCRIPTEN_BINDINGS(qplay) {
   function("bundleFinish", &js::bundle_finish_js);
   function("bundleClose", &js::bundle_close_js);
   function("reportText", &js::report_text_js);
+  function("inspect", &js::inspect_js);
+  function("findElements", &js::find_elements_js);
+  function("groupElements", &js::group_elements_js);
+  function("paramIndex", &js::param_index_js);
 }

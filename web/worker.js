@@ -36,8 +36,6 @@
 // worker keeps the last few results so an export needs no second run.
 import { createQplay } from './lib/qplay.js';
 import { synthesize } from './app/synth.js';
-import { planOf, findElements } from './app/inspect.js';
-import { roundingRule } from './app/rules.js';
 import { resultBuffers } from './app/engine.js';
 import { buildCoreTables } from './app/core.js';
 
@@ -320,7 +318,6 @@ const handlers = {
     const kept = results.get(msg.resultId);
     if (!kept) throw new Error('that result is no longer kept: run again');
     const r = kept.result;
-    const o = r.options;
     let values;
     if (typeof kept.source.tensor === 'string') {
       if (!tensorValues.has(kept.source.tensor)) tensorValues.set(kept.source.tensor, qp.values(kept.source.tensor));
@@ -328,13 +325,9 @@ const handlers = {
     } else {
       values = datasets.get(kept.source.dataset).values;
     }
-    const found = findElements({
-      values, codes: r.codes, dequantized: r.dequantized, scale: r.scale, zeroPoint: r.zeroPoint,
-      qmin: r.params.qmin, qmax: r.params.qmax, floatZeroPoint: r.params.floatZeroPoint, division: r.division,
-      rounding: roundingRule(kept.options?.rounding),
-      plan: planOf(r.shape, o.granularity ?? 'tensor', r.params.axis, Number(o.groupSize ?? 0), Number(o.blockSize ?? 0)),
-      kind: msg.kind, lo: msg.lo, hi: msg.hi, last: msg.last, group: msg.group,
-    });
+    // The core answers from the run's own options, params and rule (Qplay#find).
+    const found = qp.find({ input: { values, shape: r.shape }, result: r },
+      { kind: msg.kind, lo: msg.lo, hi: msg.hi, last: msg.last, group: msg.group });
     return { type: 'found', ...found };
   },
 

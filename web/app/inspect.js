@@ -2,7 +2,8 @@
 // come from the core (the result's `codes`); this recomputes the intermediate values x/s and
 // x/s + z in float32 the way the core's profile does, to explain them, and flags ties (x/s exactly
 // halfway between two integers), where the rounding rule decides the code. The arithmetic itself
-// (x/s, ties, the rounding rules) is app/rules.js's. DOM-free: the worker runs the searches.
+// (x/s, ties, the rounding rules) is app/rules.js's. DOM-free. The searches over a run (ties,
+// clipped elements, bins, the largest error) are the core's: the worker asks Qplay#find.
 import { scaled, isTie, roundBy } from './rules.js';
 
 // Which param group element `flat` uses (docs/SCHEMES.md §1 "Granularity"): the tensor is viewed as
@@ -106,71 +107,4 @@ export function forEachInGroup(plan, g, fn) {
       for (let i = iLo; i < iHi; i++) fn(base + i);
     }
   }
-}
-
-// Searches the elements of a result for the inspector (run in the worker, where the values are):
-// 'maxError' the largest |x̂ − x|; 'ties' x/s exactly halfway between integers; 'clipped' elements
-// whose unclamped code fell outside [qmin, qmax]; 'bin' values in [lo, hi) (the last bin includes
-// hi; `group` limits it to one param group). `rounding` is the run's rule (half-even, half-away,
-// half-up): it decides which side of qmin / qmax a tie lands on. Returns up to `limit` indices and
-// how many there are in all.
-export function findElements({ values, codes, dequantized, scale, zeroPoint, qmin, qmax, floatZeroPoint, plan, division, rounding, kind, lo, hi, last, group, limit = 50 }) {
-  const indices = [];
-  let total = 0;
-  const n = values.length;
-  if (kind === 'maxError') {
-    let best = -1;
-    let bestErr = -1;
-    for (let i = 0; i < n; i++) {
-      const err = Math.abs(dequantized[i] - values[i]);
-      if (err > bestErr) {
-        bestErr = err;
-        best = i;
-      }
-    }
-    return { indices: best >= 0 ? [best] : [], total: best >= 0 ? 1 : 0 };
-  }
-  if (kind === 'bin') {
-    // Within one param group when the histogram showed one group's values.
-    const visit = (i) => {
-      const x = values[i];
-      if (x >= lo && (x < hi || (last && x <= hi))) {
-        total += 1;
-        if (indices.length < limit) indices.push(i);
-      }
-    };
-    if (group === undefined || group === null) for (let i = 0; i < n; i++) visit(i);
-    else forEachInGroup(plan, group, visit);
-    indices.sort((a, b) => a - b);
-    return { indices, total };
-  }
-  // Ties and clipping depend on each element's params: walk group by group.
-  for (let g = 0; g < plan.count; g++) {
-    const s = scale[g];
-    const z = zeroPoint[g];
-    forEachInGroup(plan, g, (i) => {
-      const x = values[i];
-      if (!Number.isFinite(x)) return;
-      const t = scaled(x, s, division);
-      let hit;
-      if (kind === 'ties') {
-        hit = isTie(floatZeroPoint ? Math.fround(t + z) : t);
-      } else {
-        const code = codes[i];
-        if (code !== qmin && code !== qmax) return;
-        // The code before the clamp, rounded by the run's rule; stochastic rounding draws either
-        // neighbour, so there an element counts as clipped when x/s + z itself lies outside the range.
-        const shifted = floatZeroPoint ? Math.fround(t + z) : t;
-        const offset = floatZeroPoint ? 0 : z;
-        const unclamped = (rounding === 'stochastic' ? shifted : roundBy(rounding, shifted)) + offset;
-        hit = unclamped < qmin || unclamped > qmax;
-      }
-      if (hit) {
-        total += 1;
-        if (indices.length < limit) indices.push(i);
-      }
-    });
-  }
-  indices.sort((a, b) => a - b);
-  return { indices, total };
 }

@@ -4,7 +4,7 @@
 // apply at all, and a profile's defaults. Nothing here spells a format list, a lock or a bound; what
 // remains is the page's mapping (the page keeps ggml formats in its dtype field as 'ggml:q4_k', one
 // sub-field per choice such as the percentile of range=percentile) and the inspector's per-element
-// arithmetic. DOM-free: the worker imports it too (through app/inspect.js).
+// arithmetic. DOM-free.
 import { coreCatalog, described, formatRow, formatRows, granularityProbe, integerBits, optionRow, rowDtype, sampleChoice, schemeOptions } from './core.js';
 
 // The integer code widths the core accepts (intN and uintN).
@@ -257,11 +257,6 @@ export function scaled(x, s, division) {
 
 export function isTie(t) {
   return Number.isFinite(t) && Math.abs(t - Math.floor(t)) === 0.5;
-}
-
-// The rule name of a rounding option ('stochastic:7' -> 'stochastic'; absent: half-even).
-export function roundingRule(rounding) {
-  return rounding ? String(rounding).split(':')[0] : 'half-even';
 }
 
 // The rounding rules of docs/SCHEMES.md (stochastic is not reproduced here: its code comes from the

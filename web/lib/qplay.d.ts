@@ -395,6 +395,43 @@ export interface BundleWriter {
   close(): void;
 }
 
+/** A run inspect() and find() look into: its options (default: result.options), input and result. */
+export interface InspectedRun {
+  options?: QuantizeOptions;
+  input: { values: Float32Array; shape?: number[] };
+  result: QuantizeResult;
+}
+/** One element as the core explains it; for element and ggml formats (integer false) only index,
+ * group, x, scale, zeroPoint and scaled apply. */
+export interface InspectedElement {
+  index: number;
+  group: number;
+  x: number;
+  scale: number;
+  zeroPoint: number;
+  /** x/s, or x·(1/s) under multiply-inverse, in float32. */
+  scaled: number;
+  integer: boolean;
+  /** The value the rounding rule rounds (scaled + the float zero point). */
+  shifted: number;
+  /** After the rounding rule and the integer zero point, before the clamp. */
+  rounded: number;
+  tie: boolean;
+  clipped: boolean;
+  code: number | null;
+  dequantized: number;
+}
+export interface FindQuery {
+  kind: 'ties' | 'clipped' | 'maxError' | 'bin';
+  lo?: number;
+  hi?: number;
+  /** The bin includes hi. */
+  last?: boolean;
+  group?: number | null;
+  after?: number;
+  limit?: number;
+}
+
 export declare class Qplay {
   /** Which build was loaded. */
   readonly flavour: Flavour;
@@ -415,6 +452,12 @@ export declare class Qplay {
   quantize(source: string | TensorValues | undefined | null, options?: QuantizeOptions): QuantizeResult;
   /** What a UI draws for these options; throws what quantize would throw for them. */
   describe(options?: QuantizeOptions): OptionsDescription;
+  /** The core's per-element answers (plan, x/s, tie, rounding, clamp) for elements of a run. */
+  inspect(run: InspectedRun, indices: number[]): InspectedElement[];
+  /** Ties, clipped elements, values in [lo, hi) or the largest error of a run; indices ascending. */
+  find(run: InspectedRun, query: FindQuery): { indices: number[]; total: number };
+  groupElements(options: QuantizeOptions, shape: number[], group: number): number[];
+  paramIndex(options: QuantizeOptions, shape: number[], flat: number): number;
   /** observer: 'minmax' (default) or 'moving-average:C'. options: quantize's, without params sources. */
   calibrate(tensors: CalibrationTensor[], observer?: string, options?: Omit<QuantizeOptions, 'scale' | 'zeroPoint' | 'params' | 'fileName'>): Params;
   /** 'npz' / 'safetensors': the CLI's bundles byte for byte; 'json': its params.json; 'gguf': the CLI's -o X.gguf (format runs). */

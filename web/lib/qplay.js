@@ -178,6 +178,23 @@ function sourceSpec(source, tensorOption) {
   throw fail(`the source must be a tensor name of the open file or {values: Float32Array, shape} (got ${kindOf(source)})`);
 }
 
+// The parts of a run inspect() and find() send to the core: the run's options (default: the
+// result's effective ones), the input
+// values and the result's params (and dequantized values, for maxError over element formats).
+function runParts(run, what) {
+  if (run === null || typeof run !== 'object' || !run.result || !run.input) {
+    throw fail(`${what}: the run must be {options, input: {values, shape}, result} (got ${kindOf(run)})`);
+  }
+  const { options, input, result } = run;
+  return {
+    // The result's own options are its effective ones (valid input to quantize).
+    options: options ?? result.options ?? {},
+    input: { values: input.values, shape: input.shape ?? result.shape },
+    params: result.params,
+    dequantized: result.dequantized ?? null,
+  };
+}
+
 export class Qplay {
   #m;
   #flavour;
@@ -307,6 +324,40 @@ export class Qplay {
     const r = check(this.#m.describe(options));
     delete r.ok;
     return r;
+  }
+
+  /**
+   * The inspector's answers for elements of a result, from the core's own rule (never re-derived
+   * in JS): run = {options? (default: result.options), input {values, shape}, result}.
+   * Returns one {index, group, x, scale, zeroPoint, scaled, integer, shifted, rounded, tie, clipped,
+   * code, dequantized} per index; `integer` false (element and ggml formats): only index, group, x,
+   * scale, zeroPoint and scaled apply.
+   */
+  inspect(run, indices) {
+    const { options, input, params } = runParts(run, 'inspect');
+    if (!Array.isArray(indices)) throw fail(`inspect: indices must be an array of element indices (got ${kindOf(indices)})`);
+    return check(this.#m.inspect(options, input, params, indices)).elements;
+  }
+
+  /**
+   * Searches a result (run as for inspect): query {kind: 'ties'|'clipped'|'maxError'|'bin', lo, hi,
+   * last (the bin includes hi), group (one param group), after (indices above it), limit (50)}.
+   * Returns {indices (ascending, at most limit), total}.
+   */
+  find(run, query) {
+    const { options, input, params, dequantized } = runParts(run, 'find');
+    const r = check(this.#m.findElements(options, input, params, query ?? null, dequantized));
+    return { indices: Array.from(r.indices), total: r.total };
+  }
+
+  /** The elements (ascending) of param group `group` of a tensor of `shape` under `options`. */
+  groupElements(options, shape, group) {
+    return Array.from(check(this.#m.groupElements(options ?? {}, shape, group)).indices);
+  }
+
+  /** The param group element `flat` of a tensor of `shape` uses under `options`. */
+  paramIndex(options, shape, flat) {
+    return check(this.#m.paramIndex(options ?? {}, shape, flat)).group;
   }
 
   /**
