@@ -35,7 +35,10 @@ float range_scale(float lo, float hi, double levels) {
   return std::isfinite(s) ? s : float((double(hi) - double(lo)) / levels);
 }
 
-ScaleZero custom_params(float lo, float hi, const QuantOptions& o, CodeRange r) {
+// The per-group formulas run once per param group (512 K times for blocks of 32 over 16 M values):
+// they take the code type's signedness from the caller and are noexcept, so the wasm build (which
+// compiles the core with -fexceptions) calls them directly instead of through an invoke trampoline.
+ScaleZero custom_params(float lo, float hi, const QuantOptions& o, CodeRange r, bool is_signed) noexcept {
   const double levels = double(r.qmax) - double(r.qmin);
   ScaleZero p;
   if (o.zero_point_domain == ZeroPointDomain::floating) {
@@ -47,7 +50,7 @@ ScaleZero custom_params(float lo, float hi, const QuantOptions& o, CodeRange r) 
   }
   if (o.mode == Mode::symmetric) {
     const float amax = std::max(std::fabs(lo), std::fabs(hi));
-    p.zero = o.code.int_type().is_signed ? 0.0f : unsigned_symmetric_zero(r);
+    p.zero = is_signed ? 0.0f : unsigned_symmetric_zero(r);
     p.scale = amax / (float(r.qmax) - p.zero);
   } else {
     const float lo0 = std::min(lo, 0.0f), hi0 = std::max(hi, 0.0f);
@@ -63,8 +66,8 @@ ScaleZero custom_params(float lo, float hi, const QuantOptions& o, CodeRange r) 
   return p;
 }
 
-ScaleZero seed_params(float lo, float hi, const QuantOptions& o, CodeRange r) {
-  if (o.mode == Mode::symmetric) return custom_params(lo, hi, o, r);
+ScaleZero seed_params(float lo, float hi, const QuantOptions& o, CodeRange r, bool is_signed) noexcept {
+  if (o.mode == Mode::symmetric) return custom_params(lo, hi, o, r, is_signed);
   // The blog's formulas (1)-(2), in float32: s = (max - min) / (qmax - qmin),
   // z = round((max * qmin - min * qmax) / (max - min)). 0 is not forced into the range.
   if (hi == lo) {
@@ -80,7 +83,7 @@ ScaleZero seed_params(float lo, float hi, const QuantOptions& o, CodeRange r) {
   return p;
 }
 
-ScaleZero pytorch_params(float lo, float hi, const QuantOptions& o, CodeRange r) {
+ScaleZero pytorch_params(float lo, float hi, const QuantOptions& o, CodeRange r, bool is_signed) noexcept {
   ScaleZero p;
   if (o.zero_point_domain == ZeroPointDomain::floating) {
     // observer.py, per_channel_affine_float_qparams: no 0 forced, scale <= eps -> 1.0,
@@ -94,7 +97,7 @@ ScaleZero pytorch_params(float lo, float hi, const QuantOptions& o, CodeRange r)
   if (o.mode == Mode::symmetric) {
     const float amax = std::max(-min_neg, max_pos);
     p.scale = std::max(amax / (float(r.qmax - r.qmin) / 2.0f), kTorchEps);
-    if (o.code.int_type().is_signed) {
+    if (is_signed) {
       p.zero = 0.0f;
     } else {
       // quint8's default range gets 128; a custom range (every other width, or narrow) gets the
@@ -109,7 +112,7 @@ ScaleZero pytorch_params(float lo, float hi, const QuantOptions& o, CodeRange r)
   return p;
 }
 
-ScaleZero onnx_params(float lo, float hi, const QuantOptions& o, CodeRange r) {
+ScaleZero onnx_params(float lo, float hi, const QuantOptions& o, CodeRange r, bool is_signed) noexcept {
   // DynamicQuantizeLinear generalized to the code range; symmetric is our extension: [-amax, amax]
   // through the same formula.
   float lo0 = std::min(lo, 0.0f), hi0 = std::max(hi, 0.0f);
@@ -127,7 +130,7 @@ ScaleZero onnx_params(float lo, float hi, const QuantOptions& o, CodeRange r) {
   return p;
 }
 
-ScaleZero ort_tool_params(float lo, float hi, const QuantOptions& o, CodeRange r) {
+ScaleZero ort_tool_params(float lo, float hi, const QuantOptions& o, CodeRange r, bool is_signed) noexcept {
   // quant_utils.compute_scale_zp: float32 range arithmetic, the division in float64 then cast.
   float rmin = std::min(lo, 0.0f), rmax = std::max(hi, 0.0f);
   if (o.mode == Mode::symmetric) {
@@ -145,17 +148,17 @@ ScaleZero ort_tool_params(float lo, float hi, const QuantOptions& o, CodeRange r
   return p;
 }
 
-ScaleZero params_for_range(float lo, float hi, const QuantOptions& o, CodeRange r) {
+ScaleZero params_for_range(float lo, float hi, const QuantOptions& o, CodeRange r, bool is_signed) noexcept {
   switch (o.profile) {
     case Profile::custom:
     case Profile::bnb:  // element profiles: apply_profile keeps them off integer dtypes
     case Profile::mx:
     case Profile::ggml:  // never an integer run (apply_profile turns it into --format)
-      return custom_params(lo, hi, o, r);
-    case Profile::seed: return seed_params(lo, hi, o, r);
-    case Profile::pytorch: return pytorch_params(lo, hi, o, r);
-    case Profile::onnx: return onnx_params(lo, hi, o, r);
-    case Profile::ort_tool: return ort_tool_params(lo, hi, o, r);
+      return custom_params(lo, hi, o, r, is_signed);
+    case Profile::seed: return seed_params(lo, hi, o, r, is_signed);
+    case Profile::pytorch: return pytorch_params(lo, hi, o, r, is_signed);
+    case Profile::onnx: return onnx_params(lo, hi, o, r, is_signed);
+    case Profile::ort_tool: return ort_tool_params(lo, hi, o, r, is_signed);
   }
   return {};
 }
@@ -309,6 +312,7 @@ double group_sse(std::span<const float> values, float scale, float zero, bool fl
 QuantParams params_from_ranges(std::span<const float> lo, std::span<const float> hi,
                                const Shape& param_shape, const QuantOptions& o) {
   const CodeRange r = code_range(o);
+  const bool is_signed = o.code.int_type().is_signed;
   QuantParams p;
   p.shape = param_shape;
   p.float_zero_point = o.zero_point_domain == ZeroPointDomain::floating;
@@ -317,7 +321,7 @@ QuantParams params_from_ranges(std::span<const float> lo, std::span<const float>
   for (size_t g = 0; g < lo.size(); ++g) {
     // A group without finite values has the range [0, 0].
     const bool empty = !(lo[g] <= hi[g]);
-    const ScaleZero sz = params_for_range(empty ? 0.0f : lo[g], empty ? 0.0f : hi[g], o, r);
+    const ScaleZero sz = params_for_range(empty ? 0.0f : lo[g], empty ? 0.0f : hi[g], o, r, is_signed);
     p.scale[g] = sz.scale;
     p.zero_point[g] = sz.zero;
   }
@@ -354,6 +358,7 @@ QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o, const 
   }
 
   const CodeRange r = code_range(o);
+  const bool is_signed = o.code.int_type().is_signed;
   const Buckets buckets = bucket_finite(x.values, plan);
   std::vector<float> lo(size_t(plan.param_count)), hi(size_t(plan.param_count));
   for (size_t g = 0; g < lo.size(); ++g) {
@@ -364,9 +369,9 @@ QuantParams compute_params(const TensorViewF32& x, const QuantOptions& o, const 
     req.percentile = o.percentile;
     req.bits = o.code.bits;
     req.symmetric = o.mode == Mode::symmetric;
-    req.is_signed = o.code.int_type().is_signed;
+    req.is_signed = is_signed;
     req.error_of = [&](float clip_lo, float clip_hi) {
-      const ScaleZero sz = params_for_range(clip_lo, clip_hi, o, r);
+      const ScaleZero sz = params_for_range(clip_lo, clip_hi, o, r, is_signed);
       return detail::group_sse(values, sz.scale, sz.zero, o.zero_point_domain == ZeroPointDomain::floating, o, r);
     };
     const Range range = compute_range(values, req);
