@@ -64,7 +64,7 @@ constexpr GgmlGeometry kMxfp4{GgmlType::mxfp4, 39, "MXFP4", 32, 32, 17, false, f
 
 constexpr std::string_view kDtype = "--dtype";
 constexpr std::string_view kFormat = "--format";
-constexpr mx::Element kNoMx = mx::Element::int8;  // placeholder of the rows that are not mx
+constexpr mx::Element kNoMx = mx::Element::int8;  // what the rows that are not mx carry (never read for them)
 
 // Row builders, so each row below reads as its name, width and what is particular to it.
 constexpr CodeFormat integer_row(std::string_view name, std::string_view summary) {
